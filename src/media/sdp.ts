@@ -1,0 +1,372 @@
+/**
+ * SDP offer/answer for audio (RFC 3264 on RFC 4566), over sdp-transform.
+ *
+ * The PBX speaks G.711 (PCMU, PCMA) and RFC 4733 telephone-event only, so negotiation is: take the first audio
+ * stream of the offer that shares a G.711 codec with us, answer it with the offerer's payload numbers, reject every
+ * other stream with port 0 (RFC 3264 §6: the answer has as many m= lines as the offer, in the same order).
+ */
+import { parse, write } from 'sdp-transform';
+import type { MediaDescription, SessionDescription } from 'sdp-transform';
+import { randomInt } from 'node:crypto';
+
+export type { SessionDescription } from 'sdp-transform';
+
+export type AudioCodecName = 'PCMU' | 'PCMA';
+export type SupportedCodecName = AudioCodecName | 'telephone-event';
+export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+
+/** A negotiated audio codec: what the RTP sender writes in PT and how fast the timestamp runs. */
+export interface NegotiatedCodec {
+  readonly name: AudioCodecName;
+  readonly payloadType: number;
+  readonly clockRate: number;
+}
+
+export interface RtpEndpoint {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** Where the peer wants RTP and RTCP sent. */
+export interface RemoteRtpEndpoint extends RtpEndpoint {
+  readonly rtcpAddress: string;
+  readonly rtcpPort: number;
+}
+
+/** The SDP text could not be read as a session description. */
+export class SdpParseError extends Error {
+  override readonly name = 'SdpParseError';
+  constructor(readonly reason: string) {
+    super(`invalid SDP: ${reason}`);
+  }
+}
+
+/** The offer has no audio stream we can speak: the SIP layer answers 488 Not Acceptable Here. */
+export class NoCommonCodecError extends Error {
+  override readonly name = 'NoCommonCodecError';
+  constructor(readonly offered: readonly string[]) {
+    super(`no common audio codec (offered: ${offered.length > 0 ? offered.join(', ') : 'none'})`);
+  }
+}
+
+/** RFC 3551 §6 static payload types, used when an offer lists them without a=rtpmap. */
+const STATIC_PAYLOAD_TYPES: Readonly<Record<number, { codec: string; rate: number }>> = {
+  0: { codec: 'PCMU', rate: 8000 },
+  8: { codec: 'PCMA', rate: 8000 },
+};
+
+const OUR_PAYLOAD_TYPES: Readonly<Record<SupportedCodecName, number>> = { PCMU: 0, PCMA: 8, 'telephone-event': 101 };
+const DTMF_EVENTS = '0-16';
+const G711_CLOCK_RATE = 8000;
+
+/** Parses SDP text; rejects text without the mandatory v=, o= and at least one m= line. */
+export function parseSdp(text: string): SessionDescription {
+  if (!/^v=0\s*$/m.test(text)) throw new SdpParseError('missing v=0');
+  let session: SessionDescription;
+  try {
+    session = parse(text);
+  } catch (error) {
+    throw new SdpParseError(error instanceof Error ? error.message : String(error));
+  }
+  if (session.origin === undefined) throw new SdpParseError('missing o=');
+  if (!Array.isArray(session.media) || session.media.length === 0) throw new SdpParseError('no m= line');
+  return session;
+}
+
+function asSession(sdp: string | SessionDescription): SessionDescription {
+  return typeof sdp === 'string' ? parseSdp(sdp) : sdp;
+}
+
+/**
+ * The o= line of one party across a dialog. RFC 3264 §8: each new SDP of the session carries the same session id
+ * and a version one higher than the previous one.
+ */
+export class SdpSession {
+  readonly sessionId: number;
+  private version: number;
+
+  constructor(sessionId: number = randomInt(1, 2 ** 47), version: number = randomInt(1, 2 ** 31)) {
+    this.sessionId = sessionId;
+    this.version = version - 1;
+  }
+
+  /** The version the next SDP carries; each call moves on by one. */
+  nextVersion(): number {
+    this.version += 1;
+    return this.version;
+  }
+
+  get currentVersion(): number {
+    return this.version;
+  }
+}
+
+function ipVersion(host: string): 4 | 6 {
+  return host.includes(':') ? 6 : 4;
+}
+
+function baseSession(host: string, session: SdpSession): SessionDescription {
+  return {
+    version: 0,
+    origin: {
+      username: '-',
+      sessionId: session.sessionId,
+      sessionVersion: session.nextVersion(),
+      netType: 'IN',
+      ipVer: ipVersion(host),
+      address: host,
+    },
+    name: 'originate',
+    connection: { version: ipVersion(host), ip: host },
+    timing: { start: 0, stop: 0 },
+    media: [],
+  };
+}
+
+export interface OfferOptions {
+  readonly host: string;
+  readonly port: number;
+  /** In order of preference; telephone-event is offered with events 0-16 when listed. */
+  readonly codecs?: readonly SupportedCodecName[];
+  readonly direction?: MediaDirection;
+  /** Keeps o= across re-offers of one dialog; a fresh one when absent. */
+  readonly session?: SdpSession;
+}
+
+/** An audio offer from the PBX. */
+export function buildOffer(options: OfferOptions): string {
+  const codecs = options.codecs ?? ['PCMU', 'PCMA', 'telephone-event'];
+  const description = baseSession(options.host, options.session ?? new SdpSession());
+  description.media.push(
+    audioMedia(
+      options.port,
+      codecs.map((name) => ({ name, payloadType: OUR_PAYLOAD_TYPES[name] })),
+      options.direction ?? 'sendrecv',
+    ),
+  );
+  return write(description);
+}
+
+function audioMedia(
+  port: number,
+  formats: readonly { name: SupportedCodecName; payloadType: number }[],
+  direction: MediaDirection,
+): MediaDescription {
+  const media: MediaDescription = {
+    type: 'audio',
+    port,
+    protocol: 'RTP/AVP',
+    payloads: formats.map((f) => f.payloadType).join(' '),
+    rtp: formats.map((f) => ({ payload: f.payloadType, codec: f.name, rate: G711_CLOCK_RATE })),
+    fmtp: formats
+      .filter((f) => f.name === 'telephone-event')
+      .map((f) => ({ payload: f.payloadType, config: DTMF_EVENTS })),
+    ptime: 20,
+    direction,
+  };
+  return media;
+}
+
+interface OfferedFormat {
+  readonly payloadType: number;
+  readonly codec: string;
+  readonly rate: number;
+}
+
+/** The formats of an m= line in the order listed, static payload types resolved without a=rtpmap. */
+function offeredFormats(media: MediaDescription): OfferedFormat[] {
+  const listed = String(media.payloads ?? '')
+    .split(' ')
+    .filter((p) => p !== '')
+    .map(Number);
+  const formats: OfferedFormat[] = [];
+  for (const payloadType of listed) {
+    const mapped = media.rtp.find((r) => r.payload === payloadType);
+    if (mapped !== undefined) {
+      formats.push({ payloadType, codec: mapped.codec, rate: mapped.rate ?? G711_CLOCK_RATE });
+      continue;
+    }
+    const fixed = STATIC_PAYLOAD_TYPES[payloadType];
+    if (fixed !== undefined) formats.push({ payloadType, ...fixed });
+  }
+  return formats;
+}
+
+function isRtpAudio(media: MediaDescription): boolean {
+  return media.type === 'audio' && media.port !== 0 && /^RTP\/AVP$|^RTP\/AVPF$/i.test(media.protocol);
+}
+
+/** The direction the peer declared for a stream, with RFC 2543 hold (c=0.0.0.0) read as "do not send to me". */
+function declaredDirection(session: SessionDescription, media: MediaDescription): MediaDirection {
+  const direction = (media.direction ?? session.direction ?? 'sendrecv') as MediaDirection;
+  const address = media.connection?.ip ?? session.connection?.ip;
+  if (address !== '0.0.0.0') return direction;
+  if (direction === 'sendrecv') return 'sendonly';
+  if (direction === 'recvonly') return 'inactive';
+  return direction;
+}
+
+const ANSWER_DIRECTION: Readonly<Record<MediaDirection, MediaDirection>> = {
+  sendrecv: 'sendrecv',
+  sendonly: 'recvonly',
+  recvonly: 'sendonly',
+  inactive: 'inactive',
+};
+
+export interface AnswerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly supported?: readonly SupportedCodecName[];
+  /** What we want; intersected with what the offer allows (e.g. we are holding). */
+  readonly direction?: MediaDirection;
+  readonly session?: SdpSession;
+}
+
+/** The outcome of negotiating one side's SDP against the other's. */
+export interface Negotiated {
+  readonly codec: NegotiatedCodec;
+  /** Payload type of telephone-event when both sides support it. */
+  readonly telephoneEvent?: number;
+  /** Null when the peer wants nothing sent (port 0 or address 0.0.0.0). */
+  readonly remote: RemoteRtpEndpoint | null;
+  /** The direction of the peer's stream as it declared it (RFC 2543 hold folded in). */
+  readonly remoteDirection: MediaDirection;
+}
+
+export interface Answer extends Negotiated {
+  readonly sdp: string;
+  /** The direction we answered with. */
+  readonly direction: MediaDirection;
+}
+
+function combineDirections(wanted: MediaDirection, allowed: MediaDirection): MediaDirection {
+  const send = (wanted === 'sendrecv' || wanted === 'sendonly') && (allowed === 'sendrecv' || allowed === 'sendonly');
+  const recv = (wanted === 'sendrecv' || wanted === 'recvonly') && (allowed === 'sendrecv' || allowed === 'recvonly');
+  if (send && recv) return 'sendrecv';
+  if (send) return 'sendonly';
+  if (recv) return 'recvonly';
+  return 'inactive';
+}
+
+interface Choice {
+  readonly index: number;
+  readonly codec: NegotiatedCodec;
+  readonly telephoneEvent: number | undefined;
+}
+
+/** The first audio stream sharing a codec with `supported`; the codec is the first of the peer's list we speak. */
+function choose(session: SessionDescription, supported: readonly SupportedCodecName[]): Choice {
+  const offered: string[] = [];
+  for (const [index, media] of session.media.entries()) {
+    if (!isRtpAudio(media)) continue;
+    const formats = offeredFormats(media);
+    offered.push(...formats.map((f) => `${f.codec}/${f.rate}`));
+    const audio = formats.find(
+      (f) =>
+        f.rate === G711_CLOCK_RATE &&
+        supported.some((name) => name !== 'telephone-event' && name.toLowerCase() === f.codec.toLowerCase()),
+    );
+    if (audio === undefined) continue;
+    const dtmf = supported.includes('telephone-event')
+      ? formats.find((f) => f.codec.toLowerCase() === 'telephone-event' && f.rate === G711_CLOCK_RATE)
+      : undefined;
+    return {
+      index,
+      codec: { name: audio.codec.toUpperCase() as AudioCodecName, payloadType: audio.payloadType, clockRate: audio.rate },
+      telephoneEvent: dtmf?.payloadType,
+    };
+  }
+  throw new NoCommonCodecError(offered);
+}
+
+/** RFC 3264 §6: answers an offer, or throws NoCommonCodecError (the SIP layer then answers 488). */
+export function buildAnswer(offer: string | SessionDescription, options: AnswerOptions): Answer {
+  const offered = asSession(offer);
+  const choice = choose(offered, options.supported ?? ['PCMU', 'PCMA', 'telephone-event']);
+  const chosenMedia = offered.media[choice.index] as MediaDescription;
+  const remoteDirection = declaredDirection(offered, chosenMedia);
+  const direction = combineDirections(options.direction ?? 'sendrecv', ANSWER_DIRECTION[remoteDirection]);
+
+  const answer = baseSession(options.host, options.session ?? new SdpSession());
+  for (const [index, media] of offered.media.entries()) {
+    if (index !== choice.index) {
+      answer.media.push(rejectedMedia(media));
+      continue;
+    }
+    const formats: { name: SupportedCodecName; payloadType: number }[] = [
+      { name: choice.codec.name, payloadType: choice.codec.payloadType },
+    ];
+    if (choice.telephoneEvent !== undefined) {
+      formats.push({ name: 'telephone-event', payloadType: choice.telephoneEvent });
+    }
+    answer.media.push(audioMedia(options.port, formats, direction));
+  }
+  return {
+    sdp: write(answer),
+    codec: choice.codec,
+    ...(choice.telephoneEvent !== undefined ? { telephoneEvent: choice.telephoneEvent } : {}),
+    remote: remoteRtpEndpoint(offered),
+    remoteDirection,
+    direction,
+  };
+}
+
+/**
+ * Reads the answer to an offer we sent: the codec the answerer picked (its first audio format that we offered),
+ * telephone-event when kept, and where to send. Throws NoCommonCodecError when the answer rejected our audio.
+ */
+export function readAnswer(answer: string | SessionDescription, offered: readonly SupportedCodecName[]): Negotiated {
+  const session = asSession(answer);
+  const choice = choose(session, offered);
+  return {
+    codec: choice.codec,
+    ...(choice.telephoneEvent !== undefined ? { telephoneEvent: choice.telephoneEvent } : {}),
+    remote: remoteRtpEndpoint(session),
+    remoteDirection: declaredDirection(session, session.media[choice.index] as MediaDescription),
+  };
+}
+
+function rejectedMedia(media: MediaDescription): MediaDescription {
+  const payloads = String(media.payloads ?? '').split(' ')[0] ?? '';
+  return { type: media.type, port: 0, protocol: media.protocol, payloads, rtp: [], fmtp: [] };
+}
+
+/** An answer refusing every stream of the offer (port 0), e.g. for an offer made only of video. */
+export function rejectSdp(offer: string | SessionDescription, options: { host: string; session?: SdpSession }): string {
+  const offered = asSession(offer);
+  const answer = baseSession(options.host, options.session ?? new SdpSession());
+  answer.media = offered.media.map(rejectedMedia);
+  return write(answer);
+}
+
+/**
+ * Where to send RTP for the first live audio stream: media-level c= wins over session-level (RFC 4566 §5.7),
+ * a=rtcp (RFC 3605) overrides the RTP port + 1 convention. Null when the stream is rejected (port 0), on hold by
+ * c=0.0.0.0, or absent.
+ */
+export function remoteRtpEndpoint(sdp: string | SessionDescription): RemoteRtpEndpoint | null {
+  const session = asSession(sdp);
+  const media = session.media.find(isRtpAudio);
+  if (media === undefined) return null;
+  const address = media.connection?.ip ?? session.connection?.ip;
+  if (address === undefined || address === '0.0.0.0' || address === '::') return null;
+  return {
+    address,
+    port: media.port,
+    rtcpAddress: media.rtcp?.address ?? address,
+    rtcpPort: media.rtcp?.port ?? media.port + 1,
+  };
+}
+
+/** The peer's declared direction for its first live audio stream; `inactive` when there is none. */
+export function mediaDirection(sdp: string | SessionDescription): MediaDirection {
+  const session = asSession(sdp);
+  const media = session.media.find(isRtpAudio);
+  return media === undefined ? 'inactive' : declaredDirection(session, media);
+}
+
+/** The peer is putting us on hold: it will not receive (a=sendonly, a=inactive, c=0.0.0.0, or no live audio). */
+export function isHold(sdp: string | SessionDescription): boolean {
+  const direction = mediaDirection(sdp);
+  return direction === 'sendonly' || direction === 'inactive';
+}
