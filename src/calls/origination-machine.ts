@@ -1,0 +1,441 @@
+/**
+ * The origination machine: RFC 3725 third-party call control (flow I, late offer on both legs) as a pure,
+ * synchronous function. `transition(state, input)` returns the next state and the named effects the runtime
+ * carries out through the ports; the diagram is on `CallPhase` in `call-state.ts`.
+ */
+import type { CallPhase, CallState, ForkState, LegName, LegOutcome, LegState, TimerName } from './call-state.ts';
+import type { CallerId, DialogSnapshot, DialRequest, PlannedLeg, PlannedTarget } from './ports.ts';
+
+export type CallInput =
+  | { readonly type: 'start'; readonly at: number }
+  | { readonly type: 'fork.progress'; readonly at: number; readonly forkId: string; readonly status: number }
+  | {
+      readonly type: 'fork.answered';
+      readonly at: number;
+      readonly forkId: string;
+      readonly sdp: string;
+      readonly dialog: DialogSnapshot | null;
+    }
+  | { readonly type: 'fork.failed'; readonly at: number; readonly forkId: string; readonly status: number; readonly reason: string }
+  | { readonly type: 'fork.ended'; readonly at: number; readonly forkId: string }
+  | { readonly type: 'reinvite.answered'; readonly at: number; readonly forkId: string; readonly sdp: string }
+  | { readonly type: 'reinvite.failed'; readonly at: number; readonly forkId: string; readonly status: number }
+  | { readonly type: 'ringback.ready'; readonly at: number; readonly sdp: string }
+  | { readonly type: 'ringback.failed'; readonly at: number; readonly reason: string }
+  | { readonly type: 'timer'; readonly at: number; readonly timer: TimerName }
+  | { readonly type: 'hangup'; readonly at: number; readonly reason: string };
+
+export type CallEffect =
+  | { readonly type: 'dial'; readonly request: DialRequest }
+  | { readonly type: 'cancel'; readonly forkId: string }
+  | { readonly type: 'ack'; readonly forkId: string; readonly sdp: string }
+  | { readonly type: 'discard'; readonly forkId: string }
+  | { readonly type: 'reinvite'; readonly forkId: string; readonly sdp: string }
+  | { readonly type: 'bye'; readonly forkId: string }
+  | { readonly type: 'startRingback'; readonly offerSdp: string }
+  | { readonly type: 'stopRingback' }
+  | { readonly type: 'startTimer'; readonly timer: TimerName; readonly ms: number }
+  | { readonly type: 'cancelTimer'; readonly timer: TimerName }
+  /** dial_first answered and dial_second is being dialed: the API may answer with call_info. */
+  | { readonly type: 'replyAnswered' }
+  | { readonly type: 'replyFailed'; readonly reason: string };
+
+export interface Transition {
+  readonly state: CallState;
+  readonly effects: readonly CallEffect[];
+}
+
+export class IllegalCallTransitionError extends Error {
+  override readonly name = 'IllegalCallTransitionError';
+  constructor(
+    readonly from: CallPhase,
+    readonly to: CallPhase,
+    readonly input: CallInput['type'],
+  ) {
+    super(`illegal call transition ${from} -> ${to} on ${input}`);
+  }
+}
+
+const ALLOWED: Readonly<Record<CallPhase, readonly CallPhase[]>> = {
+  ringing_first: ['ringing_first', 'preparing_ringback', 'ended'],
+  preparing_ringback: ['preparing_ringback', 'ringing_second', 'ended'],
+  ringing_second: ['ringing_second', 'bridging', 'ended'],
+  bridging: ['bridging', 'bridged', 'ended'],
+  bridged: ['bridged', 'ended'],
+  ended: ['ended'],
+};
+
+/** Re-INVITE glare (491) retries before the bridge is given up. */
+const MAX_GLARE_RETRIES = 3;
+
+/** Trunk failures after which the next non-final attempt is tried (route-plan contract; 0 = transport error). */
+const TRUNK_FALLBACK_STATUSES: ReadonlySet<number> = new Set([0, 408, 503]);
+
+export interface NewCall {
+  readonly id: string;
+  readonly at: number;
+  readonly first: { readonly plan: PlannedLeg; readonly callerId: CallerId; readonly autoAnswer: boolean; readonly timeoutMs: number };
+  readonly second: { readonly plan: PlannedLeg; readonly callerId: CallerId; readonly timeoutMs: number };
+  readonly maxCallMs: number;
+  readonly variables: readonly { readonly name: string; readonly value: string }[];
+}
+
+function newLeg(name: LegName, plan: PlannedLeg, callerId: CallerId, autoAnswer: boolean, timeoutMs: number): LegState {
+  return {
+    name,
+    dialed: plan.dialed,
+    plan,
+    callerId,
+    autoAnswer,
+    timeoutMs,
+    step: 0,
+    ringAt: null,
+    answerAt: null,
+    endAt: null,
+    winner: null,
+    sipStatus: null,
+    outcome: null,
+  };
+}
+
+/** The state of a routed call, before its `start` input. */
+export function createCall(call: NewCall): CallState {
+  return {
+    id: call.id,
+    phase: 'ringing_first',
+    createdAt: call.at,
+    legs: {
+      first: newLeg('first', call.first.plan, call.first.callerId, call.first.autoAnswer, call.first.timeoutMs),
+      second: newLeg('second', call.second.plan, call.second.callerId, false, call.second.timeoutMs),
+    },
+    forks: [],
+    nextFork: 1,
+    timers: {},
+    ringbackSdp: null,
+    bridgeAnswer: null,
+    glareAttempts: 0,
+    maxCallMs: call.maxCallMs,
+    variables: call.variables,
+    replied: false,
+    bridgedAt: null,
+    endedAt: null,
+    endReason: null,
+  };
+}
+
+/** Mutable working copy for one transition; the caller's state is never touched. */
+interface Work {
+  s: CallState;
+  readonly fx: CallEffect[];
+  readonly at: number;
+}
+
+function setFork(w: Work, id: string, patch: Partial<ForkState>): void {
+  w.s = { ...w.s, forks: w.s.forks.map((f) => (f.id === id ? { ...f, ...patch } : f)) };
+}
+
+function setLeg(w: Work, leg: LegName, patch: Partial<LegState>): void {
+  w.s = { ...w.s, legs: { ...w.s.legs, [leg]: { ...w.s.legs[leg], ...patch } } };
+}
+
+function startTimer(w: Work, timer: TimerName, ms: number): void {
+  w.s = { ...w.s, timers: { ...w.s.timers, [timer]: w.at + ms } };
+  w.fx.push({ type: 'startTimer', timer, ms });
+}
+
+function cancelTimer(w: Work, timer: TimerName): void {
+  if (w.s.timers[timer] === undefined) return;
+  const timers = { ...w.s.timers };
+  delete timers[timer];
+  w.s = { ...w.s, timers };
+  w.fx.push({ type: 'cancelTimer', timer });
+}
+
+function forgetTimer(w: Work, timer: TimerName): void {
+  const timers = { ...w.s.timers };
+  delete timers[timer];
+  w.s = { ...w.s, timers };
+}
+
+function dialFork(w: Work, leg: LegState, step: number, target: PlannedTarget): void {
+  const id = `${w.s.id}.${w.s.nextFork}`;
+  const fork: ForkState =
+    target.kind === 'trunk'
+      ? {
+          id,
+          leg: leg.name,
+          step,
+          target: { kind: 'trunk', attempt: target.attempts[0]! },
+          fallbacks: target.attempts.slice(1),
+          status: 'ringing',
+          sipStatus: null,
+          dialog: null,
+          offer: null,
+        }
+      : { id, leg: leg.name, step, target, fallbacks: [], status: 'ringing', sipStatus: null, dialog: null, offer: null };
+  w.s = { ...w.s, forks: [...w.s.forks, fork], nextFork: w.s.nextFork + 1 };
+  w.fx.push({
+    type: 'dial',
+    request: {
+      forkId: id,
+      callId: w.s.id,
+      target: fork.target,
+      callerId: leg.callerId,
+      // Auto-answer is for the dialing party's own phones, never toward a trunk or the PBX's own apps.
+      autoAnswer: leg.autoAnswer && fork.target.kind === 'phone',
+      variables: w.s.variables,
+    },
+  });
+}
+
+/**
+ * Rings the first step at or after `from` that has something to ring. False when the plan is exhausted.
+ * Destinations of one step ring in parallel (RFC 3261 §16.7 forking done by the PBX as a B2BUA).
+ */
+function ringStep(w: Work, legName: LegName, from: number): boolean {
+  const steps = w.s.legs[legName].plan.steps;
+  let index = from;
+  while (index < steps.length && steps[index]!.targets.every((t) => t.kind === 'trunk' && t.attempts.length === 0)) index++;
+  const step = steps[index];
+  if (!step) return false;
+  setLeg(w, legName, { step: index, ringAt: w.s.legs[legName].ringAt ?? w.at });
+  for (const target of step.targets) {
+    if (target.kind === 'trunk' && target.attempts.length === 0) continue;
+    dialFork(w, w.s.legs[legName], index, target);
+  }
+  if (step.ringSeconds !== null) startTimer(w, 'step', step.ringSeconds * 1000);
+  else cancelTimer(w, 'step');
+  return true;
+}
+
+function outcomeOf(status: number): LegOutcome {
+  if (status === 486 || status === 600) return 'busy';
+  if (status === 603 || status === 403) return 'declined';
+  return 'unreachable';
+}
+
+/** The failure that best explains the leg (RFC 3261 §16.7 step 6 in spirit: busy and declines speak loudest). */
+function legFailure(s: CallState, leg: LegName): { outcome: LegOutcome; status: number } {
+  const statuses = s.forks.filter((f) => f.leg === leg && f.status === 'failed').map((f) => f.sipStatus ?? 0);
+  for (const wanted of ['busy', 'declined'] as const) {
+    const status = statuses.find((st) => outcomeOf(st) === wanted);
+    if (status !== undefined) return { outcome: wanted, status };
+  }
+  return { outcome: 'unreachable', status: statuses[0] ?? 0 };
+}
+
+/** Ends the call: cancels what rings, discards unconfirmed 2xx, BYEs confirmed dialogs (RFC 3261 §15). */
+function endCall(w: Work, reason: string, failedLeg?: { leg: LegName; outcome: LegOutcome; status: number | null }): void {
+  const before = w.s.phase;
+  for (const fork of w.s.forks) {
+    if (fork.status === 'ringing') {
+      setFork(w, fork.id, { status: 'cancelled' });
+      w.fx.push({ type: 'cancel', forkId: fork.id });
+    } else if (fork.status === 'answered') {
+      setFork(w, fork.id, { status: 'ended' });
+      w.fx.push({ type: 'discard', forkId: fork.id });
+    } else if (fork.status === 'confirmed') {
+      setFork(w, fork.id, { status: 'ended' });
+      w.fx.push({ type: 'bye', forkId: fork.id });
+    }
+  }
+  for (const timer of Object.keys(w.s.timers) as TimerName[]) cancelTimer(w, timer);
+  if (before === 'preparing_ringback' || before === 'ringing_second') w.fx.push({ type: 'stopRingback' });
+  for (const name of ['first', 'second'] as const) {
+    const leg = w.s.legs[name];
+    if (leg.ringAt === null) continue;
+    if (failedLeg?.leg === name) setLeg(w, name, { outcome: failedLeg.outcome, sipStatus: failedLeg.status, endAt: w.at });
+    else setLeg(w, name, { outcome: leg.outcome ?? 'cancelled', endAt: w.at });
+  }
+  if (!w.s.replied) {
+    w.fx.push({ type: 'replyFailed', reason: failedLeg?.leg === 'first' ? failedLeg.outcome : reason });
+  }
+  w.s = { ...w.s, phase: 'ended', replied: true, endedAt: w.at, endReason: reason };
+}
+
+function legFailed(w: Work, leg: LegName, outcome: LegOutcome, status: number | null): void {
+  endCall(w, `${leg}_${outcome}`, { leg, outcome, status });
+}
+
+const RINGING_PHASE: Readonly<Record<LegName, CallPhase>> = { first: 'ringing_first', second: 'ringing_second' };
+
+function onAnswered(w: Work, fork: ForkState, sdp: string, dialog: DialogSnapshot | null): void {
+  const leg = w.s.legs[fork.leg];
+  if (fork.status !== 'ringing' || w.s.phase !== RINGING_PHASE[fork.leg] || leg.winner !== null) {
+    // RFC 3261 §13.2.2.4: a 2xx from another fork (or after CANCEL crossed it) must still be ACKed, then BYEd.
+    setFork(w, fork.id, { status: 'ended', sipStatus: 200, dialog });
+    w.fx.push({ type: 'discard', forkId: fork.id });
+    return;
+  }
+  setFork(w, fork.id, { status: 'answered', sipStatus: 200, dialog, offer: sdp });
+  setLeg(w, fork.leg, { winner: fork.id, answerAt: w.at, sipStatus: 200, outcome: 'answered' });
+  // First 2xx wins; the other forks are cancelled (RFC 3261 §16.7 step 10 / §9.1).
+  for (const other of w.s.forks) {
+    if (other.leg === fork.leg && other.status === 'ringing') {
+      setFork(w, other.id, { status: 'cancelled' });
+      w.fx.push({ type: 'cancel', forkId: other.id });
+    }
+  }
+  cancelTimer(w, fork.leg === 'first' ? 'ring_first' : 'ring_second');
+  cancelTimer(w, 'step');
+  if (fork.leg === 'first') {
+    w.s = { ...w.s, phase: 'preparing_ringback' };
+    w.fx.push({ type: 'startRingback', offerSdp: sdp });
+    return;
+  }
+  // RFC 3725 §5 flow I: offer2 goes to the first party in a re-INVITE; its answer will be ACKed to leg 2.
+  w.fx.push({ type: 'stopRingback' });
+  w.s = { ...w.s, phase: 'bridging' };
+  w.fx.push({ type: 'reinvite', forkId: w.s.legs.first.winner!, sdp });
+}
+
+function onFailed(w: Work, fork: ForkState, status: number): void {
+  if (fork.status !== 'ringing') {
+    // The 487 to our CANCEL, or a failure after the call ended: only the record changes.
+    setFork(w, fork.id, { sipStatus: status });
+    return;
+  }
+  setFork(w, fork.id, { status: 'failed', sipStatus: status });
+  if (w.s.phase !== RINGING_PHASE[fork.leg]) return;
+  const leg = w.s.legs[fork.leg];
+  const next = fork.fallbacks[0];
+  if (fork.target.kind === 'trunk' && next && !fork.target.attempt.isFinal && TRUNK_FALLBACK_STATUSES.has(status)) {
+    dialFork(w, leg, fork.step, { kind: 'trunk', attempts: fork.fallbacks });
+    return;
+  }
+  const stillRinging = w.s.forks.some((f) => f.leg === fork.leg && f.step === leg.step && f.status === 'ringing');
+  if (stillRinging) return;
+  if (ringStep(w, fork.leg, leg.step + 1)) return;
+  const failure = legFailure(w.s, fork.leg);
+  legFailed(w, fork.leg, failure.outcome, failure.status);
+}
+
+function onEnded(w: Work, fork: ForkState): void {
+  const wasWinner = w.s.legs[fork.leg].winner === fork.id;
+  setFork(w, fork.id, { status: 'ended' });
+  if (!wasWinner || w.s.phase === 'ended') return;
+  endCall(w, `${fork.leg}_hung_up`);
+}
+
+function onTimer(w: Work, timer: TimerName): void {
+  if (w.s.timers[timer] === undefined) return;
+  forgetTimer(w, timer);
+  const phase = w.s.phase;
+  switch (timer) {
+    case 'ring_first':
+    case 'ring_second': {
+      const leg: LegName = timer === 'ring_first' ? 'first' : 'second';
+      if (phase === RINGING_PHASE[leg]) legFailed(w, leg, 'no_answer', null);
+      return;
+    }
+    case 'step': {
+      const leg: LegName | null = phase === 'ringing_first' ? 'first' : phase === 'ringing_second' ? 'second' : null;
+      if (!leg) return;
+      const current = w.s.legs[leg].step;
+      for (const f of w.s.forks) {
+        if (f.leg === leg && f.step === current && f.status === 'ringing') {
+          setFork(w, f.id, { status: 'cancelled' });
+          w.fx.push({ type: 'cancel', forkId: f.id });
+        }
+      }
+      if (!ringStep(w, leg, current + 1)) legFailed(w, leg, 'no_answer', null);
+      return;
+    }
+    case 'glare': {
+      // RFC 3261 §14.1: after a 491 the owner of the Call-ID retries once its random 2.1-4 s wait is over.
+      const second = w.s.forks.find((f) => f.id === w.s.legs.second.winner);
+      if (phase === 'bridging' && second?.offer) {
+        w.fx.push({ type: 'reinvite', forkId: w.s.legs.first.winner!, sdp: second.offer });
+      }
+      return;
+    }
+    case 'max_call':
+      if (phase === 'bridged') endCall(w, 'max_call_duration');
+      return;
+  }
+}
+
+function apply(w: Work, input: CallInput): void {
+  const phase = w.s.phase;
+  switch (input.type) {
+    case 'start':
+      if (phase !== 'ringing_first' || w.s.forks.length > 0) return;
+      startTimer(w, 'ring_first', w.s.legs.first.timeoutMs);
+      if (!ringStep(w, 'first', 0)) legFailed(w, 'first', 'unreachable', null);
+      return;
+    case 'fork.progress':
+      return;
+    case 'fork.answered': {
+      const fork = w.s.forks.find((f) => f.id === input.forkId);
+      if (fork) onAnswered(w, fork, input.sdp, input.dialog);
+      else w.fx.push({ type: 'discard', forkId: input.forkId });
+      return;
+    }
+    case 'fork.failed': {
+      const fork = w.s.forks.find((f) => f.id === input.forkId);
+      if (fork) onFailed(w, fork, input.status);
+      return;
+    }
+    case 'fork.ended': {
+      const fork = w.s.forks.find((f) => f.id === input.forkId);
+      if (fork) onEnded(w, fork);
+      return;
+    }
+    case 'ringback.ready': {
+      if (phase !== 'preparing_ringback') {
+        // The call ended while the tone was being set up.
+        w.fx.push({ type: 'stopRingback' });
+        return;
+      }
+      const winner = w.s.legs.first.winner!;
+      // Leg 1's late offer is answered by the PBX's tone: the phone hears ringback from our RTP port.
+      w.fx.push({ type: 'ack', forkId: winner, sdp: input.sdp });
+      setFork(w, winner, { status: 'confirmed' });
+      w.s = { ...w.s, phase: 'ringing_second', ringbackSdp: input.sdp };
+      startTimer(w, 'ring_second', w.s.legs.second.timeoutMs);
+      if (!ringStep(w, 'second', 0)) {
+        legFailed(w, 'second', 'unreachable', null);
+        return;
+      }
+      w.s = { ...w.s, replied: true };
+      w.fx.push({ type: 'replyAnswered' });
+      return;
+    }
+    case 'ringback.failed':
+      if (phase === 'preparing_ringback') endCall(w, 'media_unavailable');
+      return;
+    case 'reinvite.answered': {
+      if (phase !== 'bridging' || input.forkId !== w.s.legs.first.winner) return;
+      const second = w.s.legs.second.winner!;
+      // RFC 3725 §5: the first party's answer completes leg 2's late offer; media now flows end to end.
+      w.fx.push({ type: 'ack', forkId: second, sdp: input.sdp });
+      setFork(w, second, { status: 'confirmed' });
+      w.s = { ...w.s, phase: 'bridged', bridgeAnswer: input.sdp, bridgedAt: input.at };
+      if (w.s.maxCallMs > 0) startTimer(w, 'max_call', w.s.maxCallMs);
+      return;
+    }
+    case 'reinvite.failed':
+      if (phase !== 'bridging' || input.forkId !== w.s.legs.first.winner) return;
+      if (input.status === 491 && w.s.glareAttempts < MAX_GLARE_RETRIES) {
+        const attempts = w.s.glareAttempts + 1;
+        w.s = { ...w.s, glareAttempts: attempts };
+        startTimer(w, 'glare', 2100 + ((attempts * 733) % 1900));
+        return;
+      }
+      endCall(w, 'bridge_failed');
+      return;
+    case 'timer':
+      onTimer(w, input.timer);
+      return;
+    case 'hangup':
+      if (phase !== 'ended') endCall(w, input.reason);
+      return;
+  }
+}
+
+export function transition(state: CallState, input: CallInput): Transition {
+  const w: Work = { s: state, fx: [], at: input.at };
+  apply(w, input);
+  if (!ALLOWED[state.phase].includes(w.s.phase)) throw new IllegalCallTransitionError(state.phase, w.s.phase, input.type);
+  return { state: w.s, effects: w.fx };
+}

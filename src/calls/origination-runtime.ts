@@ -1,0 +1,336 @@
+/**
+ * Runs origination machines: routes both legs, feeds each call's inputs (port events, timer firings, API
+ * hang-ups) through `transition()`, persists the resulting state, and carries out the named effects through the
+ * ports. All call knowledge lives in the machine state; this class only holds the live ones and their timers.
+ */
+import type { Logger } from 'pino';
+import { randomUUID } from 'node:crypto';
+import type { CallsConfig } from '../config/schema.ts';
+import type { CallState, LegState, TimerName } from './call-state.ts';
+import { createCall, transition, type CallEffect, type CallInput } from './origination-machine.ts';
+import {
+  OriginateFailedError,
+  type IvrVariableStatus,
+  type LiveCall,
+  type LiveCallLeg,
+  type OriginateRequest,
+  type OriginateResult,
+  type Originator,
+} from './originator.ts';
+import type {
+  CallerId,
+  CallRecord,
+  CallRecords,
+  Clock,
+  ForkEvents,
+  IvrVariables,
+  LegSignalling,
+  PlannedLeg,
+  Ringback,
+  Router,
+  TimerHandle,
+} from './ports.ts';
+
+export interface OriginationRuntimeDeps {
+  readonly signalling: LegSignalling;
+  readonly ringback: Ringback;
+  readonly router: Router;
+  readonly records: CallRecords;
+  readonly ivrVariables: IvrVariables;
+  readonly clock: Clock;
+  readonly calls: CallsConfig;
+  readonly logger: Logger;
+  readonly newCallId?: () => string;
+}
+
+interface LiveEntry {
+  state: CallState;
+  readonly base: Omit<CallRecord, 'state'>;
+  readonly timers: Map<TimerName, TimerHandle>;
+  readonly queue: CallInput[];
+  running: boolean;
+  pending: { resolve(r: OriginateResult): void; reject(e: Error): void; result: OriginateResult } | null;
+}
+
+/** The caller ID the first party sees: the API's name, and the number about to be dialed second. */
+function firstCallerId(request: OriginateRequest, second: PlannedLeg): CallerId {
+  return { name: request.callerIdName || 'PBX', number: second.dialed };
+}
+
+function secondCallerId(request: OriginateRequest): CallerId {
+  const account = request.account;
+  return {
+    name: account.caller_id.name || account.display_name,
+    number: account.caller_id.number || account.extension,
+  };
+}
+
+function liveLeg(leg: LegState): LiveCallLeg {
+  const state = leg.endAt !== null ? 'ended' : leg.answerAt !== null ? 'answered' : leg.ringAt !== null ? 'ringing' : 'routing';
+  return { leg: leg.name, number: leg.dialed, state };
+}
+
+export class OriginationRuntime implements Originator {
+  private readonly live = new Map<string, LiveEntry>();
+  private readonly newCallId: () => string;
+
+  constructor(private readonly deps: OriginationRuntimeDeps) {
+    this.newCallId = deps.newCallId ?? randomUUID;
+  }
+
+  /** Ring limit of a leg: the API's seconds under the server-wide cap; 0 means the cap alone. */
+  private ringLimitMs(seconds: number): number {
+    const cap = this.deps.calls.max_ring_seconds;
+    return (seconds === 0 ? cap : Math.min(seconds, cap)) * 1000;
+  }
+
+  originate(request: OriginateRequest): Promise<OriginateResult> {
+    const variables: IvrVariableStatus[] = request.variables.map(({ name }) => {
+      const id = this.deps.ivrVariables.lookup(name);
+      return id === undefined ? { name, status: 'does_not_exist' } : { name, status: 'exists', id };
+    });
+    const callId = this.newCallId();
+    const at = this.deps.clock.now();
+    const base: Omit<CallRecord, 'state'> = {
+      callId,
+      accountId: request.account.account_id,
+      requestedBy: request.requestedBy,
+      method: request.method,
+      request: {
+        dialFirst: request.dialFirst,
+        dialSecond: request.dialSecond,
+        callerIdName: request.callerIdName,
+        timeout: request.timeout,
+        timeoutSecondCall: request.timeoutSecondCall,
+        ignoreUserApiSettings: request.ignoreUserApiSettings,
+        ignoreUserCallRules: request.ignoreUserCallRules,
+        autoAnswer: request.autoAnswer,
+        variables: request.variables,
+      },
+    };
+    // Both legs are routed before anything rings: a leg without a route fails the call with nobody rung.
+    const first = this.deps.router.plan({
+      number: request.dialFirst,
+      account: request.account,
+      ignoreApiSettings: request.ignoreUserApiSettings,
+      followCallRules: !request.ignoreUserCallRules,
+    });
+    const second = this.deps.router.plan({
+      number: request.dialSecond,
+      account: request.account,
+      ignoreApiSettings: request.ignoreUserApiSettings,
+      followCallRules: true,
+    });
+    const unrouted = (leg: PlannedLeg | null, number: string): PlannedLeg => leg ?? { dialed: number, steps: [] };
+    const state = createCall({
+      id: callId,
+      at,
+      first: {
+        plan: unrouted(first.ok ? first.leg : null, request.dialFirst),
+        callerId: firstCallerId(request, unrouted(second.ok ? second.leg : null, request.dialSecond)),
+        autoAnswer: request.autoAnswer,
+        timeoutMs: this.ringLimitMs(request.timeout),
+      },
+      second: {
+        plan: unrouted(second.ok ? second.leg : null, request.dialSecond),
+        callerId: secondCallerId(request),
+        timeoutMs: this.ringLimitMs(request.timeoutSecondCall),
+      },
+      maxCallMs: this.deps.calls.max_call_seconds * 1000,
+      variables: request.variables,
+    });
+    if (!first.ok || !second.ok) {
+      const leg = !first.ok ? 'first' : 'second';
+      const detail = !first.ok ? first.reason : !second.ok ? second.reason : '';
+      this.deps.records.save({
+        ...base,
+        state: { ...state, phase: 'ended', replied: true, endedAt: at, endReason: `${leg}_no_route` },
+      });
+      return Promise.reject(new OriginateFailedError('no_route', `${leg} leg: ${detail}`));
+    }
+    const result: OriginateResult = {
+      callId,
+      dialedFirst: first.leg.dialed,
+      dialedSecond: second.leg.dialed,
+      variables,
+    };
+    return new Promise<OriginateResult>((resolve, reject) => {
+      const entry: LiveEntry = { state, base, timers: new Map(), queue: [], running: false, pending: { resolve, reject, result } };
+      this.live.set(callId, entry);
+      this.deps.records.save({ ...base, state });
+      this.dispatch(callId, { type: 'start', at });
+    });
+  }
+
+  listCalls(): readonly LiveCall[] {
+    const calls: LiveCall[] = [];
+    for (const [callId, { state, base }] of this.live) {
+      calls.push({
+        callId,
+        accountId: base.accountId,
+        state: state.phase,
+        startedAt: new Date(state.createdAt),
+        legs: [liveLeg(state.legs.first), liveLeg(state.legs.second)],
+      });
+    }
+    return calls;
+  }
+
+  /** The machine state of a live call (for diagnostics and tests). */
+  getState(callId: string): CallState | undefined {
+    return this.live.get(callId)?.state;
+  }
+
+  hangUp(callId: string): Promise<boolean> {
+    if (!this.live.has(callId)) return Promise.resolve(false);
+    this.dispatch(callId, { type: 'hangup', at: this.deps.clock.now(), reason: 'api_hangup' });
+    return Promise.resolve(true);
+  }
+
+  /** Ends every live call (shutdown): their peers get CANCEL or BYE. */
+  hangUpAll(reason: string): void {
+    for (const callId of [...this.live.keys()]) this.dispatch(callId, { type: 'hangup', at: this.deps.clock.now(), reason });
+  }
+
+  /**
+   * Closes calls a previous process left open: BYE where a dialog was established (the record keeps its
+   * Call-ID, tags, target, route set and CSeq), then the record says why it ended. Returns how many were closed.
+   */
+  async recover(reason = 'server_restart'): Promise<number> {
+    let closed = 0;
+    for (const record of this.deps.records.listOpen()) {
+      if (this.live.has(record.callId)) continue;
+      const at = this.deps.clock.now();
+      for (const fork of record.state.forks) {
+        if ((fork.status === 'confirmed' || fork.status === 'answered') && fork.dialog) {
+          try {
+            await this.deps.signalling.byeDialog(fork.dialog);
+          } catch (err) {
+            this.deps.logger.warn({ err, callId: record.callId, sipCallId: fork.dialog.callId }, 'BYE after restart failed');
+          }
+        }
+      }
+      const end = (leg: LegState): LegState => (leg.ringAt !== null && leg.endAt === null ? { ...leg, endAt: at, outcome: leg.outcome ?? 'cancelled' } : leg);
+      const state: CallState = {
+        ...record.state,
+        phase: 'ended',
+        timers: {},
+        forks: record.state.forks.map((f) =>
+          f.status === 'ringing' ? { ...f, status: 'cancelled' } : f.status === 'answered' || f.status === 'confirmed' ? { ...f, status: 'ended' } : f,
+        ),
+        legs: { first: end(record.state.legs.first), second: end(record.state.legs.second) },
+        replied: true,
+        endedAt: at,
+        endReason: reason,
+      };
+      this.deps.records.save({ ...record, state });
+      closed++;
+    }
+    return closed;
+  }
+
+  private dispatch(callId: string, input: CallInput): void {
+    const entry = this.live.get(callId);
+    if (!entry) {
+      // An answer for a call already gone (e.g. the 2xx crossed our CANCEL): ACK and BYE it all the same.
+      if (input.type === 'fork.answered') this.deps.signalling.discard(input.forkId);
+      return;
+    }
+    entry.queue.push(input);
+    // Ports may report synchronously from inside an effect; those inputs wait for the current one to finish.
+    if (entry.running) return;
+    entry.running = true;
+    try {
+      let next: CallInput | undefined;
+      while ((next = entry.queue.shift()) !== undefined) {
+        const { state, effects } = transition(entry.state, next);
+        entry.state = state;
+        this.deps.records.save({ ...entry.base, state });
+        for (const effect of effects) this.run(callId, entry, effect);
+        if (state.phase === 'ended') {
+          for (const handle of entry.timers.values()) this.deps.clock.clearTimer(handle);
+          this.live.delete(callId);
+          break;
+        }
+      }
+    } finally {
+      entry.running = false;
+    }
+  }
+
+  private forkEvents(callId: string, forkId: string): ForkEvents {
+    const now = (): number => this.deps.clock.now();
+    return {
+      progress: (status) => this.dispatch(callId, { type: 'fork.progress', at: now(), forkId, status }),
+      answered: (sdp, dialog) => this.dispatch(callId, { type: 'fork.answered', at: now(), forkId, sdp, dialog }),
+      failed: (status, reason) => this.dispatch(callId, { type: 'fork.failed', at: now(), forkId, status, reason }),
+      ended: () => this.dispatch(callId, { type: 'fork.ended', at: now(), forkId }),
+      reinviteAnswered: (sdp) => this.dispatch(callId, { type: 'reinvite.answered', at: now(), forkId, sdp }),
+      reinviteFailed: (status) => this.dispatch(callId, { type: 'reinvite.failed', at: now(), forkId, status }),
+    };
+  }
+
+  private run(callId: string, entry: LiveEntry, effect: CallEffect): void {
+    const { signalling, ringback, clock, logger } = this.deps;
+    switch (effect.type) {
+      case 'dial': {
+        const events = this.forkEvents(callId, effect.request.forkId);
+        try {
+          signalling.dial(effect.request, events);
+        } catch (err) {
+          logger.warn({ err, callId, forkId: effect.request.forkId }, 'dial failed');
+          events.failed(0, err instanceof Error ? err.message : String(err));
+        }
+        return;
+      }
+      case 'cancel':
+        return signalling.cancel(effect.forkId);
+      case 'ack':
+        return signalling.ack(effect.forkId, effect.sdp);
+      case 'discard':
+        return signalling.discard(effect.forkId);
+      case 'reinvite':
+        return signalling.reinvite(effect.forkId, effect.sdp);
+      case 'bye':
+        return signalling.bye(effect.forkId);
+      case 'startRingback':
+        ringback.start(callId, effect.offerSdp).then(
+          (sdp) => this.dispatch(callId, { type: 'ringback.ready', at: clock.now(), sdp }),
+          (err: unknown) => {
+            logger.warn({ err, callId }, 'ringback could not start');
+            this.dispatch(callId, { type: 'ringback.failed', at: clock.now(), reason: err instanceof Error ? err.message : String(err) });
+          },
+        );
+        return;
+      case 'stopRingback':
+        return ringback.stop(callId);
+      case 'startTimer': {
+        const old = entry.timers.get(effect.timer);
+        if (old) clock.clearTimer(old);
+        const timer = effect.timer;
+        entry.timers.set(
+          timer,
+          clock.setTimer(effect.ms, () => {
+            entry.timers.delete(timer);
+            this.dispatch(callId, { type: 'timer', at: clock.now(), timer });
+          }),
+        );
+        return;
+      }
+      case 'cancelTimer': {
+        const handle = entry.timers.get(effect.timer);
+        if (handle) clock.clearTimer(handle);
+        entry.timers.delete(effect.timer);
+        return;
+      }
+      case 'replyAnswered':
+        entry.pending?.resolve(entry.pending.result);
+        entry.pending = null;
+        return;
+      case 'replyFailed':
+        entry.pending?.reject(new OriginateFailedError(effect.reason));
+        entry.pending = null;
+        return;
+    }
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * The ports through which the origination machine's effects reach the outside world, and through which the
+ * outside world's answers come back as machine inputs. The machine never calls these: the runtime
+ * (`origination-runtime.ts`) executes the machine's named effects against them. Adapters to the real user
+ * agent, media, dial plan and store live in `src/calls/adapters/`; the unit tests use fakes.
+ */
+import type { Account } from '../config/schema.ts';
+import type { CallState } from './call-state.ts';
+
+/** One attempt through a trunk (mirrors the dial plan's TrunkAttempt, kept here so the machine stays independent). */
+export interface TrunkDial {
+  readonly trunk: string;
+  readonly number: string;
+  readonly rule: string;
+  readonly isFinal: boolean;
+}
+
+/**
+ * Where one fork of a leg rings. Registered phones are expanded to their contacts when the call is routed, so
+ * that every contact is a fork the machine can cancel on its own when another one answers.
+ */
+export type DialTarget =
+  | { readonly kind: 'phone'; readonly accountId: string; readonly extension: string; readonly contact: string }
+  | { readonly kind: 'trunk'; readonly attempt: TrunkDial }
+  | { readonly kind: 'pbx'; readonly app: 'ivr' | 'voicemail'; readonly accountId: string; readonly extension: string };
+
+/** What a step rings: trunk destinations carry their ordered fallbacks, tried one after another. */
+export type PlannedTarget =
+  | { readonly kind: 'phone'; readonly accountId: string; readonly extension: string; readonly contact: string }
+  | { readonly kind: 'trunk'; readonly attempts: readonly TrunkDial[] }
+  | { readonly kind: 'pbx'; readonly app: 'ivr' | 'voicemail'; readonly accountId: string; readonly extension: string };
+
+export interface PlannedStep {
+  readonly targets: readonly PlannedTarget[];
+  /** null: until the leg's timeout. */
+  readonly ringSeconds: number | null;
+}
+
+export interface PlannedLeg {
+  /** The number after Call API settings: what the API reports as dialed_first / dialed_second. */
+  readonly dialed: string;
+  readonly steps: readonly PlannedStep[];
+}
+
+export type PlanResult = { readonly ok: true; readonly leg: PlannedLeg } | { readonly ok: false; readonly reason: string };
+
+/** Wraps the dial plan (planLeg) and the registrar's bindings. Synchronous: routing rings nobody. */
+export interface Router {
+  plan(input: {
+    readonly number: string;
+    readonly account: Account;
+    readonly ignoreApiSettings: boolean;
+    readonly followCallRules: boolean;
+  }): PlanResult;
+}
+
+export interface CallerId {
+  readonly name: string;
+  readonly number: string;
+}
+
+/**
+ * What is needed to send an in-dialog request (BYE) without the user agent's memory of the dialog, e.g. after a
+ * restart (RFC 3261 §12.2.1.1: remote target, route set, CSeq, tags, Call-ID).
+ */
+export interface DialogSnapshot {
+  readonly callId: string;
+  readonly localTag: string;
+  readonly remoteTag: string;
+  readonly localUri: string;
+  readonly remoteUri: string;
+  readonly remoteTarget: string;
+  readonly routeSet: readonly string[];
+  readonly localCseq: number;
+  /** Where the requests go when the route set is empty and the target cannot be resolved on its own. */
+  readonly transport: 'udp' | 'tcp';
+  readonly peerHost: string;
+  readonly peerPort: number;
+}
+
+/** What the signalling adapter reports about one fork. Every callback may be called at most once, except progress. */
+export interface ForkEvents {
+  progress(status: number): void;
+  /** A 2xx with the peer's offer (the INVITE had no body: RFC 3261 §13.2.1 late offer). */
+  answered(offerSdp: string, dialog: DialogSnapshot | null): void;
+  /** A final non-2xx, or 0 for a transport error or a transaction timeout. */
+  failed(status: number, reason: string): void;
+  /** The peer ended the confirmed dialog (BYE received). */
+  ended(): void;
+  reinviteAnswered(answerSdp: string): void;
+  reinviteFailed(status: number): void;
+}
+
+export interface DialRequest {
+  readonly forkId: string;
+  /** Our origination id, for logs and for the PBX apps. */
+  readonly callId: string;
+  readonly target: DialTarget;
+  readonly callerId: CallerId;
+  /** Auto-answer headers (Call-Info answer-after=0, Alert-Info ...); the machine sets it only toward phones. */
+  readonly autoAnswer: boolean;
+  /** IVR variables, for a target answered by the PBX itself. */
+  readonly variables: readonly { readonly name: string; readonly value: string }[];
+}
+
+/** Leg signalling: every INVITE is sent without SDP so that the peer's 2xx carries the offer (RFC 3725 flow I). */
+export interface LegSignalling {
+  dial(request: DialRequest, events: ForkEvents): void;
+  cancel(forkId: string): void;
+  /** Confirms the 2xx with our answer. */
+  ack(forkId: string, answerSdp: string): void;
+  /**
+   * A 2xx nobody wants (a second fork answered, or the call ended meanwhile): ACK it with every stream rejected,
+   * then BYE (RFC 3261 §13.2.2.4).
+   */
+  discard(forkId: string): void;
+  /** Re-INVITE the confirmed dialog with a new offer; the answer or failure comes back through the fork's events. */
+  reinvite(forkId: string, offerSdp: string): void;
+  bye(forkId: string): void;
+  /** BYE within a dialog rebuilt from a call record, when the process that placed the call is gone. */
+  byeDialog(dialog: DialogSnapshot): Promise<void>;
+}
+
+/** Ringback toward the first party: G.711 tone from the PBX's own RTP port, in the codec the phone offered. */
+export interface Ringback {
+  /** Resolves with our answer SDP (pointing at our RTP port); the tone starts flowing at once. */
+  start(callId: string, offerSdp: string): Promise<string>;
+  stop(callId: string): void;
+}
+
+/** The persisted form of an origination: the request and the machine state (everything to resume or clean up). */
+export interface CallRecord {
+  readonly callId: string;
+  readonly accountId: string;
+  readonly requestedBy: string;
+  readonly method: string;
+  readonly request: {
+    readonly dialFirst: string;
+    readonly dialSecond: string;
+    readonly callerIdName: string;
+    readonly timeout: number;
+    readonly timeoutSecondCall: number;
+    readonly ignoreUserApiSettings: boolean;
+    readonly ignoreUserCallRules: boolean;
+    readonly autoAnswer: boolean;
+    readonly variables: readonly { readonly name: string; readonly value: string }[];
+  };
+  readonly state: CallState;
+}
+
+export interface CallRecords {
+  /** Writes the record's current state; may be written behind, but in order. */
+  save(record: CallRecord): void;
+  /** Records not yet ended: at start-up, calls a previous process left open. */
+  listOpen(): CallRecord[];
+  get(callId: string): CallRecord | undefined;
+}
+
+export interface TimerHandle {
+  readonly __timer: unique symbol;
+}
+
+export interface Clock {
+  now(): number;
+  setTimer(ms: number, fire: () => void): TimerHandle;
+  clearTimer(handle: TimerHandle): void;
+}
+
+/** The directory's IVR variable lookup: the id of the IVR variable with this name, if any IVR defines one. */
+export interface IvrVariables {
+  lookup(name: string): number | undefined;
+}
