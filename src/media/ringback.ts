@@ -69,6 +69,9 @@ class TonePlayer implements PacedSource {
 export function startRingback(options: RingbackOptions): Ringback {
   if (options.remote !== undefined) options.session.setRemote(options.remote);
   const scheduler = options.scheduler ?? sharedFrameScheduler();
+  if (scheduler.frameMs * 8 !== FRAME_SAMPLES) {
+    throw new RangeError(`ringback frames are ${FRAME_SAMPLES} samples; the scheduler ticks every ${scheduler.frameMs} ms`);
+  }
   const player = new TonePlayer(
     options.session,
     toneFrames(options.codec, options.tone ?? NORTH_AMERICAN_RINGBACK),
