@@ -1,30 +1,11 @@
 /**
  * Registrar bindings in SQLite, so a restart of the PBX loses no registered phone. Keyed by (account, contact key);
  * every write is one statement, so concurrent REGISTERs of one phone cannot leave half a refresh behind.
+ * Table: migrations/020_registrations.sql.
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { Binding } from '../directory/registrar/binding.ts';
 import type { TransportProtocol } from '../sip/transport/endpoint.ts';
-
-/** The table this repository needs; applied by the store's migrations. */
-export const REGISTRATION_SCHEMA = `
-CREATE TABLE IF NOT EXISTS registrations (
-  account_id       TEXT    NOT NULL,
-  contact_key      TEXT    NOT NULL,
-  contact          TEXT    NOT NULL,
-  call_id          TEXT    NOT NULL,
-  cseq             INTEGER NOT NULL,
-  expires_at       INTEGER NOT NULL,
-  registered_at    INTEGER NOT NULL,
-  source_transport TEXT    NOT NULL,
-  source_host      TEXT    NOT NULL,
-  source_port      INTEGER NOT NULL,
-  q                REAL,
-  user_agent       TEXT,
-  PRIMARY KEY (account_id, contact_key)
-);
-CREATE INDEX IF NOT EXISTS registrations_expires_at ON registrations (expires_at);
-`;
 
 interface Row {
   account_id: string;

@@ -1,5 +1,5 @@
 /** Builders of directory snapshots for tests: defaults for every field a test does not care about. */
-import type { Account, OutgoingCallRule, Trunk } from '../../src/config/schema.ts';
+import type { Account, OutgoingCallRule, SipConfig, Trunk } from '../../src/config/schema.ts';
 import { Directory } from '../../src/directory/directory.ts';
 
 export function account(fields: Partial<Account> & Pick<Account, 'account_id' | 'extension'>): Account {
@@ -39,11 +39,15 @@ export function directory(parts: {
   trunks?: readonly Trunk[];
   rules?: readonly OutgoingCallRule[];
   realm?: string;
+  registrar?: Partial<SipConfig['registrar']>;
 }): Directory {
   return new Directory({
     accounts: parts.accounts ?? [],
     trunks: parts.trunks ?? [],
     outgoing_call_rules: parts.rules ?? [],
-    sip: { realm: parts.realm ?? 'test.local' },
+    sip: {
+      realm: parts.realm ?? 'test.local',
+      registrar: { min_expires: 60, max_expires: 3600, default_expires: 600, max_failures: 5, window_seconds: 60, lockout_seconds: 300, ...parts.registrar },
+    },
   });
 }
