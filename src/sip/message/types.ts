@@ -6,9 +6,15 @@
  * message for sending uses the same classes; `serialize()` writes it back to bytes.
  */
 
-/** A SIP or SIPS URI (RFC 3261 §19.1), or a tel URI kept opaque in `user`. */
+/**
+ * A SIP or SIPS URI (RFC 3261 §19.1), a tel URI (RFC 3966) with its number in `user`, or any other absoluteURI
+ * (`isbn:...`, `http://...`: RFC 3261 allows them in From/To/Contact) kept whole in `opaque` with an empty host.
+ */
 export interface SipUri {
-  scheme: 'sip' | 'sips' | 'tel';
+  /** Lower-cased. */
+  scheme: 'sip' | 'sips' | 'tel' | (string & {});
+  /** Everything after `scheme:` for schemes other than sip, sips and tel. */
+  opaque?: string | undefined;
   user?: string | undefined;
   password?: string | undefined;
   host: string;

@@ -1,0 +1,160 @@
+/** Building requests and responses to send (RFC 3261 §8.1.1, §8.2.6). */
+import { headerKey } from './header-names.ts';
+import { SipRequest, SipResponse } from './message.ts';
+import { parseNameAddr } from './name-addr.ts';
+
+/** Default reason phrases (RFC 3261 §21 and the extensions we meet). */
+export const REASON_PHRASES: Readonly<Record<number, string>> = {
+  100: 'Trying',
+  180: 'Ringing',
+  181: 'Call Is Being Forwarded',
+  182: 'Queued',
+  183: 'Session Progress',
+  199: 'Early Dialog Terminated',
+  200: 'OK',
+  202: 'Accepted',
+  204: 'No Notification',
+  300: 'Multiple Choices',
+  301: 'Moved Permanently',
+  302: 'Moved Temporarily',
+  305: 'Use Proxy',
+  380: 'Alternative Service',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  402: 'Payment Required',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  407: 'Proxy Authentication Required',
+  408: 'Request Timeout',
+  410: 'Gone',
+  412: 'Conditional Request Failed',
+  413: 'Request Entity Too Large',
+  414: 'Request-URI Too Long',
+  415: 'Unsupported Media Type',
+  416: 'Unsupported URI Scheme',
+  417: 'Unknown Resource-Priority',
+  420: 'Bad Extension',
+  421: 'Extension Required',
+  422: 'Session Interval Too Small',
+  423: 'Interval Too Brief',
+  428: 'Use Identity Header',
+  429: 'Provide Referrer Identity',
+  433: 'Anonymity Disallowed',
+  436: 'Bad Identity-Info',
+  437: 'Unsupported Certificate',
+  438: 'Invalid Identity Header',
+  439: 'First Hop Lacks Outbound Support',
+  440: 'Max-Breadth Exceeded',
+  469: 'Bad Info Package',
+  470: 'Consent Needed',
+  480: 'Temporarily Unavailable',
+  481: 'Call/Transaction Does Not Exist',
+  482: 'Loop Detected',
+  483: 'Too Many Hops',
+  484: 'Address Incomplete',
+  485: 'Ambiguous',
+  486: 'Busy Here',
+  487: 'Request Terminated',
+  488: 'Not Acceptable Here',
+  489: 'Bad Event',
+  491: 'Request Pending',
+  493: 'Undecipherable',
+  494: 'Security Agreement Required',
+  500: 'Server Internal Error',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Server Time-out',
+  505: 'Version Not Supported',
+  513: 'Message Too Large',
+  555: 'Push Notification Service Not Supported',
+  580: 'Precondition Failure',
+  600: 'Busy Everywhere',
+  603: 'Decline',
+  604: 'Does Not Exist Anywhere',
+  606: 'Not Acceptable',
+  607: 'Unwanted',
+  608: 'Rejected',
+};
+
+export function reasonPhrase(status: number): string {
+  return REASON_PHRASES[status] ?? REASON_PHRASES[Math.floor(status / 100) * 100] ?? 'Unknown';
+}
+
+function toBuffer(body: Buffer | string | undefined): Buffer | undefined {
+  if (body === undefined) return undefined;
+  return typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+}
+
+function split(headers: ReadonlyArray<readonly [string, string]>): [string[], string[], string[], undefined[]] {
+  const names: string[] = [];
+  const keys: string[] = [];
+  const values: string[] = [];
+  for (const [name, value] of headers) {
+    names.push(name);
+    keys.push(headerKey(name));
+    values.push(value.trim());
+  }
+  return [names, keys, values, names.map(() => undefined)];
+}
+
+export interface CreateRequestOptions {
+  method: string;
+  /** Request-URI as it is to be written. */
+  uri: string;
+  headers: ReadonlyArray<readonly [string, string]>;
+  body?: Buffer | string;
+}
+
+/** Content-Length is written by `serialize()` from the body; one given in `headers` is corrected. */
+export function createRequest(opts: CreateRequestOptions): SipRequest {
+  const [names, keys, values, raws] = split(opts.headers);
+  return new SipRequest(opts.method, opts.uri, names, keys, values, raws, toBuffer(opts.body));
+}
+
+export interface CreateResponseOptions {
+  /** Added to To when it has no tag yet (§8.2.6.2: every response but 100 to a request without To tag). */
+  toTag?: string;
+  headers?: ReadonlyArray<readonly [string, string]>;
+  body?: Buffer | string;
+  contentType?: string;
+}
+
+/** Methods whose 1xx/2xx responses establish a dialog, and so carry Record-Route back (§12.1.1). */
+const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY']);
+
+/**
+ * A response to `req` per §8.2.6.2: Via (every value, in order), From, To, Call-ID and CSeq copied, the To tag
+ * added; Record-Route copied for 1xx/2xx to dialog-creating requests (§12.1.1). Works on the `partial` request
+ * of a SipParseError: headers it lacks are simply not copied.
+ */
+export function createResponse(
+  req: SipRequest,
+  status: number,
+  reason?: string,
+  opts: CreateResponseOptions = {},
+): SipResponse {
+  const copied: Array<[string, string]> = [];
+  const copyRecordRoute = status < 300 && status > 100 && DIALOG_CREATING.has(req.method);
+  for (const [name, value] of req.headerLines()) {
+    const key = headerKey(name);
+    if (key === 'via' || key === 'from' || key === 'to' || key === 'call-id' || key === 'cseq') {
+      copied.push([name, value]);
+    } else if (key === 'record-route' && copyRecordRoute) {
+      copied.push([name, value]);
+    }
+  }
+  if (opts.headers !== undefined) for (const [n, v] of opts.headers) copied.push([n, v]);
+  if (opts.contentType !== undefined) copied.push(['Content-Type', opts.contentType]);
+  const [names, keys, values, raws] = split(copied);
+  const res = new SipResponse(status, reason ?? reasonPhrase(status), names, keys, values, raws, toBuffer(opts.body));
+  const to = res.get('to');
+  if (opts.toTag !== undefined && to !== undefined) {
+    const na = parseNameAddr(to);
+    const hasTag = na === null ? /;\s*tag\s*=/i.test(to) : na.params['tag'] !== undefined;
+    if (!hasTag) res.setToTag(opts.toTag);
+  }
+  return res;
+}

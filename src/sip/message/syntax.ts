@@ -1,0 +1,140 @@
+/**
+ * Lexical building blocks of RFC 3261 §25.1 shared by the URI, name-addr and Via parsers: token characters,
+ * linear white space, quoted strings, generic parameters and comma-separated lists.
+ */
+
+const TOKEN_CHARS = new Uint8Array(128);
+for (const ch of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`\'~') {
+  TOKEN_CHARS[ch.charCodeAt(0)] = 1;
+}
+
+export function isTokenChar(code: number): boolean {
+  return code < 128 && TOKEN_CHARS[code] === 1;
+}
+
+export function isToken(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) {
+    if (!isTokenChar(text.charCodeAt(i))) return false;
+  }
+  return true;
+}
+
+/** SP, HTAB, CR or LF: folded lines have been unfolded before values reach these parsers, but be lenient. */
+export function isWs(code: number): boolean {
+  return code === 32 || code === 9 || code === 13 || code === 10;
+}
+
+export function skipWs(text: string, pos: number): number {
+  while (pos < text.length && isWs(text.charCodeAt(pos))) pos++;
+  return pos;
+}
+
+/**
+ * Reads a quoted-string starting at `pos` (which must be the opening quote). Returns the unescaped content and
+ * the position after the closing quote, or null when the quote is never closed.
+ */
+export function readQuoted(text: string, pos: number): { value: string; end: number } | null {
+  let out = '';
+  let runStart = pos + 1;
+  for (let i = pos + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 92 /* \ */) {
+      if (i + 1 >= text.length) return null;
+      out += text.slice(runStart, i);
+      runStart = i + 1;
+      i++;
+    } else if (c === 34 /* " */) {
+      out += text.slice(runStart, i);
+      return { value: out, end: i + 1 };
+    }
+  }
+  return null;
+}
+
+export function quote(value: string): string {
+  return `"${value.replace(/["\\]/g, '\\$&')}"`;
+}
+
+export type Params = Record<string, string | null>;
+
+/**
+ * Parses `*( SEMI generic-param )` from `pos` to the end of `text`. Values may be tokens, hosts or quoted
+ * strings (kept with their quotes so they format back unchanged). Returns null on a syntax error.
+ */
+export function parseParams(text: string, pos: number): Params | null {
+  const params: Params = {};
+  const len = text.length;
+  pos = skipWs(text, pos);
+  while (pos < len) {
+    if (text.charCodeAt(pos) !== 59 /* ; */) return null;
+    pos = skipWs(text, pos + 1);
+    const nameStart = pos;
+    while (pos < len && isTokenChar(text.charCodeAt(pos))) pos++;
+    if (pos === nameStart) return null;
+    const name = text.slice(nameStart, pos).toLowerCase();
+    pos = skipWs(text, pos);
+    if (pos < len && text.charCodeAt(pos) === 61 /* = */) {
+      pos = skipWs(text, pos + 1);
+      if (pos < len && text.charCodeAt(pos) === 34) {
+        const q = readQuoted(text, pos);
+        if (q === null) return null;
+        params[name] = text.slice(pos, q.end);
+        pos = q.end;
+      } else {
+        const valueStart = pos;
+        while (pos < len && isParamValueChar(text.charCodeAt(pos))) pos++;
+        if (pos === valueStart) return null;
+        params[name] = text.slice(valueStart, pos);
+      }
+    } else {
+      params[name] = null;
+    }
+    pos = skipWs(text, pos);
+  }
+  return params;
+}
+
+/** token / host (IPv6 references bring `[`, `]` and `:`). */
+function isParamValueChar(code: number): boolean {
+  return isTokenChar(code) || code === 91 || code === 93 || code === 58;
+}
+
+export function formatParams(params: Params): string {
+  let out = '';
+  for (const name in params) {
+    const value = params[name];
+    out += value === null || value === undefined ? `;${name}` : `;${name}=${value}`;
+  }
+  return out;
+}
+
+/**
+ * Splits a header value on the commas that separate list elements, ignoring commas inside quoted strings and
+ * `<...>` (a URI may contain commas). Elements are trimmed; empty elements are kept so callers can reject them.
+ */
+export function splitList(value: string): string[] {
+  if (value.indexOf(',') === -1) return [value];
+  const out: string[] = [];
+  let start = 0;
+  let inQuote = false;
+  let inAngle = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (inQuote) {
+      if (c === 92) i++;
+      else if (c === 34) inQuote = false;
+    } else if (c === 34) {
+      inQuote = true;
+    } else if (c === 60) {
+      inAngle = true;
+    } else if (c === 62) {
+      inAngle = false;
+    } else if (c === 44 && !inAngle) {
+      out.push(value.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  out.push(value.slice(start).trim());
+  return out;
+}

@@ -1,0 +1,93 @@
+/** Via header values (RFC 3261 §20.42, RFC 3581 rport). */
+import type { Via } from './types.ts';
+import { formatParams, isTokenChar, parseParams, skipWs } from './syntax.ts';
+
+function readToken(text: string, pos: number): number {
+  while (pos < text.length && isTokenChar(text.charCodeAt(pos))) pos++;
+  return pos;
+}
+
+/** Parses one Via value (a single element of a comma-separated Via line). Returns null on a syntax error. */
+export function parseVia(text: string): Via | null {
+  const len = text.length;
+  // sent-protocol = protocol-name SLASH protocol-version SLASH transport, with LWS allowed around the slashes.
+  // The version is not checked here: a request line with another version is answered 505, and building that
+  // response needs its Via.
+  let pos = skipWs(text, 0);
+  let end = readToken(text, pos);
+  if (end === pos) return null;
+  pos = skipWs(text, end);
+  if (text.charCodeAt(pos) !== 47) return null;
+  pos = skipWs(text, pos + 1);
+  end = readToken(text, pos);
+  if (end === pos) return null;
+  pos = skipWs(text, end);
+  if (text.charCodeAt(pos) !== 47) return null;
+  pos = skipWs(text, pos + 1);
+  end = readToken(text, pos);
+  if (end === pos) return null;
+  const transport = text.slice(pos, end).toUpperCase();
+  pos = skipWs(text, end);
+  // sent-by = host [ COLON port ]
+  const hostStart = pos;
+  let host: string;
+  if (text.charCodeAt(pos) === 91) {
+    const close = text.indexOf(']', pos);
+    if (close === -1) return null;
+    host = text.slice(pos, close + 1);
+    if (!/^\[[0-9A-Fa-f:.]+\]$/.test(host)) return null;
+    pos = close + 1;
+  } else {
+    while (pos < len) {
+      const c = text.charCodeAt(pos);
+      if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 46) pos++;
+      else break;
+    }
+    host = text.slice(hostStart, pos);
+    if (host.length === 0) return null;
+  }
+  const via: Via = { transport, host, params: {} };
+  pos = skipWs(text, pos);
+  if (pos < len && text.charCodeAt(pos) === 58) {
+    pos = skipWs(text, pos + 1);
+    const portStart = pos;
+    while (pos < len && text.charCodeAt(pos) >= 48 && text.charCodeAt(pos) <= 57) pos++;
+    if (pos === portStart || pos - portStart > 5) return null;
+    const port = Number(text.slice(portStart, pos));
+    if (port > 65535) return null;
+    via.port = port;
+  }
+  const params = parseParams(text, pos);
+  if (params === null) return null;
+  via.params = params;
+  const branch = params['branch'];
+  if (branch !== undefined) {
+    if (branch === null) return null;
+    via.branch = branch;
+  }
+  const received = params['received'];
+  if (received !== undefined) {
+    if (received === null) return null;
+    via.received = received;
+  }
+  const rport = params['rport'];
+  if (rport !== undefined) {
+    if (rport === null) via.rport = true;
+    else if (/^\d{1,5}$/.test(rport)) via.rport = Number(rport);
+    else return null;
+  }
+  return via;
+}
+
+/**
+ * Formats a Via. The typed fields win over `params` (so `via.received = x` is enough); other parameters keep
+ * their order.
+ */
+export function formatVia(via: Via): string {
+  const params: Record<string, string | null> = { ...via.params };
+  if (via.branch !== undefined) params['branch'] = via.branch;
+  if (via.received !== undefined) params['received'] = via.received;
+  if (via.rport !== undefined) params['rport'] = via.rport === true ? null : String(via.rport);
+  const port = via.port === undefined ? '' : `:${via.port}`;
+  return `SIP/2.0/${via.transport} ${via.host}${port}${formatParams(params)}`;
+}
