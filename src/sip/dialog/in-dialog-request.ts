@@ -1,0 +1,82 @@
+/**
+ * Building the requests a dialog sends (RFC 3261 §12.2.1.1): a new request with the next CSeq, and the ACK for a
+ * 2xx (§13.2.2.4), which the UAC dialog builds itself because no transaction carries it.
+ */
+import { createRequest, formatNameAddr, formatUri, newBranch, type SipRequest } from '../message/index.ts';
+import { inDialogRouting, nextLocalSeq, type DialogState } from './dialog-state.ts';
+
+/** The Via sent-by of the local transport the request leaves on. */
+export interface LocalVia {
+  /** Upper-case Via transport token (UDP, TCP). */
+  readonly transport: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface InDialogRequestOptions {
+  readonly method: string;
+  readonly via: LocalVia;
+  /** Our Contact URI: required on target refresh requests (INVITE, UPDATE) so the peer can refresh its target. */
+  readonly contact?: string;
+  readonly body?: Buffer | string;
+  readonly contentType?: string;
+  readonly headers?: ReadonlyArray<readonly [string, string]>;
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+export function viaValue(via: LocalVia, branch: string = newBranch()): string {
+  return `SIP/2.0/${via.transport} ${formatHost(via.host)}:${via.port};branch=${branch};rport`;
+}
+
+function build(
+  state: DialogState,
+  method: string,
+  seq: number,
+  opts: Omit<InDialogRequestOptions, 'method'>,
+): SipRequest {
+  const routing = inDialogRouting(state);
+  const headers: Array<readonly [string, string]> = [
+    ['Via', viaValue(opts.via)],
+    ['Max-Forwards', '70'],
+    ['From', formatNameAddr(state.local)],
+    ['To', formatNameAddr(state.remote)],
+    ['Call-ID', state.id.callId],
+    ['CSeq', `${seq} ${method}`],
+  ];
+  for (const route of routing.routes) headers.push(['Route', formatNameAddr(route)]);
+  if (opts.contact !== undefined) headers.push(['Contact', `<${opts.contact}>`]);
+  if (opts.headers !== undefined) headers.push(...opts.headers);
+  if (opts.body !== undefined && opts.contentType !== undefined) headers.push(['Content-Type', opts.contentType]);
+  return createRequest({
+    method,
+    uri: formatUri(routing.requestUri),
+    headers,
+    ...(opts.body === undefined ? {} : { body: opts.body }),
+  });
+}
+
+/** A new in-dialog request: takes the next local CSeq (§12.2.1.1), so the caller must keep the returned state. */
+export function createInDialogRequest(
+  state: DialogState,
+  opts: InDialogRequestOptions,
+): { state: DialogState; request: SipRequest } {
+  const next = nextLocalSeq(state);
+  return { state: next.state, request: build(next.state, opts.method, next.seq, opts) };
+}
+
+/**
+ * §13.2.2.4: "The header fields of the ACK are constructed in the same way as for any request sent within a dialog
+ * ... with the exception of the CSeq and the header fields related to authentication. The sequence number of the
+ * CSeq header field MUST be the same as the INVITE being acknowledged, but the CSeq method MUST be ACK." The
+ * credentials of the INVITE go in `headers` (§22.1: an ACK for a 2xx carries the INVITE's).
+ */
+export function createAckFor2xx(
+  state: DialogState,
+  inviteSeq: number,
+  opts: Omit<InDialogRequestOptions, 'method' | 'contact'>,
+): SipRequest {
+  return build(state, 'ACK', inviteSeq, opts);
+}

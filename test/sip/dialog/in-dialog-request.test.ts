@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { uacDialogState, uasDialogState } from '../../../src/sip/dialog/dialog-state.ts';
+import { createAckFor2xx, createInDialogRequest } from '../../../src/sip/dialog/in-dialog-request.ts';
+import { request, response } from './messages.ts';
+
+const invite = request([
+  'INVITE sip:bob@biloxi.example.com SIP/2.0',
+  'Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1',
+  'To: <sip:bob@biloxi.example.com>',
+  'From: <sip:alice@atlanta.example.com>;tag=ft',
+  'Call-ID: cid1',
+  'CSeq: 10 INVITE',
+  'Contact: <sip:alice@127.0.0.1:5060>',
+]);
+const ok = response([
+  'SIP/2.0 200 OK',
+  'Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1',
+  'To: <sip:bob@biloxi.example.com>;tag=tt',
+  'From: <sip:alice@atlanta.example.com>;tag=ft',
+  'Call-ID: cid1',
+  'CSeq: 10 INVITE',
+  'Contact: <sip:bob@127.0.0.2:5070>',
+  'Record-Route: <sip:proxy.example.com;lr>',
+]);
+const via = { transport: 'UDP', host: '127.0.0.1', port: 5060 };
+
+test('a BYE from the UAC dialog: next CSeq, tags, route set, remote target as Request-URI', () => {
+  const d = uacDialogState(invite, ok);
+  const { state, request: bye } = createInDialogRequest(d, { method: 'BYE', via });
+  assert.equal(state.localSeq, 11);
+  assert.equal(bye.method, 'BYE');
+  assert.equal(bye.uri, 'sip:bob@127.0.0.2:5070');
+  assert.deepEqual(bye.cseq, { seq: 11, method: 'BYE' });
+  assert.equal(bye.fromTag, 'ft');
+  assert.equal(bye.toTag, 'tt');
+  assert.equal(bye.callId, 'cid1');
+  assert.deepEqual(bye.getAll('route'), ['<sip:proxy.example.com;lr>']);
+  assert.match(bye.topVia.branch ?? '', /^z9hG4bK/);
+});
+
+test('the ACK for a 2xx keeps the INVITE CSeq number and gets a new branch', () => {
+  const d = uacDialogState(invite, ok);
+  const ack = createAckFor2xx(d, 10, { via, body: 'v=0\r\n', contentType: 'application/sdp' });
+  assert.deepEqual(ack.cseq, { seq: 10, method: 'ACK' });
+  assert.notEqual(ack.topVia.branch, 'z9hG4bK1');
+  assert.equal(ack.get('content-type'), 'application/sdp');
+  assert.equal(ack.body.toString(), 'v=0\r\n');
+});
+
+test('the UAS side sends its requests from the To of the INVITE with its tag, starting at CSeq 1', () => {
+  const d = uasDialogState(invite, 'ours', false);
+  const { request: info } = createInDialogRequest(d, { method: 'INFO', via, contact: 'sip:me@127.0.0.1:5060' });
+  assert.equal(info.fromTag, 'ours');
+  assert.equal(info.from.uri.user, 'bob');
+  assert.equal(info.toTag, 'ft');
+  assert.equal(info.cseq.seq, 1);
+  assert.equal(info.uri, 'sip:alice@127.0.0.1:5060');
+  assert.equal(info.get('contact'), '<sip:me@127.0.0.1:5060>');
+});
