@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { loadConfig } from '../../src/config/load-config.ts';
+import { type ConfigError, loadConfig } from '../../src/config/load-config.ts';
 import { Directory } from '../../src/directory/directory.ts';
 import { DirectoryHolder } from '../../src/directory/directory-holder.ts';
 import { startReloader, type Reloader } from '../../src/directory/reloader.ts';
@@ -66,7 +66,7 @@ describe('configuration reloader', () => {
     const before = holder.current();
     const refused = once(reloader, 'refused');
     writeFileSync(path, config(`${alice}\n  - { account_id: "11x2", extension: "102", type: phone }`));
-    const [error] = await within(5000, refused);
+    const [error] = (await within(5000, refused)) as [ConfigError];
     assert.equal(holder.current(), before);
     const paths = error.problems.map((p) => p.path);
     assert.ok(paths.includes('accounts[1].type') && paths.includes('accounts[1].account_id'), paths.join(', '));
