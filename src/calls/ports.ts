@@ -5,6 +5,7 @@
  * agent, media, dial plan and store live in `src/calls/adapters/`; the unit tests use fakes.
  */
 import type { Account } from '../config/schema.ts';
+import type { Endpoint } from '../sip/transport/endpoint.ts';
 import type { CallState } from './call-state.ts';
 
 /** One attempt through a trunk (mirrors the dial plan's TrunkAttempt, kept here so the machine stays independent). */
@@ -15,18 +16,27 @@ export interface TrunkDial {
   readonly isFinal: boolean;
 }
 
+/** One registered contact of an extension: the Request-URI, and where the registrar says requests for it go. */
+export interface PhoneTarget {
+  readonly kind: 'phone';
+  readonly accountId: string;
+  readonly extension: string;
+  readonly contact: string;
+  readonly sendTo: Endpoint;
+}
+
 /**
  * Where one fork of a leg rings. Registered phones are expanded to their contacts when the call is routed, so
  * that every contact is a fork the machine can cancel on its own when another one answers.
  */
 export type DialTarget =
-  | { readonly kind: 'phone'; readonly accountId: string; readonly extension: string; readonly contact: string }
+  | PhoneTarget
   | { readonly kind: 'trunk'; readonly attempt: TrunkDial }
   | { readonly kind: 'pbx'; readonly app: 'ivr' | 'voicemail'; readonly accountId: string; readonly extension: string };
 
 /** What a step rings: trunk destinations carry their ordered fallbacks, tried one after another. */
 export type PlannedTarget =
-  | { readonly kind: 'phone'; readonly accountId: string; readonly extension: string; readonly contact: string }
+  | PhoneTarget
   | { readonly kind: 'trunk'; readonly attempts: readonly TrunkDial[] }
   | { readonly kind: 'pbx'; readonly app: 'ivr' | 'voicemail'; readonly accountId: string; readonly extension: string };
 

@@ -113,7 +113,7 @@ export const fakeRouter: Router = {
     if (/^1\d\d$/.test(number)) {
       return {
         ok: true,
-        leg: { dialed: number, steps: [{ targets: [{ kind: 'phone', accountId: `1${number}`, extension: number, contact: `sip:${number}@127.0.0.1:5999` }], ringSeconds: null }] },
+        leg: { dialed: number, steps: [{ targets: [{ kind: 'phone', accountId: `1${number}`, extension: number, contact: `sip:${number}@127.0.0.1:5999`, sendTo: { transport: 'udp', host: '127.0.0.1', port: 5999 } }], ringSeconds: null }] },
       };
     }
     if (/^\d{7,}$/.test(number)) {

@@ -4,7 +4,7 @@ import type { CallState } from '../../src/calls/call-state.ts';
 import { createCall, transition, type CallEffect, type CallInput } from '../../src/calls/origination-machine.ts';
 import type { PlannedLeg } from '../../src/calls/ports.ts';
 
-const phone = (ext: string, n: number) => ({ kind: 'phone' as const, accountId: `1${ext}`, extension: ext, contact: `sip:${ext}-${n}@127.0.0.1:${5000 + n}` });
+const phone = (ext: string, n: number) => ({ kind: 'phone' as const, accountId: `1${ext}`, extension: ext, contact: `sip:${ext}-${n}@127.0.0.1:${5000 + n}`, sendTo: { transport: 'udp' as const, host: '127.0.0.1', port: 5000 + n } });
 const trunk = (number: string, isFinal: boolean, name = 'carrier') => ({ trunk: name, number, rule: `r-${name}`, isFinal });
 
 function newCall(first: PlannedLeg, second: PlannedLeg, autoAnswer = true): CallState {
