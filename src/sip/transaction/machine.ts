@@ -71,6 +71,11 @@ export abstract class TransactionMachine<S extends string> implements TimerTarge
     this.#handles[name] = undefined;
   }
 
+  /** Releases the timers without a transition: the owner is being torn down (layer close), nobody is told. */
+  dispose(): void {
+    this.cancelAllTimers();
+  }
+
   protected cancelAllTimers(): void {
     for (const name of Object.keys(this.#handles) as TimerName[]) this.cancelTimer(name);
   }

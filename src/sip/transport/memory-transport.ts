@@ -70,9 +70,9 @@ export class MemoryTransport implements SipTransport {
     if (receiver === undefined) return;
     if (msg.kind === 'request') {
       stampReceived(msg, source);
-      receiver.onRequest(msg, source, this.local);
+      receiver.receiveRequest(msg, source, this.local);
     } else {
-      receiver.onResponse(msg, source, this.local);
+      receiver.receiveResponse(msg, source, this.local);
     }
   }
 

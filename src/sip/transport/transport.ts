@@ -7,8 +7,8 @@ import type { TransportError } from './transport-error.ts';
  * from and the local listener it arrived on. Requests already carry `received`/`rport` on their top Via.
  */
 export interface TransportReceiver {
-  onRequest(req: SipRequest, source: Endpoint, local: Endpoint): void;
-  onResponse(res: SipResponse, source: Endpoint, local: Endpoint): void;
+  receiveRequest(req: SipRequest, source: Endpoint, local: Endpoint): void;
+  receiveResponse(res: SipResponse, source: Endpoint, local: Endpoint): void;
 }
 
 /** Called at most once, never synchronously from `send`: the failure of one send. */

@@ -1,0 +1,153 @@
+import { createResponse } from '../message/create.ts';
+import type { SipRequest, SipResponse } from '../message/message.ts';
+import { newTag } from '../message/ids.ts';
+import { isReliable, type Endpoint } from '../transport/endpoint.ts';
+import type { SipTransport } from '../transport/transport.ts';
+import type { TransportError } from '../transport/transport-error.ts';
+import { InviteServerMachine, type InviteServerState } from './invite-server-machine.ts';
+import type { TransactionTimerConfig } from './machine.ts';
+import { NonInviteServerMachine, type NonInviteServerState } from './non-invite-server-machine.ts';
+import type { TimerPort } from './timer-port.ts';
+import { TransactionTimeoutError } from './transaction-timeout-error.ts';
+
+/** What a server transaction needs from the layer that owns it. */
+export interface ServerTransactionHost {
+  readonly transport: SipTransport;
+  readonly timers: TimerPort;
+  readonly timerConfig: Omit<TransactionTimerConfig, 'reliable'>;
+  serverTerminated(tx: ServerTransaction): void;
+  /** An ACK that matched an INVITE transaction in Accepted: handed to the TU like an ACK for 2xx. */
+  passAck(ack: SipRequest, tx: ServerTransaction): void;
+  /** Timer H or a transport failure the TU did not subscribe to. */
+  unhandledError(err: TransactionTimeoutError | TransportError, tx: ServerTransaction): void;
+}
+
+export type ServerTransactionState = InviteServerState | NonInviteServerState;
+
+/** One server transaction: the request, where it came from, and the RFC 3261 machine for its method. */
+export class ServerTransaction {
+  /**
+   * Called when a CANCEL matched this INVITE before it had a final response (§9.2). The layer has already answered
+   * the CANCEL with 200; the TU answers the INVITE with 487. Unset, the layer sends the 487 itself.
+   */
+  onCancel: ((cancel: SipRequest, tx: ServerTransaction) => void) | undefined;
+  /** Timer H fired (no ACK for a non-2xx final response) or a response could not be sent (§17.2.4). */
+  onError: ((err: TransactionTimeoutError | TransportError, tx: ServerTransaction) => void) | undefined;
+  #cancelled = false;
+  readonly #host: ServerTransactionHost;
+  readonly #machine: InviteServerMachine<SipRequest, SipResponse> | NonInviteServerMachine<SipResponse>;
+  readonly #onSendError = (err: TransportError): void => this.#machine.input({ type: 'transportError', error: err });
+
+  constructor(
+    readonly request: SipRequest,
+    /** The address the request came from: responses go back there (§18.2.2). */
+    readonly source: Endpoint,
+    /** The local listener it arrived on. */
+    readonly local: Endpoint,
+    readonly key: string,
+    host: ServerTransactionHost,
+  ) {
+    this.#host = host;
+    const cfg = { ...host.timerConfig, reliable: isReliable(source.transport) };
+    this.#machine =
+      request.method === 'INVITE'
+        ? new InviteServerMachine<SipRequest, SipResponse>(this, host.timers, cfg)
+        : new NonInviteServerMachine<SipResponse>(this, host.timers, cfg);
+  }
+
+  get method(): string {
+    return this.request.method;
+  }
+
+  get state(): ServerTransactionState {
+    return this.#machine.state;
+  }
+
+  /** A CANCEL matched this INVITE while it was still pending. */
+  get cancelled(): boolean {
+    return this.#cancelled;
+  }
+
+  /** The last provisional or non-2xx final response sent, which retransmitted requests are answered with. */
+  get lastResponse(): SipResponse | undefined {
+    return this.#machine.lastResponse;
+  }
+
+  /** Passes a response from the TU to the transaction (§17.2.1 / §17.2.2). Responses after the final are absorbed. */
+  respond(res: SipResponse): void {
+    if (res.status < 100 || res.status > 699) throw new RangeError(`invalid status ${res.status}`);
+    this.#machine.input({ type: 'respond', status: res.status, response: res });
+  }
+
+  /** Builds a response to the request with `createResponse` and sends it (the To tag of earlier responses kept). */
+  reply(status: number, reason?: string): SipResponse {
+    const tag = this.lastResponse?.toTag;
+    const res = createResponse(this.request, status, reason, status === 100 ? {} : { toTag: tag ?? newTag() });
+    this.respond(res);
+    return res;
+  }
+
+  runningTimers(): string[] {
+    return this.#machine.runningTimers();
+  }
+
+  /** @internal */
+  start(): void {
+    if (this.#machine instanceof InviteServerMachine) this.#machine.start();
+  }
+
+  /** @internal a retransmission of the request matched this transaction. */
+  receiveRetransmission(): void {
+    this.#machine.input({ type: 'request' });
+  }
+
+  /** @internal an ACK matched this (INVITE) transaction. */
+  receiveAck(ack: SipRequest): void {
+    if (this.#machine instanceof InviteServerMachine) this.#machine.input({ type: 'ack', request: ack });
+  }
+
+  /** @internal §9.2: a CANCEL matched; true when the INVITE was still pending and is now being cancelled. */
+  cancelWith(cancel: SipRequest): boolean {
+    if (this.request.method !== 'INVITE' || this.state !== 'proceeding' || this.#cancelled) return false;
+    this.#cancelled = true;
+    if (this.onCancel !== undefined) this.onCancel(cancel, this);
+    else this.reply(487);
+    return true;
+  }
+
+  /** @internal */
+  dispose(): void {
+    this.#machine.dispose();
+  }
+
+  // ---- ports of the machines ----
+
+  sendResponse(res: SipResponse): void {
+    this.#host.transport.sendResponse(res, this.source, this.#onSendError);
+  }
+
+  makeTrying(): SipResponse {
+    return createResponse(this.request, 100);
+  }
+
+  passAck(ack: SipRequest): void {
+    this.#host.passAck(ack, this);
+  }
+
+  timedOut(timer: 'H'): void {
+    this.#report(new TransactionTimeoutError(timer, this.request.method, this.request.topVia.branch ?? ''));
+  }
+
+  transportFailed(error: Error): void {
+    this.#report(error as TransportError);
+  }
+
+  terminated(): void {
+    this.#host.serverTerminated(this);
+  }
+
+  #report(err: TransactionTimeoutError | TransportError): void {
+    if (this.onError !== undefined) this.onError(err, this);
+    else this.#host.unhandledError(err, this);
+  }
+}
