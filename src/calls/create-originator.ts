@@ -1,0 +1,72 @@
+/**
+ * Builds the origination engine from the server's parts: what app.ts calls. The leg signalling is passed in
+ * (built on the user agent by `createSipLegSignalling`), so this file wires ports and holds no logic.
+ */
+import type { Database } from 'better-sqlite3';
+import type { Logger } from 'pino';
+import type { CallsConfig } from '../config/schema.ts';
+import type { Directory } from '../directory/directory.ts';
+import type { MediaEngine } from '../media/media-engine.ts';
+import { CallRecordStore } from '../store/call-record-store.ts';
+import { createDialPlanRouter, directoryIvrVariables, type ContactLookup } from './adapters/dial-plan-router.ts';
+import { MediaRingback } from './adapters/media-ringback.ts';
+import { OriginationRuntime } from './origination-runtime.ts';
+import type { Clock, LegSignalling, TimerHandle } from './ports.ts';
+
+export interface OriginatorDeps {
+  readonly calls: CallsConfig;
+  /** The current directory snapshot (DirectoryHolder.current). */
+  readonly directory: () => Directory;
+  /** The registrar's location service. */
+  readonly locations: ContactLookup;
+  readonly media: MediaEngine;
+  readonly db: Database;
+  readonly signalling: LegSignalling;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+}
+
+export interface OriginationEngine {
+  /** What the API calls: originate, listCalls, hangUp. */
+  readonly originator: OriginationRuntime;
+  readonly records: CallRecordStore;
+  /** Closes calls a previous process left open (reason 'server_restart'); run once at start-up. */
+  recover(): Promise<number>;
+  /** Hangs up every live call and writes the records out. */
+  close(): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimer: (ms, fire) => {
+    const t = setTimeout(fire, ms);
+    // A ringing call never keeps a stopping process alive: shutdown hangs calls up explicitly.
+    t.unref();
+    return t as unknown as TimerHandle;
+  },
+  clearTimer: (handle) => clearTimeout(handle as unknown as NodeJS.Timeout),
+};
+
+export function createOriginator(deps: OriginatorDeps): OriginationEngine {
+  const records = new CallRecordStore(deps.db);
+  const ringback = new MediaRingback(deps.media);
+  const originator = new OriginationRuntime({
+    signalling: deps.signalling,
+    ringback,
+    router: createDialPlanRouter(deps.directory, deps.locations),
+    records,
+    ivrVariables: directoryIvrVariables(deps.directory),
+    clock: deps.clock ?? systemClock,
+    calls: deps.calls,
+    logger: deps.logger.child({ component: 'calls' }),
+  });
+  return {
+    originator,
+    records,
+    recover: () => originator.recover('server_restart'),
+    close: () => {
+      originator.hangUpAll('server_shutdown');
+      records.flush();
+    },
+  };
+}
