@@ -1,34 +1,18 @@
 /**
  * Building the requests a dialog sends (RFC 3261 §12.2.1.1): a new request with the next CSeq, and the ACK for a
- * 2xx (§13.2.2.4), which the UAC dialog builds itself because no transaction carries it.
+ * 2xx (§13.2.2.4), which the UAC dialog builds itself because no transaction carries it. They leave Via out: the
+ * transaction layer adds it for the transport the request leaves on.
  */
-import { createRequest, formatNameAddr, formatUri, newBranch, type SipRequest } from '../message/index.ts';
+import { createRequest, formatNameAddr, formatUri, type SipRequest } from '../message/index.ts';
 import { inDialogRouting, nextLocalSeq, type DialogState } from './dialog-state.ts';
-
-/** The Via sent-by of the local transport the request leaves on. */
-export interface LocalVia {
-  /** Upper-case Via transport token (UDP, TCP). */
-  readonly transport: string;
-  readonly host: string;
-  readonly port: number;
-}
 
 export interface InDialogRequestOptions {
   readonly method: string;
-  readonly via: LocalVia;
   /** Our Contact URI: required on target refresh requests (INVITE, UPDATE) so the peer can refresh its target. */
   readonly contact?: string;
   readonly body?: Buffer | string;
   readonly contentType?: string;
   readonly headers?: ReadonlyArray<readonly [string, string]>;
-}
-
-function formatHost(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-}
-
-export function viaValue(via: LocalVia, branch: string = newBranch()): string {
-  return `SIP/2.0/${via.transport} ${formatHost(via.host)}:${via.port};branch=${branch};rport`;
 }
 
 function build(
@@ -39,7 +23,6 @@ function build(
 ): SipRequest {
   const routing = inDialogRouting(state);
   const headers: Array<readonly [string, string]> = [
-    ['Via', viaValue(opts.via)],
     ['Max-Forwards', '70'],
     ['From', formatNameAddr(state.local)],
     ['To', formatNameAddr(state.remote)],

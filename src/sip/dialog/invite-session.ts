@@ -244,12 +244,12 @@ export interface InviteSessionPorts {
   terminated(reason: TerminationReason): void;
 }
 
-export interface TimerPort {
+export interface SessionTimerPort {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 }
 
-const realTimers: TimerPort = {
+const realTimers: SessionTimerPort = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
@@ -262,7 +262,7 @@ export class InviteSession {
   constructor(
     private readonly ctx: InviteSessionContext,
     private readonly ports: InviteSessionPorts,
-    private readonly clock: TimerPort = realTimers,
+    private readonly clock: SessionTimerPort = realTimers,
   ) {}
 
   get state(): InviteSessionState {

@@ -1,7 +1,7 @@
-import type { TimerPort } from '../../../src/sip/dialog/invite-session.ts';
+import type { SessionTimerPort } from '../../../src/sip/dialog/invite-session.ts';
 
 /** A manual clock: timers fire only when the test advances time, in due order. */
-export class FakeClock implements TimerPort {
+export class FakeClock implements SessionTimerPort {
   now = 0;
   #seq = 0;
   readonly #pending = new Map<number, { at: number; fn: () => void }>();
