@@ -1,0 +1,107 @@
+/**
+ * Who is calling the API: HTTP Digest (RFC 7616, SHA-256 and MD5, qop=auth) or Basic, as the admin user or an
+ * extension user (its extension number and API password). Failures never reach a method; repeated failures from
+ * one address are slowed down, then locked out.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { Credentials } from '../config/credentials.ts';
+import { DIAL_AS_TYPES, type Account, type ApiConfig } from '../config/schema.ts';
+import type { Directory } from '../directory/directory.ts';
+import { DigestVerifier, parseAuthorization } from '../sip/auth/digest.ts';
+import { LoginThrottle } from './login-throttle.ts';
+import type { Principal } from './methods/api-method.ts';
+
+export type AuthOutcome =
+  | { readonly ok: true; readonly principal: Principal }
+  /** 401: send these WWW-Authenticate values; hold the answer back delayMs (a throttled failure). */
+  | { readonly ok: false; readonly status: 401; readonly challenges: readonly string[]; readonly delayMs: number }
+  | { readonly ok: false; readonly status: 429; readonly retryAfterSeconds: number };
+
+export interface ApiAuthenticatorOptions {
+  readonly auth: ApiConfig['auth'];
+  readonly credentials: Credentials;
+  readonly directory: Directory;
+  /** Nonce key shared by every process serving this API (kept in the store). */
+  readonly nonceSecret: string;
+  readonly now?: () => number;
+}
+
+export class ApiAuthenticator {
+  readonly #verifier: DigestVerifier;
+  readonly #throttle: LoginThrottle;
+  readonly #credentials: Credentials;
+  readonly #directory: Directory;
+  readonly #basicChallenge: string;
+  readonly #lookup = (username: string): string | undefined => this.#password(username);
+
+  constructor(o: ApiAuthenticatorOptions) {
+    const now = o.now ?? Date.now;
+    this.#verifier = new DigestVerifier({ realm: o.auth.realm, nonceTtlMs: o.auth.nonce_ttl_seconds * 1000, secret: o.nonceSecret, now });
+    this.#throttle = new LoginThrottle({
+      maxFailures: o.auth.max_failures,
+      windowMs: o.auth.window_seconds * 1000,
+      lockoutMs: o.auth.lockout_seconds * 1000,
+      now,
+    });
+    this.#credentials = o.credentials;
+    this.#directory = o.directory;
+    this.#basicChallenge = `Basic realm="${o.auth.realm.replace(/[\\"]/g, '\\$&')}", charset="UTF-8"`;
+  }
+
+  #userAccount(username: string): Account | undefined {
+    const a = this.#directory.byExtension(username);
+    return a !== undefined && DIAL_AS_TYPES.includes(a.type) ? a : undefined;
+  }
+
+  #password(username: string): string | undefined {
+    if (username === this.#credentials.adminUsername) return this.#credentials.adminPassword();
+    const a = this.#userAccount(username);
+    return a === undefined ? undefined : this.#credentials.apiPassword(a.account_id);
+  }
+
+  #principal(username: string): Principal {
+    if (username === this.#credentials.adminUsername) return { kind: 'admin', username };
+    return { kind: 'user', account: this.#userAccount(username) as Account };
+  }
+
+  challenges(stale = false): string[] {
+    return [...this.#verifier.challenges(stale), this.#basicChallenge];
+  }
+
+  authenticate(authorization: string | undefined, httpMethod: string, address: string): AuthOutcome {
+    const locked = this.#throttle.lockedFor(address);
+    if (locked > 0) return { ok: false, status: 429, retryAfterSeconds: Math.ceil(locked / 1000) };
+    if (authorization === undefined || authorization === '') {
+      return { ok: false, status: 401, challenges: this.challenges(), delayMs: 0 };
+    }
+    const space = authorization.indexOf(' ');
+    const scheme = (space < 0 ? authorization : authorization.slice(0, space)).toLowerCase();
+    if (scheme === 'digest') {
+      const r = this.#verifier.verify(authorization, httpMethod, this.#lookup);
+      if (r.ok) return { ok: true, principal: this.#principal(r.username) };
+      if (r.stale) return { ok: false, status: 401, challenges: this.challenges(true), delayMs: 0 };
+    } else if (scheme === 'basic') {
+      const username = this.#basic(authorization);
+      if (username !== null) return { ok: true, principal: this.#principal(username) };
+    }
+    const delayMs = this.#throttle.fail(address);
+    const after = this.#throttle.lockedFor(address);
+    if (after > 0) return { ok: false, status: 429, retryAfterSeconds: Math.ceil(after / 1000) };
+    return { ok: false, status: 401, challenges: this.challenges(), delayMs };
+  }
+
+  /** The user name when the Basic credentials are right. */
+  #basic(authorization: string): string | null {
+    const token = parseAuthorization(authorization)?.token68;
+    if (token === undefined) return null;
+    const decoded = Buffer.from(token, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) return null;
+    const username = decoded.slice(0, colon);
+    const expected = this.#password(username);
+    if (expected === undefined) return null;
+    const given = Buffer.from(decoded.slice(colon + 1), 'utf8');
+    const want = Buffer.from(expected, 'utf8');
+    return given.length === want.length && timingSafeEqual(given, want) ? username : null;
+  }
+}

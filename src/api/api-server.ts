@@ -1,0 +1,103 @@
+/**
+ * The Switchvox-compatible HTTP surface: POST /xml and POST /json, Content-Type ignored. Authentication runs
+ * before the body is read; the handler is envelope parse -> method registry -> method -> renderer. Every failure
+ * the client can cause is an error envelope with a documented code, never a stack trace.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { ApiErrors } from './api-error.ts';
+import type { ApiAuthenticator } from './api-authenticator.ts';
+import { parseEnvelope, type Format } from './envelope.ts';
+import type { ApiServices, Principal } from './methods/api-method.ts';
+import { METHODS } from './methods/method-registry.ts';
+import { renderResponse, type MethodOutcome } from './render.ts';
+
+export interface ApiServerOptions {
+  readonly services: ApiServices;
+  readonly authenticator: ApiAuthenticator;
+  readonly logger: Logger;
+  /** Absent: plain HTTP. */
+  readonly tls?: { readonly cert: string; readonly key: string };
+}
+
+const CONTENT_TYPE: Readonly<Record<Format, string>> = {
+  xml: 'text/xml; charset=utf-8',
+  json: 'application/json; charset=utf-8',
+};
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+function formatOf(url: string): Format {
+  return url.startsWith('/json') ? 'json' : 'xml';
+}
+
+function send(reply: FastifyReply, format: Format, method: string, outcome: MethodOutcome, status = 200): FastifyReply {
+  return reply.code(status).header('content-type', CONTENT_TYPE[format]).send(renderResponse(format, method, outcome));
+}
+
+export function createApiServer(o: ApiServerOptions): FastifyInstance {
+  const { services, authenticator } = o;
+  const maxBody = services.config.api.max_body_bytes;
+  const app = Fastify({
+    loggerInstance: o.logger,
+    // Per-request log lines cost more than the request itself on the hot path.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: maxBody,
+    ...(o.tls === undefined ? {} : { https: { cert: o.tls.cert, key: o.tls.key } }),
+  }) as unknown as FastifyInstance;
+
+  app.decorateRequest('principal', null);
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.addHook('onRequest', async (req, reply) => {
+    // Clients send anything from application/xml to text/json, or a malformed value: the path decides.
+    req.headers['content-type'] = 'application/octet-stream';
+    const format = formatOf(req.url);
+    const auth = authenticator.authenticate(req.headers.authorization, req.method, req.ip);
+    if (auth.ok) {
+      req.principal = auth.principal;
+      return;
+    }
+    if (auth.status === 429) {
+      req.log.warn({ address: req.ip }, 'API login locked out');
+      reply.header('retry-after', String(auth.retryAfterSeconds));
+      return send(reply, format, '', { errors: [ApiErrors.lockedOut(auth.retryAfterSeconds)] }, 429);
+    }
+    if (auth.delayMs > 0) await delay(auth.delayMs);
+    reply.header('www-authenticate', auth.challenges);
+    return send(reply, format, '', { errors: [ApiErrors.authenticationRequired()] }, 401);
+  });
+
+  const handler = (format: Format) => async (req: FastifyRequest, reply: FastifyReply) => {
+    const env = parseEnvelope((req.body as Buffer | undefined) ?? '', format);
+    if (!env.ok) return send(reply, format, env.method, { errors: [env.error] });
+    const { method: name, params } = env.request;
+    const method = METHODS.get(name);
+    if (method === undefined) return send(reply, format, name, { errors: [ApiErrors.unknownMethod(name)] });
+    const principal = req.principal as Principal;
+    if (principal.kind === 'user' && !method.userMethod) {
+      return send(reply, format, name, { errors: [ApiErrors.permissionDenied(name)] });
+    }
+    return send(reply, format, name, await method.handle(params, principal, services));
+  };
+  app.post('/xml', handler('xml'));
+  app.post('/json', handler('json'));
+
+  app.setNotFoundHandler((req, reply) => send(reply, formatOf(req.url), '', { errors: [ApiErrors.notFound(req.url)] }, 404));
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const format = formatOf(req.url);
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return send(reply, format, '', { errors: [ApiErrors.bodyTooLarge(maxBody)] }, 413);
+    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+      return send(reply, format, '', { errors: [ApiErrors.malformed(err.message.replace(/\.$/, ''))] }, err.statusCode);
+    }
+    req.log.error({ err }, 'API request failed');
+    return send(reply, format, '', { errors: [ApiErrors.internal()] }, 500);
+  });
+  return app;
+}

@@ -1,0 +1,158 @@
+/**
+ * Request envelopes of the Switchvox Extend API, XML and JSON, normalised to one shape: the method name and its
+ * parameters as strings, lists and maps. Numbers stay strings (dialed numbers keep leading zeros). The XML parser
+ * never expands entities and any DOCTYPE is refused before parsing, so entity tricks cannot reach it.
+ */
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { ApiErrors, type ApiError } from './api-error.ts';
+
+export type ParamValue = string | readonly ParamValue[] | { readonly [name: string]: ParamValue };
+export type Params = Readonly<Record<string, ParamValue>>;
+export type Format = 'xml' | 'json';
+
+export interface ApiRequest {
+  readonly method: string;
+  readonly params: Params;
+}
+
+export type EnvelopeResult =
+  | { readonly ok: true; readonly request: ApiRequest }
+  | { readonly ok: false; readonly method: string; readonly error: ApiError };
+
+/** Deeper than any real request; bounds recursion on hostile input. */
+const MAX_DEPTH = 16;
+
+const xmlParser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  textNodeName: '#text',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  processEntities: false,
+  htmlEntities: false,
+  trimValues: true,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+});
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const DOCTYPE = /<!\s*(?:DOCTYPE|ENTITY)/i;
+const ENTITY_REF = /&(?:(lt|gt|amp|quot|apos)|#([0-9]{1,7})|#x([0-9a-fA-F]{1,6}));/g;
+const PREDEFINED: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+class DepthError extends Error {
+  override readonly name = 'DepthError';
+}
+
+/** The five predefined entities and character references only: nothing can expand. */
+function decodeXmlText(s: string): string {
+  if (!s.includes('&')) return s;
+  return s.replace(ENTITY_REF, (whole, named: string | undefined, dec: string | undefined, hex: string | undefined) => {
+    if (named !== undefined) return PREDEFINED[named] ?? whole;
+    const cp = dec !== undefined ? Number(dec) : parseInt(hex as string, 16);
+    return cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : whole;
+  });
+}
+
+function fromXml(value: unknown, depth: number): ParamValue {
+  if (depth > MAX_DEPTH) throw new DepthError();
+  if (typeof value === 'string') return decodeXmlText(value);
+  if (Array.isArray(value)) return value.map((v) => fromXml(v, depth + 1));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, ParamValue> = {};
+    let text: string | undefined;
+    let children = false;
+    for (const [k, v] of Object.entries(value)) {
+      if (k === '#text') text = decodeXmlText(String(v));
+      else if (!k.startsWith('@_')) {
+        out[k] = fromXml(v, depth + 1);
+        children = true;
+      }
+    }
+    // An element with attributes but no child elements is its text.
+    return children ? out : (text ?? '');
+  }
+  return String(value ?? '');
+}
+
+/** JSON null counts as absent; numbers and booleans become their text. */
+function fromJson(value: unknown, depth: number): ParamValue | undefined {
+  if (depth > MAX_DEPTH) throw new DepthError();
+  if (value === null || value === undefined) return undefined;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) {
+    const out: ParamValue[] = [];
+    for (const v of value) {
+      const n = fromJson(v, depth + 1);
+      if (n !== undefined) out.push(n);
+    }
+    return out;
+  }
+  const out: Record<string, ParamValue> = {};
+  for (const [k, v] of Object.entries(value as object)) {
+    const n = fromJson(v, depth + 1);
+    if (n !== undefined) out[k] = n;
+  }
+  return out;
+}
+
+function isMap(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function paramsOf(value: ParamValue | undefined): Params | null {
+  if (value === undefined || value === '') return {};
+  return isMap(value) ? (value as Params) : null;
+}
+
+function parseXml(text: string): EnvelopeResult {
+  if (DOCTYPE.test(text)) return { ok: false, method: '', error: ApiErrors.doctype() };
+  const valid = XMLValidator.validate(text);
+  if (valid !== true) {
+    return { ok: false, method: '', error: ApiErrors.malformed(`XML ${valid.err.msg} (line ${valid.err.line})`) };
+  }
+  const doc: unknown = xmlParser.parse(text);
+  const root = isMap(doc) ? doc.request : undefined;
+  if (!isMap(root)) return { ok: false, method: '', error: ApiErrors.malformed('the root element must be <request>') };
+  const method = root['@_method'];
+  if (typeof method !== 'string' || method === '') return { ok: false, method: '', error: ApiErrors.missingMethod() };
+  const params = paramsOf(fromXml(root.parameters, 0));
+  if (params === null) return { ok: false, method, error: ApiErrors.malformed('<parameters> must hold elements') };
+  return { ok: true, request: { method, params } };
+}
+
+function parseJson(text: string): EnvelopeResult {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, method: '', error: ApiErrors.malformed(`JSON ${(err as SyntaxError).message}`) };
+  }
+  const root = isMap(doc) ? doc.request : undefined;
+  if (!isMap(root)) return { ok: false, method: '', error: ApiErrors.malformed('the body must be {"request": {...}}') };
+  const method = root.method;
+  if (typeof method !== 'string' || method === '') return { ok: false, method: '', error: ApiErrors.missingMethod() };
+  const params = paramsOf(fromJson(root.parameters, 0));
+  if (params === null) return { ok: false, method, error: ApiErrors.malformed('"parameters" must be an object') };
+  return { ok: true, request: { method, params } };
+}
+
+export function parseEnvelope(body: Buffer | string, format: Format): EnvelopeResult {
+  let text: string;
+  if (typeof body === 'string') text = body;
+  else {
+    try {
+      text = utf8.decode(body);
+    } catch {
+      return { ok: false, method: '', error: ApiErrors.malformed('the body is not UTF-8 text') };
+    }
+  }
+  if (text.includes('\u0000')) return { ok: false, method: '', error: ApiErrors.malformed('the body contains NUL bytes') };
+  try {
+    return format === 'xml' ? parseXml(text) : parseJson(text);
+  } catch (err) {
+    if (err instanceof DepthError) return { ok: false, method: '', error: ApiErrors.malformed('nested too deeply') };
+    throw err;
+  }
+}

@@ -1,0 +1,50 @@
+/** switchvox.call (admin) and switchvox.users.call (an extension user, as itself): validate, originate, render. */
+import { OriginateFailedError, OriginationUnavailableError, type OriginateResult } from '../../calls/originator.ts';
+import { ApiErrors } from '../api-error.ts';
+import type { Params } from '../envelope.ts';
+import type { MethodOutcome, XNode } from '../render.ts';
+import type { ApiMethod, ApiServices, Principal } from './api-method.ts';
+import { validateCallParams } from './call-params.ts';
+
+export function renderCallInfo(r: OriginateResult): XNode {
+  return {
+    name: 'call_info',
+    attrs: { dialed_first: r.dialedFirst, dialed_second: r.dialedSecond },
+    children: [
+      {
+        name: 'variables',
+        children: r.variables.map(
+          (v): XNode => ({
+            name: 'ivr_variable',
+            attrs: v.id === undefined ? { name: v.name, status: v.status } : { id: String(v.id), name: v.name, status: v.status },
+          }),
+        ),
+      },
+    ],
+  };
+}
+
+async function call(method: string, params: Params, principal: Principal, services: ApiServices): Promise<MethodOutcome> {
+  const v = validateCallParams(params, { method, principal, directory: services.directory });
+  if (!v.ok) return { errors: v.errors };
+  if (services.originator === undefined) return { errors: [ApiErrors.originationUnavailable()] };
+  try {
+    return { result: [renderCallInfo(await services.originator.originate(v.request))] };
+  } catch (err) {
+    if (err instanceof OriginateFailedError) return { errors: [ApiErrors.originateFailed()] };
+    if (err instanceof OriginationUnavailableError) return { errors: [ApiErrors.originationUnavailable()] };
+    throw err;
+  }
+}
+
+export const switchvoxCall: ApiMethod = {
+  name: 'switchvox.call',
+  userMethod: false,
+  handle: (params, principal, services) => call('switchvox.call', params, principal, services),
+};
+
+export const switchvoxUsersCall: ApiMethod = {
+  name: 'switchvox.users.call',
+  userMethod: true,
+  handle: (params, principal, services) => call('switchvox.users.call', params, principal, services),
+};

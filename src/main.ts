@@ -1,0 +1,73 @@
+/**
+ * The command line: `originate serve [--config FILE] [--data DIR]`. The only module with side effects: it reads
+ * the arguments, loads the config, builds the app, listens, prints generated passwords once, and drains on
+ * SIGTERM / SIGINT.
+ */
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { buildApp } from './app.ts';
+import { ConfigError, loadConfig } from './config/load-config.ts';
+
+const USAGE = 'usage: originate serve [--config FILE] [--data DIR]\n';
+
+async function main(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { config: { type: 'string', default: 'config/demo.yaml' }, data: { type: 'string', default: './data' }, help: { type: 'boolean' } },
+    });
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (args.values.help === true) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (args.positionals.length !== 1 || args.positionals[0] !== 'serve') {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  let config;
+  try {
+    config = loadConfig(args.values.config);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+  const app = await buildApp(config, { dataDir: args.values.data, logger });
+  if (app.generatedSecrets.length > 0) {
+    process.stdout.write(
+      'Generated on this first start and kept in the data folder (shown only this once):\n' +
+        app.generatedSecrets.map((s) => `  ${s.label}: ${s.value}\n`).join(''),
+    );
+  }
+  const addresses = await app.listen();
+  logger.info({ https: addresses.https, http: addresses.http, config: args.values.config, data: args.values.data }, 'originate listening');
+
+  return await new Promise<number>((resolve) => {
+    let draining = false;
+    const stop = (signal: string) => {
+      if (draining) return;
+      draining = true;
+      logger.info({ signal }, 'draining');
+      app.close().then(
+        () => resolve(0),
+        (err: unknown) => {
+          logger.error({ err }, 'error while closing');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+process.exitCode = await main(process.argv.slice(2));
