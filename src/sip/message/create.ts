@@ -138,11 +138,15 @@ export function createResponse(
 ): SipResponse {
   const copied: Array<[string, string]> = [];
   const copyRecordRoute = status < 300 && status > 100 && DIALOG_CREATING.has(req.method);
+  const seen = new Set<string>();
   for (const [name, value] of req.headerLines()) {
     const key = headerKey(name);
-    if (key === 'via' || key === 'from' || key === 'to' || key === 'call-id' || key === 'cseq') {
+    if (key === 'via' || (key === 'record-route' && copyRecordRoute)) {
       copied.push([name, value]);
-    } else if (key === 'record-route' && copyRecordRoute) {
+    } else if (key === 'from' || key === 'to' || key === 'call-id' || key === 'cseq') {
+      // A 400 to a request with repeated single-value headers (RFC 4475 multi01) carries the first of each.
+      if (seen.has(key)) continue;
+      seen.add(key);
       copied.push([name, value]);
     }
   }

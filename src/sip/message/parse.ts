@@ -6,7 +6,7 @@
 import { SipHeaderError, SipParseError } from './errors.ts';
 import { headerKey } from './header-names.ts';
 import { SipRequest, SipResponse, type SipMessage } from './message.ts';
-import { isToken } from './syntax.ts';
+import { isToken, trimLws } from './syntax.ts';
 
 export const DEFAULT_MAX_BYTES = 65535;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
@@ -121,7 +121,7 @@ export function parseHead(data: Buffer, start: number, headEnd: number): ParsedH
     names.push(name);
     lineOffsets.push(pos);
     keys.push(headerKey(name));
-    values.push(value.trim());
+    values.push(trimLws(value));
     raws.push(text.slice(pos, eol));
     pos = eol + 2;
   }
@@ -137,20 +137,35 @@ export function parseHead(data: Buffer, start: number, headEnd: number): ParsedH
     message = new SipResponse(status, m[3] ?? '', names, keys, values, raws, undefined, raw);
     versionError = (m[1] as string).toUpperCase() !== 'SIP/2.0';
   } else {
-    const parts = startLine.split(' ');
-    const method = parts[0] ?? '';
-    if (parts.length !== 3) return new SipParseError(`malformed request line "${startLine}"`, start);
+    const sp = startLine.indexOf(' ');
+    const method = sp === -1 ? startLine : startLine.slice(0, sp);
     if (!isToken(method)) return new SipParseError(`invalid method "${method}"`, start);
-    const uri = parts[1] as string;
-    if (!URI_SCHEME.test(uri) || /[<>"\t]/.test(uri)) {
-      return new SipParseError(`malformed Request-URI "${uri}"`, start + method.length + 1);
-    }
-    const version = parts[2] as string;
-    if (version !== 'SIP/2.0') {
-      if (!SIP_VERSION.test(version)) return new SipParseError(`malformed SIP version "${version}"`, offsetOf(lineEnd));
-      versionError = version.toUpperCase() !== 'SIP/2.0';
+    const parts = startLine.split(' ');
+    let lineError: SipParseError | undefined;
+    let uri = parts[1] as string;
+    const version = parts[2];
+    if (parts.length !== 3 || version === undefined) {
+      lineError = new SipParseError(`malformed request line "${startLine}"`, start);
+      const v = startLine.lastIndexOf(' SIP/');
+      uri = startLine.slice(sp + 1, v <= sp ? undefined : v).trim();
+    } else if (!URI_SCHEME.test(uri) || /[<>"\t]/.test(uri)) {
+      lineError = new SipParseError(`malformed Request-URI "${uri}"`, start + sp + 1);
+    } else if (version !== 'SIP/2.0') {
+      if (!SIP_VERSION.test(version)) lineError = new SipParseError(`malformed SIP version "${version}"`, start);
+      else versionError = version.toUpperCase() !== 'SIP/2.0';
     }
     message = new SipRequest(method, uri, names, keys, values, raws, undefined, raw);
+    if (lineError !== undefined) {
+      // The request line is broken but a 400 can still be sent if the Via (and ideally the rest) is readable.
+      let partial: SipRequest | undefined;
+      try {
+        void message.topVia;
+        partial = message;
+      } catch (err) {
+        if (!(err instanceof SipHeaderError)) throw err;
+      }
+      return new SipParseError(lineError.message, lineError.offset, { partial });
+    }
   }
   return check(message, versionError, (key) => {
     const i = keys.indexOf(key);

@@ -138,3 +138,12 @@ export function splitList(value: string): string[] {
   out.push(value.slice(start).trim());
   return out;
 }
+
+/** Trims SP and HTAB only: String#trim would also eat characters such as U+FEFF that belong to the value. */
+export function trimLws(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && (text.charCodeAt(start) === 32 || text.charCodeAt(start) === 9)) start++;
+  while (end > start && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)) end--;
+  return start === 0 && end === text.length ? text : text.slice(start, end);
+}
