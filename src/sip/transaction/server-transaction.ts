@@ -123,7 +123,7 @@ export class ServerTransaction {
   // ---- ports of the machines ----
 
   sendResponse(res: SipResponse): void {
-    this.#host.transport.sendResponse(res, this.source, this.#onSendError);
+    this.#host.transport.sendResponse(res, this.source, this.#onSendError, this.local);
   }
 
   makeTrying(): SipResponse {

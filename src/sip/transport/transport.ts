@@ -25,9 +25,9 @@ export interface SipTransport {
   /**
    * Sends a response to a request that arrived from `source`, per RFC 3261 §18.2.2 / RFC 3581 §4: over the
    * connection the request came on if it is still open, else to `received` (or the Via host) and, on UDP, the
-   * `rport` value or the Via port.
+   * `rport` value or the Via port. UDP responses leave from `local`, the listener the request arrived on.
    */
-  sendResponse(res: SipResponse, source: Endpoint, onError?: SendErrorHandler): void;
+  sendResponse(res: SipResponse, source: Endpoint, onError?: SendErrorHandler, local?: Endpoint): void;
   /** The address to write into Via and Contact for this transport (`public_host` for a wildcard bind). */
   localEndpoint(transport: TransportProtocol): Endpoint;
   close(): Promise<void>;

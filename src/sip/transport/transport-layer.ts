@@ -1,0 +1,207 @@
+import type { Logger } from 'pino';
+import type { SipConfig, SipListen } from '../../config/schema.ts';
+import { createResponse } from '../message/create.ts';
+import { SipParseError } from '../message/errors.ts';
+import type { SipMessage, SipResponse } from '../message/message.ts';
+import { parseMessage } from '../message/parse.ts';
+import type { Endpoint, TransportProtocol } from './endpoint.ts';
+import { responseDestination, stampReceived } from './response-destination.ts';
+import { TcpListener, type TcpConnection } from './tcp-listener.ts';
+import type { SendErrorHandler, SipTransport, TransportReceiver } from './transport.ts';
+import { TransportError } from './transport-error.ts';
+import { UdpListener } from './udp-listener.ts';
+
+export interface TransportLayerOptions {
+  /** Listeners to bind; port 0 binds an ephemeral port (read it back with `listeners`). */
+  readonly listen: readonly SipListen[];
+  /** Written into Via/Contact instead of a wildcard bind address. */
+  readonly publicHost: string;
+  readonly udpReceiveBufferBytes?: number;
+  /** 0 keeps idle TCP connections open forever. */
+  readonly tcpIdleTimeoutMs?: number;
+  readonly maxMessageBytes?: number;
+  readonly logger?: Logger;
+}
+
+const DEFAULT_MAX_MESSAGE_BYTES = 65535;
+const WILDCARDS = new Set(['0.0.0.0', '::', '']);
+
+/**
+ * The SIP transport layer (RFC 3261 §18) over UDP and TCP listeners: parses what arrives (a malformed request is
+ * answered 400/505/513 when its start line and Via were readable, otherwise dropped), stamps `received`/`rport`
+ * on requests (RFC 3581), and sends requests and responses (§18.2.2), reusing TCP connections.
+ */
+export class TransportLayer implements SipTransport {
+  readonly #udp: UdpListener[];
+  readonly #tcp: TcpListener[];
+  readonly #publicHost: string;
+  readonly #maxBytes: number;
+  readonly #log: Logger | undefined;
+  #receiver: TransportReceiver | undefined;
+
+  private constructor(udp: UdpListener[], tcp: TcpListener[], opts: TransportLayerOptions, log: Logger | undefined) {
+    this.#udp = udp;
+    this.#tcp = tcp;
+    this.#publicHost = opts.publicHost;
+    this.#maxBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.#log = log;
+  }
+
+  /** Binds every listener of `opts.listen`; rejects (closing what was bound) when one cannot be bound. */
+  static async listen(opts: TransportLayerOptions): Promise<TransportLayer> {
+    const log = opts.logger?.child({ layer: 'sip-transport' });
+    const udp: UdpListener[] = [];
+    const tcp: TcpListener[] = [];
+    const layer = new TransportLayer(udp, tcp, opts, log);
+    const maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    const onSocketError = (err: Error): void => log?.debug({ err }, 'socket error');
+    try {
+      for (const l of opts.listen) {
+        if (l.transport === 'udp') {
+          udp.push(
+            await UdpListener.bind(
+              { host: l.host, port: l.port, receiveBufferBytes: opts.udpReceiveBufferBytes },
+              (data, source, listener) => layer.#datagram(data, source, listener.local),
+              onSocketError,
+            ),
+          );
+        } else {
+          tcp.push(
+            await TcpListener.bind(
+              { host: l.host, port: l.port, idleTimeoutMs: opts.tcpIdleTimeoutMs ?? 0, maxMessageBytes },
+              (item, conn, listener) => layer.#streamItem(item, conn, listener),
+              onSocketError,
+            ),
+          );
+        }
+      }
+    } catch (err) {
+      await layer.close();
+      throw err;
+    }
+    return layer;
+  }
+
+  /** The transport layer the config describes (`sip.listen`, buffers, idle timeout, max message size). */
+  static fromConfig(sip: SipConfig, logger?: Logger): Promise<TransportLayer> {
+    return TransportLayer.listen({
+      listen: sip.listen,
+      publicHost: sip.public_host,
+      udpReceiveBufferBytes: sip.udp_receive_buffer_bytes,
+      tcpIdleTimeoutMs: sip.tcp_idle_timeout_seconds * 1000,
+      maxMessageBytes: sip.max_message_bytes,
+      logger,
+    });
+  }
+
+  /** Every bound listener with its actual port. */
+  get listeners(): Endpoint[] {
+    return [...this.#udp.map((u) => u.local), ...this.#tcp.map((t) => t.local)];
+  }
+
+  /** Open TCP connections over all listeners. */
+  get tcpConnectionCount(): number {
+    return this.#tcp.reduce((n, t) => n + t.connectionCount, 0);
+  }
+
+  setReceiver(receiver: TransportReceiver): void {
+    this.#receiver = receiver;
+  }
+
+  localEndpoint(transport: TransportProtocol): Endpoint {
+    const l = transport === 'udp' ? this.#udp[0]?.local : this.#tcp[0]?.local;
+    if (l === undefined) throw new TransportError(`no ${transport} listener`, { transport, host: this.#publicHost, port: 0 });
+    return WILDCARDS.has(l.host) ? { transport, host: this.#publicHost, port: l.port } : l;
+  }
+
+  send(msg: SipMessage, to: Endpoint, onError?: SendErrorHandler): void {
+    this.#sendBytes(msg, to, undefined, onError);
+  }
+
+  sendResponse(res: SipResponse, source: Endpoint, onError?: SendErrorHandler, local?: Endpoint): void {
+    if (source.transport === 'tcp') {
+      // §18.2.2: "the response MUST be sent using the existing connection to the source of the original request";
+      // when it is gone, to the received address and the sent-by port.
+      const open = this.#tcp.find((t) => t.connection(source.host, source.port) !== undefined);
+      this.#sendBytes(res, open !== undefined ? source : responseDestination(res.topVia, source), local, onError);
+      return;
+    }
+    this.#sendBytes(res, responseDestination(res.topVia, source), local, onError);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#udp.map((u) => u.close()), ...this.#tcp.map((t) => t.close())]);
+  }
+
+  #sendBytes(msg: SipMessage, to: Endpoint, local: Endpoint | undefined, onError: SendErrorHandler | undefined): void {
+    const data = msg.serialize();
+    if (data.length > this.#maxBytes) {
+      this.#fail(new TransportError(`message of ${data.length} bytes exceeds ${this.#maxBytes}`, to), onError);
+      return;
+    }
+    if (to.transport === 'udp') {
+      const listener = (local !== undefined ? this.#udp.find((u) => u.local.port === local.port) : undefined) ?? this.#udp[0];
+      if (listener === undefined) return this.#fail(new TransportError('no udp listener', to), onError);
+      listener.send(data, to, onError);
+    } else {
+      const listener = this.#tcp.find((t) => t.connection(to.host, to.port) !== undefined) ?? this.#tcp[0];
+      if (listener === undefined) return this.#fail(new TransportError('no tcp listener', to), onError);
+      listener.send(data, to, onError);
+    }
+    this.#log?.trace({ to, msg: data.toString('utf8') }, 'sip out');
+  }
+
+  #fail(err: TransportError, onError: SendErrorHandler | undefined): void {
+    if (onError !== undefined) queueMicrotask(() => onError(err));
+    else this.#log?.debug({ err }, 'send failed');
+  }
+
+  #datagram(data: Buffer, source: Endpoint, local: Endpoint): void {
+    // RFC 5626 §3.5.1 / §4.4.1: CRLF keep-alives on UDP carry no message.
+    if (data.length <= 4 && data.every((b) => b === 13 || b === 10)) return;
+    this.#inbound(parseMessage(data, { maxBytes: this.#maxBytes }), source, local);
+  }
+
+  #streamItem(item: SipMessage | SipParseError, conn: TcpConnection, listener: TcpListener): void {
+    if (!(item instanceof SipParseError) && item.kind === 'request') {
+      const via = item.topVia;
+      if (via.params['alias'] !== undefined) listener.addAlias(conn, via.host, via.port ?? 5060);
+    }
+    this.#inbound(item, conn.remote, listener.local);
+  }
+
+  #inbound(item: SipMessage | SipParseError, source: Endpoint, local: Endpoint): void {
+    if (item instanceof SipParseError) {
+      this.#rejectMalformed(item, source, local);
+      return;
+    }
+    this.#log?.trace({ from: source, msg: item.toString() }, 'sip in');
+    const receiver = this.#receiver;
+    if (receiver === undefined) return;
+    if (item.kind === 'request') {
+      stampReceived(item, source);
+      receiver.receiveRequest(item, source, local);
+    } else {
+      receiver.receiveResponse(item, source, local);
+    }
+  }
+
+  /** A malformed request whose start line and Via were readable gets its 400/505/513 (§8.2 / RFC 4475). */
+  #rejectMalformed(err: SipParseError, source: Endpoint, local: Endpoint): void {
+    const partial = err.partial;
+    if (partial === undefined || partial.method === 'ACK') {
+      this.#log?.debug({ err, from: source }, 'malformed message dropped');
+      return;
+    }
+    let res: SipResponse;
+    try {
+      stampReceived(partial, source);
+      res = createResponse(partial, err.status, undefined, { headers: [['Warning', `399 originate "${err.message.replace(/"/g, "'")}"`]] });
+    } catch (cause) {
+      this.#log?.debug({ err, cause, from: source }, 'malformed message dropped: no response possible');
+      return;
+    }
+    this.#log?.debug({ err, from: source, status: err.status }, 'malformed message answered');
+    this.sendResponse(res, source, undefined, local);
+  }
+}

@@ -1,0 +1,63 @@
+import dgram from 'node:dgram';
+import type { Endpoint } from './endpoint.ts';
+import { TransportError } from './transport-error.ts';
+import type { SendErrorHandler } from './transport.ts';
+
+/** Bytes of one datagram with where it came from, handed to the transport layer to parse. */
+export type DatagramSink = (data: Buffer, source: Endpoint, listener: UdpListener) => void;
+
+export interface UdpListenerOptions {
+  readonly host: string;
+  readonly port: number;
+  /** SO_RCVBUF: a burst of INVITEs must not overflow the kernel queue while the event loop is busy. */
+  readonly receiveBufferBytes?: number;
+}
+
+/** One bound UDP socket (RFC 3261 §18: one datagram, one message). */
+export class UdpListener {
+  readonly #socket: dgram.Socket;
+  #local: Endpoint;
+
+  private constructor(socket: dgram.Socket, local: Endpoint) {
+    this.#socket = socket;
+    this.#local = local;
+  }
+
+  static async bind(opts: UdpListenerOptions, sink: DatagramSink, onSocketError: (err: Error) => void): Promise<UdpListener> {
+    const socket = dgram.createSocket({
+      type: opts.host.includes(':') ? 'udp6' : 'udp4',
+      ...(opts.receiveBufferBytes !== undefined && opts.receiveBufferBytes > 0 ? { recvBufferSize: opts.receiveBufferBytes } : {}),
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(opts.port, opts.host, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = socket.address();
+    const listener = new UdpListener(socket, { transport: 'udp', host: opts.host, port: addr.port });
+    socket.on('message', (data, rinfo) => sink(data, { transport: 'udp', host: rinfo.address, port: rinfo.port }, listener));
+    socket.on('error', onSocketError);
+    return listener;
+  }
+
+  /** The bound address, with the actual port when 0 was asked for. */
+  get local(): Endpoint {
+    return this.#local;
+  }
+
+  send(data: Buffer, to: Endpoint, onError: SendErrorHandler | undefined): void {
+    if (onError === undefined) {
+      this.#socket.send(data, to.port, to.host);
+      return;
+    }
+    this.#socket.send(data, to.port, to.host, (err) => {
+      if (err) onError(new TransportError(`UDP send to ${to.host}:${to.port} failed: ${err.message}`, to, { cause: err }));
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.#socket.close(() => resolve()));
+  }
+}
