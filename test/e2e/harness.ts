@@ -1,0 +1,323 @@
+/**
+ * End-to-end harness: a real server process started from a real config file, sipp processes as phones and trunk,
+ * and an HTTPS client for the Switchvox API. Every port is taken fresh from the OS; every sipp run is bounded.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { request as httpsRequest, Agent } from 'node:https';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const SCENARIOS = join(ROOT, 'test/scenarios/e2e');
+
+/** A UDP port nobody holds right now (the OS picks it). */
+export async function freeUdpPort(): Promise<number> {
+  const s = createSocket('udp4');
+  s.bind(0, '127.0.0.1');
+  await once(s, 'listening');
+  const { port } = s.address();
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+export async function freeTcpPort(): Promise<number> {
+  const srv = createServer();
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
+}
+
+/** Two adjacent free UDP ports (sipp binds its media port and the next one). */
+export async function freeUdpPair(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = await freeUdpPort();
+    if (port % 2 !== 0 || port > 65000) continue;
+    const probe = createSocket('udp4');
+    const ok = await new Promise<boolean>((resolve) => {
+      probe.once('error', () => resolve(false));
+      probe.bind(port + 1, '127.0.0.1', () => resolve(true));
+    });
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    if (ok) return port;
+  }
+  throw new Error('no free UDP port pair');
+}
+
+export interface E2eAccount {
+  readonly id: string;
+  readonly ext: string;
+  readonly sipPassword: string;
+  readonly apiPassword: string;
+}
+
+export const ADMIN_PASSWORD = 'e2e-admin-pw';
+export const ACCOUNTS: readonly E2eAccount[] = [
+  { id: '1101', ext: '101', sipPassword: 'sip-101-pw', apiPassword: 'api-101-pw' },
+  { id: '1102', ext: '102', sipPassword: 'sip-102-pw', apiPassword: 'api-102-pw' },
+  { id: '1103', ext: '103', sipPassword: 'sip-103-pw', apiPassword: 'api-103-pw' },
+];
+
+export interface ServerPorts {
+  readonly https: number;
+  readonly sip: number;
+  readonly trunk: number;
+  readonly rtpMin: number;
+}
+
+export function configYaml(p: ServerPorts, extra: { maxRingSeconds?: number } = {}): string {
+  const accounts = ACCOUNTS.map(
+    (a) =>
+      `  - { account_id: "${a.id}", extension: "${a.ext}", type: sip, display_name: "User ${a.ext}", sip_password: "${a.sipPassword}", api_password: "${a.apiPassword}", caller_id: { name: "User ${a.ext}", number: "1555000${a.ext}" }, <<: *api_settings }`,
+  ).join('\n');
+  return `api:
+  https: { host: 127.0.0.1, port: ${p.https} }
+  admin: { username: admin, password: ${ADMIN_PASSWORD} }
+sip:
+  listen:
+    - { transport: udp, host: 127.0.0.1, port: ${p.sip} }
+  public_host: 127.0.0.1
+  realm: e2e.local
+media:
+  rtp_host: 127.0.0.1
+  rtp_port_min: ${p.rtpMin}
+  rtp_port_max: ${p.rtpMin + 400}
+calls:
+  max_ring_seconds: ${extra.maxRingSeconds ?? 60}
+  max_call_seconds: 0
+trunks:
+  - { name: carrier, host: 127.0.0.1, port: ${p.trunk}, transport: udp, register: false, default_caller_id: "15550000000" }
+outgoing_call_rules:
+  - { name: long-distance, pattern_begin: "91", pattern_min: 12, pattern_max: 12, pattern_trim: 1, trunk: carrier, is_final: true }
+x-defaults: &api_settings
+  call_api_settings:
+    rewrites:
+      - { lengths: [10, 11], prepend: "9" }
+accounts:
+${accounts}
+  - { account_id: "1800", extension: "800", type: ivr, display_name: "Balance", ivr_variables: [ { id: 3, name: balance, default_value: "0" } ] }
+`;
+}
+
+export interface RunningServer {
+  readonly ports: ServerPorts;
+  readonly dir: string;
+  readonly output: () => string;
+  stop(): Promise<void>;
+}
+
+/** Starts `node bin/originate.js serve` on fresh ports; resolves once it logged that it listens. */
+export async function startServer(extra: { maxRingSeconds?: number } = {}): Promise<RunningServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'originate-e2e-'));
+  const ports: ServerPorts = {
+    https: await freeTcpPort(),
+    sip: await freeUdpPort(),
+    trunk: await freeUdpPort(),
+    rtpMin: 30000 + Math.floor(Math.random() * 60) * 500,
+  };
+  const configPath = join(dir, 'config.yaml');
+  writeFileSync(configPath, configYaml(ports, extra));
+  const child = spawn(process.execPath, [join(ROOT, 'bin/originate.js'), 'serve', '--config', configPath, '--data', join(dir, 'data')], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start within 15 s:\n${out}`)), 15_000);
+    const check = (): void => {
+      if (out.includes('originate listening')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${out}`));
+    });
+  });
+  return {
+    ports,
+    dir,
+    output: () => out,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        const exited = once(child, 'exit');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface SippResult {
+  readonly code: number | null;
+  readonly output: string;
+  /** Every message sipp sent and received (-trace_msg). */
+  readonly messages: string;
+}
+
+export interface SippRun {
+  readonly port: number;
+  readonly done: Promise<SippResult>;
+  kill(): void;
+}
+
+let sippSeq = 0;
+
+/**
+ * Runs one sipp process bounded by -m 1 and -timeout. As a server (no `remote`) it listens on `port`; resolves
+ * once the process ended. Server mode waits until its port is bound before returning.
+ */
+export async function sipp(opts: {
+  readonly scenario: string;
+  readonly port?: number;
+  readonly remote?: string;
+  readonly service?: string;
+  readonly timeoutS?: number;
+  readonly args?: readonly string[];
+}): Promise<SippRun> {
+  const port = opts.port ?? (await freeUdpPort());
+  const mediaPort = await freeUdpPair();
+  const traceDir = mkdtempSync(join(tmpdir(), 'sipp-'));
+  const traceFile = join(traceDir, `msg-${++sippSeq}.log`);
+  const args = [
+    ...(opts.remote ? [opts.remote] : []),
+    '-sf',
+    join(SCENARIOS, opts.scenario),
+    '-i',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-mp',
+    String(mediaPort),
+    '-m',
+    '1',
+    '-timeout',
+    `${opts.timeoutS ?? 30}s`,
+    '-timeout_error',
+    '-max_recv_loops',
+    '1000',
+    '-nostdin',
+    '-trace_msg',
+    '-message_file',
+    traceFile,
+    '-trace_err',
+    '-error_file',
+    join(traceDir, 'err.log'),
+    ...(opts.service ? ['-s', opts.service] : []),
+    ...(opts.args ?? []),
+  ];
+  const child: ChildProcess = spawn('sipp', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const done = new Promise<SippResult>((resolve) => {
+    child.once('exit', (code) => {
+      const read = (f: string): string => (existsSync(f) ? readFileSync(f, 'utf8') : '');
+      const result = { code, output: output + read(join(traceDir, 'err.log')), messages: read(traceFile) };
+      rmSync(traceDir, { recursive: true, force: true });
+      resolve(result);
+    });
+  });
+  if (!opts.remote) await waitUdpBound(port, child);
+  return { port, done, kill: () => child.kill('SIGKILL') };
+}
+
+/** Waits until some process holds the UDP port (bind fails with EADDRINUSE), at most 5 s. */
+async function waitUdpBound(port: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`sipp exited before listening on ${port}`);
+    const s = createSocket('udp4');
+    const bound = await new Promise<boolean>((resolve) => {
+      s.once('error', () => resolve(true));
+      s.bind(port, '127.0.0.1', () => resolve(false));
+    });
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+    if (bound) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error(`sipp did not bind ${port} within 5 s`);
+}
+
+/** Registers extension `account` with its contact pointing at `contactPort` (a running sipp UAS). */
+export async function register(server: RunningServer, account: E2eAccount, contactPort: number): Promise<void> {
+  const run = await sipp({
+    scenario: 'register.xml',
+    remote: `127.0.0.1:${server.ports.sip}`,
+    service: account.ext,
+    timeoutS: 10,
+    args: ['-au', account.ext, '-ap', account.sipPassword, '-key', 'contact_port', String(contactPort)],
+  });
+  const result = await run.done;
+  if (result.code !== 0) throw new Error(`REGISTER of ${account.ext} failed (${result.code}):\n${result.output}\n${result.messages}`);
+}
+
+const agent = new Agent({ keepAlive: true, rejectUnauthorized: false });
+
+export interface ApiAnswer {
+  readonly status: number;
+  readonly body: string;
+}
+
+/** POSTs one request envelope to /xml or /json with Basic auth. */
+export function api(server: RunningServer, format: 'xml' | 'json', body: string, user = 'admin', password = ADMIN_PASSWORD): Promise<ApiAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port: server.ports.https,
+        path: `/${format}`,
+        method: 'POST',
+        agent,
+        headers: {
+          authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+          'content-type': format === 'xml' ? 'text/xml' : 'application/json',
+        },
+      },
+      (res) => {
+        let data = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (data += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export function callXml(params: Record<string, string | readonly string[]>, method = 'switchvox.call'): string {
+  const inner = Object.entries(params)
+    .map(([k, v]) =>
+      typeof v === 'string' ? `<${k}>${v}</${k}>` : `<${k}>${v.map((x) => `<variable>${x}</variable>`).join('')}</${k}>`,
+    )
+    .join('');
+  return `<request method="${method}"><parameters>${inner}</parameters></request>`;
+}
+
+export function callJson(params: Record<string, unknown>, method = 'switchvox.call'): string {
+  return JSON.stringify({ request: { method, parameters: params } });
+}
+
+/** The messages sipp received of one method (or response status), from its -trace_msg log. */
+export function received(messages: string, startLine: RegExp): string[] {
+  return messages
+    .split(/-{10,}\s*\n/)
+    .filter((block) => /message received/.test(block))
+    .map((block) => block.slice(block.indexOf('\n') + 1).trimStart())
+    .filter((msg) => startLine.test(msg.split(/\r?\n/)[0] ?? ''));
+}
