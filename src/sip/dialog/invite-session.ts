@@ -41,7 +41,7 @@ export interface InviteSessionState {
   readonly glareRetryPending: boolean;
 }
 
-export type TerminationReason = 'bye' | 'ack-timeout' | 'failed';
+export type TerminationReason = 'bye-sent' | 'bye-received' | 'ack-timeout' | 'failed';
 
 export type InviteSessionInput =
   /** UAC: the 2xx to our initial INVITE arrived (the ACK is the UA's business, not a retransmission concern). */
@@ -57,7 +57,7 @@ export type InviteSessionInput =
   | { readonly type: 'inviteResponse'; readonly cseq: number; readonly status: number }
   | { readonly type: 'byeSent' }
   | { readonly type: 'byeReceived' }
-  /** The early dialog ended without a session (non-2xx final, CANCEL, transaction timeout). */
+  /** The early dialog ended without a session (non-2xx final, CANCEL), or a 481/408 killed the dialog (§12.2.1.2). */
   | { readonly type: 'failed' }
   | { readonly type: 'timer'; readonly timer: SessionTimer };
 
@@ -201,8 +201,10 @@ export function transition(state: InviteSessionState, input: InviteSessionInput,
     }
 
     case 'byeSent':
+      return { state: move(state, 'terminated'), effects: [...STOP_ALL, { type: 'terminated', reason: 'bye-sent' }] };
+
     case 'byeReceived':
-      return { state: move(state, 'terminated'), effects: [...STOP_ALL, { type: 'terminated', reason: 'bye' }] };
+      return { state: move(state, 'terminated'), effects: [...STOP_ALL, { type: 'terminated', reason: 'bye-received' }] };
 
     case 'failed':
       return { state: move(state, 'terminated'), effects: [...STOP_ALL, { type: 'terminated', reason: 'failed' }] };

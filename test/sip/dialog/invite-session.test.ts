@@ -130,5 +130,5 @@ test('BYE ends the session and cancels pending timers', () => {
   session.handle({ type: '2xxSent', cseq: 1 });
   session.handle({ type: 'byeReceived' });
   assert.equal(clock.pendingCount, 0);
-  assert.deepEqual(log, ['terminated bye']);
+  assert.deepEqual(log, ['terminated bye-received']);
 });
