@@ -1,0 +1,67 @@
+import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
+import net from 'node:net';
+
+/** A port free on 127.0.0.1 for both UDP and TCP right now (sipp needs a number, it cannot report port 0). */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const udp = dgram.createSocket('udp4');
+    const ok = await new Promise<boolean>((resolve) => {
+      udp.once('error', () => resolve(false));
+      udp.bind(port, '127.0.0.1', () => resolve(true));
+    });
+    await new Promise<void>((resolve) => udp.close(() => resolve()));
+    if (ok) return port;
+  }
+}
+
+export interface SippResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs sipp to completion on 127.0.0.1 with its own free signalling and media ports. `args` must bound the run
+ * (-m and -timeout); `killAfterMs` is a last resort so a wedged sipp cannot hang the suite.
+ */
+export async function runSipp(args: string[], killAfterMs = 30_000): Promise<SippResult & { port: number }> {
+  const port = await freePort();
+  const mediaPort = await freePort();
+  const child = spawn('sipp', ['-i', '127.0.0.1', '-p', String(port), '-mp', String(mediaPort), '-nostdin', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearTimeout(killer);
+  return { code, stdout, stderr, port };
+}
+
+/** Starts sipp (e.g. as a UAS) and returns its port and a promise of its result. */
+export async function startSipp(args: string[], killAfterMs = 30_000): Promise<{ port: number; done: Promise<SippResult> }> {
+  const port = await freePort();
+  const mediaPort = await freePort();
+  const child = spawn('sipp', ['-i', '127.0.0.1', '-p', String(port), '-mp', String(mediaPort), '-nostdin', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  const done = new Promise<SippResult>((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(killer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+  return { port, done };
+}
