@@ -33,6 +33,7 @@ const xmlParser = new XMLParser({
   trimValues: true,
   ignoreDeclaration: true,
   ignorePiTags: true,
+  maxNestedTags: MAX_DEPTH + 2,
 });
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -112,7 +113,13 @@ function parseXml(text: string): EnvelopeResult {
   if (valid !== true) {
     return { ok: false, method: '', error: ApiErrors.malformed(`XML ${valid.err.msg} (line ${valid.err.line})`) };
   }
-  const doc: unknown = xmlParser.parse(text);
+  let doc: unknown;
+  try {
+    doc = xmlParser.parse(text);
+  } catch (err) {
+    // The parser's own limits (nesting) throw plain Errors; the client gets them as a malformed request.
+    return { ok: false, method: '', error: ApiErrors.malformed(`XML ${(err as Error).message}`) };
+  }
   const root = isMap(doc) ? doc.request : undefined;
   if (!isMap(root)) return { ok: false, method: '', error: ApiErrors.malformed('the root element must be <request>') };
   const method = root['@_method'];
