@@ -77,15 +77,16 @@ export interface DialogSnapshot {
   readonly callId: string;
   readonly localTag: string;
   readonly remoteTag: string;
-  readonly localUri: string;
-  readonly remoteUri: string;
+  /** Our From and the peer's To, as name-addr text (tags included). */
+  readonly local: string;
+  readonly remote: string;
   readonly remoteTarget: string;
+  /** Route header values in the order our requests carry them. */
   readonly routeSet: readonly string[];
   readonly localCseq: number;
-  /** Where the requests go when the route set is empty and the target cannot be resolved on its own. */
   readonly transport: 'udp' | 'tcp';
-  readonly peerHost: string;
-  readonly peerPort: number;
+  /** Where in-dialog requests went (the delivery endpoint: NAT and TCP connections make it differ from the target). */
+  readonly peer: Endpoint;
 }
 
 /** What the signalling adapter reports about one fork. Every callback may be called at most once, except progress. */

@@ -32,14 +32,13 @@ const dialog = (callId: string): DialogSnapshot => ({
   callId,
   localTag: 'lt',
   remoteTag: 'rt',
-  localUri: 'sip:pbx@127.0.0.1',
-  remoteUri: 'sip:102@127.0.0.1',
+  local: '<sip:pbx@127.0.0.1>;tag=lt',
+  remote: '<sip:102@127.0.0.1>;tag=rt',
   remoteTarget: 'sip:102@127.0.0.1:5999',
   routeSet: [],
   localCseq: 2,
   transport: 'udp',
-  peerHost: '127.0.0.1',
-  peerPort: 5999,
+  peer: { transport: 'udp', host: '127.0.0.1', port: 5999 },
 });
 
 test('originate answers once leg 1 answered and leg 2 is dialed; the bridge follows; BYE ends both; the record tells it', async () => {
