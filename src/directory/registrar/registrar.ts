@@ -66,10 +66,13 @@ export interface RegistrarOptions {
   /** Bindings one extension may hold; more are refused with 403 so one phone cannot fill the store. */
   readonly maxContactsPerExtension?: number;
   /**
-   * Challenges offered, in this order. MD5 first by default: many deployed phones (and sipp) answer the first
-   * challenge whatever its algorithm, and fail on SHA-256; phones that can choose still find SHA-256 offered.
+   * Challenges offered, in this order. MD5 only by default: deployed phones often fail the whole REGISTER when one
+   * of several challenges has an algorithm they lack (baresip 1.0 / libre answers ENOSYS to a SHA-256 one next to
+   * MD5; sipp answers the first challenge whatever it is). Offer SHA-256 where every phone is known to speak it.
    */
   readonly algorithms?: readonly DigestAlgorithm[];
+  /** Told after a REGISTER changed an account's bindings (added, refreshed or removed). */
+  readonly onChange?: (accountId: string) => void;
 }
 
 const DEFAULT_MAX_CONTACTS = 16;
@@ -125,7 +128,7 @@ export class Registrar {
         nonceTtlMs: this.#options.nonceTtlMs ?? 300_000,
         secret: this.#secret,
         now: this.#now,
-        algorithms: this.#options.algorithms ?? ['MD5', 'SHA-256'],
+        algorithms: this.#options.algorithms ?? ['MD5'],
       });
     }
     return this.#verifier;
@@ -150,6 +153,7 @@ export class Registrar {
       if ([...existing.values()].some(outOfOrder)) return answer(500, 'Server Internal Error (out of order CSeq)');
       store.removeAccount(account.account_id);
       log.info({ removed: existing.size }, 'all bindings removed');
+      this.#options.onChange?.(account.account_id);
       return this.#bindingsAnswer(account.account_id);
     }
 
@@ -192,6 +196,7 @@ export class Registrar {
       });
       if (!existing.has(c.key)) log.info({ contact: c.contact.uri, source: request.source, expires: c.expires }, 'binding added');
     }
+    if (changes.length > 0) this.#options.onChange?.(account.account_id);
     return this.#bindingsAnswer(account.account_id);
   }
 

@@ -59,14 +59,33 @@ function register(registrar: Registrar, request: RegisterRequest, password = 'se
 const contacts = (a: RegisterAnswer) => a.headers.filter(([n]) => n === 'Contact').map(([, v]) => v);
 
 describe('Registrar', () => {
-  it('challenges an unauthenticated REGISTER with MD5 first, then SHA-256', () => {
+  it('challenges an unauthenticated REGISTER with MD5 only by default', () => {
     const { registrar } = setup();
+    const a = registrar.handle(req({}));
+    assert.equal(a.status, 401);
+    assert.deepEqual(
+      a.headers.map(([n, v]) => [n, /algorithm=([\w-]+)/.exec(v)?.[1]]),
+      [['WWW-Authenticate', 'MD5']],
+    );
+  });
+
+  it('offers the configured algorithms in order, and accepts SHA-256 credentials', () => {
+    const db = new BetterSqlite3(':memory:');
+    migrate(db);
+    const registrar = new Registrar({
+      directory: { current: () => dir },
+      store: new RegistrationStore(db),
+      logger: pino({ level: 'silent' }),
+      now: () => tickingClock.now,
+      algorithms: ['SHA-256', 'MD5'],
+    });
     const a = registrar.handle(req({}));
     assert.equal(a.status, 401);
     const challenges = a.headers.filter(([n]) => n === 'WWW-Authenticate').map(([, v]) => v);
     assert.equal(challenges.length, 2);
-    assert.match(challenges[0] ?? '', /realm="pbx.test".*algorithm=MD5/);
-    assert.match(challenges[1] ?? '', /algorithm=SHA-256/);
+    assert.match(challenges[0] ?? '', /realm="pbx.test".*algorithm=SHA-256/);
+    assert.match(challenges[1] ?? '', /algorithm=MD5/);
+    assert.equal(register(registrar, req({})).status, 200);
   });
 
   it('binds the contact with the right password and lists it with its expires', () => {
