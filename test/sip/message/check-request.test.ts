@@ -1,0 +1,65 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkRequest, createRequest, type SipRequest } from '../../../src/sip/message/index.ts';
+
+function req(method: string, extra: Array<[string, string]> = [], body?: string, uri = 'sip:bob@example.com'): SipRequest {
+  return createRequest({
+    method,
+    uri,
+    headers: [
+      ['Via', 'SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKc'],
+      ['From', '<sip:a@example.com>;tag=1'],
+      ['To', '<sip:bob@example.com>'],
+      ['Call-ID', 'chk'],
+      ['CSeq', `1 ${method}`],
+      ['Max-Forwards', '70'],
+      ...extra,
+    ],
+    ...(body === undefined ? {} : { body }),
+  });
+}
+
+describe('checkRequest (RFC 3261 §8.2 stateless checks)', () => {
+  it('accepts a plain request', () => {
+    assert.equal(checkRequest(req('INVITE', [['Content-Type', 'application/sdp']], 'v=0\r\n')), null);
+  });
+
+  it('416 for an unknown Request-URI scheme, 400 for a malformed one', () => {
+    assert.equal(checkRequest(req('OPTIONS', [], undefined, 'mailto:a@b'))?.status, 416);
+    assert.equal(checkRequest(req('OPTIONS', [], undefined, 'sip:a@b:99999'))?.status, 400);
+    assert.equal(checkRequest(req('OPTIONS', [], undefined, 'tel:+15551234')), null);
+  });
+
+  it('400 for a missing mandatory header or a malformed Contact / Expires', () => {
+    const r = req('OPTIONS');
+    r.remove('Call-ID');
+    assert.equal(checkRequest(r)?.status, 400);
+    assert.equal(checkRequest(req('REGISTER', [['Contact', 'sip:a@b?x=y']]))?.status, 400);
+    assert.equal(checkRequest(req('REGISTER', [['Expires', 'soon']]))?.status, 400);
+  });
+
+  it('420 lists the unsupported option tags, except for what the UA supports', () => {
+    const r = req('INVITE', [['Require', '100rel, timer']]);
+    assert.deepEqual(checkRequest(r, { supported: ['timer'] }), {
+      status: 420,
+      reason: 'Bad Extension',
+      headers: [['Unsupported', '100rel']],
+    });
+    assert.equal(checkRequest(r, { supported: ['timer', '100rel'] }), null);
+  });
+
+  it('415 for a body of an unknown type, a body without type, or an encoded body', () => {
+    assert.equal(checkRequest(req('INVITE', [['Content-Type', 'text/html']], '<p>'))?.status, 415);
+    assert.equal(checkRequest(req('INVITE', [], 'v=0'))?.status, 415);
+    const gz = checkRequest(req('INVITE', [['Content-Type', 'application/sdp'], ['Content-Encoding', 'gzip']], 'x'));
+    assert.equal(gz?.status, 415);
+    assert.deepEqual(gz?.headers, [['Accept-Encoding', 'identity']]);
+    assert.equal(checkRequest(req('MESSAGE', [['Content-Type', 'text/plain']], 'hi'), { acceptTypes: ['text/plain'] }), null);
+  });
+
+  it('406 when Accept excludes the answer type; wildcards are fine', () => {
+    assert.equal(checkRequest(req('INVITE', [['Accept', 'text/plain']]))?.status, 406);
+    assert.equal(checkRequest(req('INVITE', [['Accept', 'application/*']])), null);
+    assert.equal(checkRequest(req('OPTIONS', [['Accept', 'text/plain, application/sdp;level=1']])), null);
+  });
+});
