@@ -54,7 +54,7 @@ interface LiveEntry {
 
 /** The caller ID the first party sees: the API's name, and the number about to be dialed second. */
 function firstCallerId(request: OriginateRequest, second: PlannedLeg): CallerId {
-  return { name: request.callerIdName || 'PBX', number: second.dialed };
+  return { name: request.callerIdName || 'PBX', number: second.dialed, external: second.dialed };
 }
 
 function secondCallerId(request: OriginateRequest): CallerId {
@@ -62,6 +62,7 @@ function secondCallerId(request: OriginateRequest): CallerId {
   return {
     name: account.caller_id.name || account.display_name,
     number: account.caller_id.number || account.extension,
+    external: account.caller_id.number,
   };
 }
 

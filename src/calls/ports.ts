@@ -67,6 +67,8 @@ export interface Router {
 export interface CallerId {
   readonly name: string;
   readonly number: string;
+  /** The number presented toward a trunk; empty: the trunk's default caller ID. */
+  readonly external: string;
 }
 
 /**

@@ -11,8 +11,8 @@ function newCall(first: PlannedLeg, second: PlannedLeg, autoAnswer = true): Call
   return createCall({
     id: 'c1',
     at: 1000,
-    first: { plan: first, callerId: { name: 'Tester', number: second.dialed }, autoAnswer, timeoutMs: 30_000 },
-    second: { plan: second, callerId: { name: 'Alice', number: '101' }, timeoutMs: 20_000 },
+    first: { plan: first, callerId: { name: 'Tester', number: second.dialed, external: second.dialed }, autoAnswer, timeoutMs: 30_000 },
+    second: { plan: second, callerId: { name: 'Alice', number: '101', external: '' }, timeoutMs: 20_000 },
     maxCallMs: 0,
     variables: [{ name: 'balance', value: '300' }],
   });
@@ -45,7 +45,7 @@ test('start rings every target of the first step at once, auto-answer only towar
   const d = dials(effects[0]!);
   assert.equal(d.length, 2);
   assert.deepEqual(d.map((r) => [r.target.kind, r.autoAnswer]), [['phone', true], ['trunk', false]]);
-  assert.deepEqual(d[0]!.callerId, { name: 'Tester', number: '915551234567' });
+  assert.deepEqual(d[0]!.callerId, { name: 'Tester', number: '915551234567', external: '915551234567' });
   assert.deepEqual(effects[0]!.find((e) => e.type === 'startTimer'), { type: 'startTimer', timer: 'ring_first', ms: 30_000 });
   assert.equal(state.timers.ring_first, 31_000);
   assert.equal(state.legs.first.ringAt, 1000);
@@ -82,7 +82,7 @@ test('full flow: ringback answer ACKs leg 1, API is answered, leg 2 dialed, offe
   assert.deepEqual(types(effects[2]!), ['ack', 'startTimer', 'dial', 'replyAnswered']);
   assert.deepEqual(effects[2]![0], { type: 'ack', forkId: 'c1.1', sdp: 'rbt-answer' });
   const leg2 = dials(effects[2]!)[0]!;
-  assert.deepEqual(leg2.callerId, { name: 'Alice', number: '101' });
+  assert.deepEqual(leg2.callerId, { name: 'Alice', number: '101', external: '' });
   assert.equal(leg2.autoAnswer, false);
   assert.deepEqual(effects[3], []);
   assert.deepEqual(effects[4], [
@@ -282,8 +282,8 @@ test('max call duration ends a bridged call with BYE to both', () => {
   const s = createCall({
     id: 'c1',
     at: 0,
-    first: { plan: twoPhones, callerId: { name: 'x', number: '1' }, autoAnswer: false, timeoutMs: 1000 },
-    second: { plan: outside, callerId: { name: 'y', number: '2' }, timeoutMs: 1000 },
+    first: { plan: twoPhones, callerId: { name: 'x', number: '1', external: '1' }, autoAnswer: false, timeoutMs: 1000 },
+    second: { plan: outside, callerId: { name: 'y', number: '2', external: '2' }, timeoutMs: 1000 },
     maxCallMs: 60_000,
     variables: [],
   });

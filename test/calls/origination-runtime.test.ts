@@ -46,7 +46,7 @@ test('originate answers once leg 1 answered and leg 2 is dialed; the bridge foll
   const pending = runtime.originate(request());
   assert.deepEqual(signalling.log, ['dial call1.1']);
   const leg1 = signalling.forks.get('call1.1')!.request;
-  assert.deepEqual(leg1.callerId, { name: 'Reminder', number: '95551234' });
+  assert.deepEqual(leg1.callerId, { name: 'Reminder', number: '95551234', external: '95551234' });
   assert.equal(leg1.autoAnswer, true);
   assert.deepEqual(runtime.listCalls()[0]!.legs.map((l) => l.state), ['ringing', 'routing']);
   clock.advance(1500);
@@ -66,7 +66,7 @@ test('originate answers once leg 1 answered and leg 2 is dialed; the bridge foll
   assert.deepEqual(signalling.log, ['dial call1.1', 'ack call1.1 rbt-answer-to-offer1', 'dial call1.2']);
   const leg2 = signalling.forks.get('call1.2')!.request;
   assert.equal(leg2.autoAnswer, false, 'no auto-answer toward the trunk');
-  assert.deepEqual(leg2.callerId, { name: 'Alice Anders', number: '15550000101' });
+  assert.deepEqual(leg2.callerId, { name: 'Alice Anders', number: '15550000101', external: '15550000101' });
   signalling.events('call1.2').answered('offer2', dialog('sip-2'));
   signalling.events('call1.1').reinviteAnswered('answer1');
   assert.deepEqual(signalling.log.slice(3), ['reinvite call1.1 offer2', 'ack call1.2 answer1']);

@@ -12,8 +12,8 @@ function record(callId: string): CallRecord {
   const state = createCall({
     id: callId,
     at: 5000,
-    first: { plan: { dialed: '101', steps: [] }, callerId: { name: 'n', number: '1' }, autoAnswer: false, timeoutMs: 1000 },
-    second: { plan: { dialed: '915551234567', steps: [] }, callerId: { name: 'n', number: '2' }, timeoutMs: 1000 },
+    first: { plan: { dialed: '101', steps: [] }, callerId: { name: 'n', number: '1', external: '1' }, autoAnswer: false, timeoutMs: 1000 },
+    second: { plan: { dialed: '915551234567', steps: [] }, callerId: { name: 'n', number: '2', external: '2' }, timeoutMs: 1000 },
     maxCallMs: 0,
     variables: [{ name: 'balance', value: '300' }],
   });

@@ -1,0 +1,210 @@
+/**
+ * The LegSignalling port on the SIP user agent: every fork is one late-offer INVITE (RFC 3725 flow I); its 2xx
+ * offer, failures and BYE come back as fork events. Caller ID goes in From and P-Asserted-Identity (RFC 3325);
+ * auto-answer in the headers phones actually read (Call-Info answer-after, Alert-Info info=alert-autoanswer ...).
+ */
+import type { Logger } from 'pino';
+import type { Directory } from '../../directory/directory.ts';
+import { rejectSdp } from '../../media/sdp.ts';
+import { createInDialogRequest } from '../../sip/dialog/in-dialog-request.ts';
+import type { TransactionLayer } from '../../sip/transaction/transaction-layer.ts';
+import { TransactionTimeoutError } from '../../sip/transaction/transaction-timeout-error.ts';
+import type { Endpoint } from '../../sip/transport/endpoint.ts';
+import { CallCancelledError, SipResponseError } from '../../sip/ua/errors.ts';
+import type { Answer, InviteOptions, OutgoingCall, OutgoingCallError } from '../../sip/ua/outgoing-call.ts';
+import { sendRequest } from '../../sip/ua/send-request.ts';
+import type { DialogSnapshot, DialRequest, ForkEvents, LegSignalling } from '../ports.ts';
+import { restoreDialog, snapshotDialog } from './dialog-snapshot.ts';
+
+/** What this adapter needs of the user agent. */
+export interface InviteSender {
+  invite(opts: InviteOptions): OutgoingCall;
+}
+
+export interface SipLegSignallingOptions {
+  readonly ua: InviteSender;
+  /** For BYE in dialogs rebuilt from call records. */
+  readonly layer: TransactionLayer;
+  readonly directory: () => Directory;
+  /** Host of our From URIs toward phones (sip.public_host). */
+  readonly host: string;
+  readonly logger: Logger;
+}
+
+/** The common auto-answer forms: Snom/Yealink/Cisco read Call-Info, Polycom/Grandstream/Yealink Alert-Info. */
+function autoAnswerHeaders(host: string): Array<readonly [string, string]> {
+  return [
+    ['Call-Info', `<sip:${host}>;answer-after=0`],
+    ['Alert-Info', '<http://127.0.0.1>;info=alert-autoanswer;delay=0'],
+    ['Alert-Info', '<http://127.0.0.1>;info=auto-answer'],
+  ];
+}
+
+interface Fork {
+  readonly call: OutgoingCall;
+  readonly events: ForkEvents;
+  readonly destination: Endpoint;
+  readonly trunk: string | null;
+  answer: Answer | null;
+}
+
+/** RFC 3261 §21: the status a failed INVITE reports to the machine (0 for a transport error). */
+function statusOf(err: OutgoingCallError): number {
+  if (err instanceof SipResponseError) return err.status;
+  if (err instanceof CallCancelledError) return 487;
+  if (err instanceof TransactionTimeoutError) return 408;
+  return 0;
+}
+
+function quoted(name: string): string {
+  return `"${name.replace(/["\\]/g, '')}"`;
+}
+
+export class SipLegSignalling implements LegSignalling {
+  private readonly forks = new Map<string, Fork>();
+  /** Calls through each trunk now, for its max_calls. */
+  private readonly trunkCalls = new Map<string, number>();
+
+  constructor(private readonly opts: SipLegSignallingOptions) {}
+
+  /** Forks with an INVITE or a session alive (for leak checks and metrics). */
+  get size(): number {
+    return this.forks.size;
+  }
+
+  dial(request: DialRequest, events: ForkEvents): void {
+    const invite = this.inviteFor(request);
+    if (typeof invite === 'string') {
+      // Reported on a later turn, like any SIP answer, so the machine has finished the transition that dialed.
+      queueMicrotask(() => events.failed(503, invite));
+      return;
+    }
+    const call = this.opts.ua.invite(invite.options);
+    const fork: Fork = { call, events, destination: invite.options.destination!, trunk: invite.trunk, answer: null };
+    this.forks.set(request.forkId, fork);
+    if (fork.trunk !== null) this.trunkCalls.set(fork.trunk, (this.trunkCalls.get(fork.trunk) ?? 0) + 1);
+    call.on('progress', (res) => {
+      if (res.status > 100) events.progress(res.status);
+    });
+    call.on('answered', (answer) => {
+      fork.answer = answer;
+      if (answer.sdp === undefined) {
+        // A 2xx to an offerless INVITE must carry the offer (RFC 3261 §13.2.1); without one there is no session.
+        answer.ack();
+        void this.hangUp(request.forkId, fork);
+        events.failed(488, '2xx without an SDP offer');
+        return;
+      }
+      events.answered(answer.sdp, snapshotDialog(answer.session.dialog, fork.destination));
+    });
+    call.on('failed', (err) => {
+      this.release(request.forkId, fork);
+      events.failed(statusOf(err), err.message);
+    });
+    call.on('ended', () => {
+      this.release(request.forkId, fork);
+      events.ended();
+    });
+  }
+
+  private inviteFor(request: DialRequest): { options: InviteOptions; trunk: string | null } | string {
+    const { target, callerId } = request;
+    const host = this.opts.host;
+    switch (target.kind) {
+      case 'phone': {
+        const headers: Array<readonly [string, string]> = [
+          ['P-Asserted-Identity', `${quoted(callerId.name)} <sip:${callerId.number}@${host}>`],
+          ...(request.autoAnswer ? autoAnswerHeaders(host) : []),
+        ];
+        return {
+          trunk: null,
+          options: {
+            target: target.contact,
+            destination: target.sendTo,
+            from: `sip:${callerId.number}@${host}`,
+            fromDisplayName: callerId.name,
+            to: `sip:${target.extension}@${host}`,
+            headers,
+          },
+        };
+      }
+      case 'trunk': {
+        const trunk = this.opts.directory().trunk(target.attempt.trunk);
+        if (!trunk) return `no trunk named ${target.attempt.trunk}`;
+        if (trunk.max_calls > 0 && (this.trunkCalls.get(trunk.name) ?? 0) >= trunk.max_calls) {
+          return `trunk ${trunk.name} is at its limit of ${trunk.max_calls} calls`;
+        }
+        const number = callerId.external || trunk.default_caller_id;
+        const domain = trunk.domain || trunk.host;
+        const credentials =
+          trunk.password === undefined ? undefined : { username: trunk.auth_username ?? trunk.username ?? number, password: trunk.password };
+        return {
+          trunk: trunk.name,
+          options: {
+            target: `sip:${target.attempt.number}@${trunk.host}:${trunk.port}${trunk.transport === 'tcp' ? ';transport=tcp' : ''}`,
+            destination: { transport: trunk.transport, host: trunk.host, port: trunk.port },
+            from: `sip:${trunk.username ?? number}@${domain}`,
+            fromDisplayName: callerId.name,
+            to: `sip:${target.attempt.number}@${domain}`,
+            headers: [['P-Asserted-Identity', `${quoted(callerId.name)} <sip:${number}@${domain}>`]],
+            ...(credentials ? { credentials } : {}),
+          },
+        };
+      }
+      case 'pbx':
+        return `the PBX's own ${target.app} does not take originated calls in this server`;
+    }
+  }
+
+  cancel(forkId: string): void {
+    this.forks.get(forkId)?.call.cancel();
+  }
+
+  ack(forkId: string, answerSdp: string): void {
+    this.forks.get(forkId)?.answer?.ack(answerSdp);
+  }
+
+  discard(forkId: string): void {
+    const fork = this.forks.get(forkId);
+    if (!fork) return;
+    const answer = fork.answer;
+    if (answer) answer.ack(answer.sdp === undefined ? undefined : rejectSdp(answer.sdp, { host: this.opts.host }));
+    void this.hangUp(forkId, fork);
+  }
+
+  reinvite(forkId: string, offerSdp: string): void {
+    const fork = this.forks.get(forkId);
+    const session = fork?.answer?.session;
+    if (!fork || !session) return;
+    session.reinvite(offerSdp).then(
+      (answer) => (answer === undefined ? fork.events.reinviteFailed(488) : fork.events.reinviteAnswered(answer)),
+      (err: unknown) => fork.events.reinviteFailed(err instanceof SipResponseError ? err.status : 0),
+    );
+  }
+
+  bye(forkId: string): void {
+    const fork = this.forks.get(forkId);
+    if (fork) void this.hangUp(forkId, fork);
+  }
+
+  async byeDialog(snapshot: DialogSnapshot): Promise<void> {
+    const { request } = createInDialogRequest(restoreDialog(snapshot), { method: 'BYE' });
+    await sendRequest(this.opts.layer, request, snapshot.peer);
+  }
+
+  private async hangUp(forkId: string, fork: Fork): Promise<void> {
+    try {
+      await fork.call.bye();
+    } catch (err) {
+      this.opts.logger.info({ err, forkId }, 'BYE failed');
+    } finally {
+      this.release(forkId, fork);
+    }
+  }
+
+  private release(forkId: string, fork: Fork): void {
+    if (this.forks.get(forkId) !== fork) return;
+    this.forks.delete(forkId);
+    if (fork.trunk !== null) this.trunkCalls.set(fork.trunk, (this.trunkCalls.get(fork.trunk) ?? 1) - 1);
+  }
+}
