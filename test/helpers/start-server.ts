@@ -56,6 +56,8 @@ export interface RawResponse {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
   readonly body: string;
+  /** Each WWW-Authenticate header as sent (node joins repeated headers in `headers`). */
+  readonly challenges: readonly string[];
 }
 
 const insecure = new Agent({ keepAlive: true, rejectUnauthorized: false });
@@ -71,7 +73,14 @@ export function rawRequest(url: string, body: string | Buffer, headers: Record<s
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+            challenges: res.headersDistinct['www-authenticate'] ?? [],
+          }),
+        );
         res.on('error', reject);
       },
     );
@@ -89,8 +98,7 @@ export async function apiCall(url: string, body: string, user: string, password:
   }
   const first = await rawRequest(url, body);
   if (first.status !== 401) return first;
-  const challenges = ([] as string[]).concat(first.headers['www-authenticate'] ?? []);
-  const wanted = challenges.filter((c) => c.includes(mode === 'digest-md5' ? 'algorithm=MD5' : 'algorithm=SHA-256'));
+  const wanted = first.challenges.filter((c) => c.includes(mode === 'digest-md5' ? 'algorithm=MD5' : 'algorithm=SHA-256'));
   const authorization = answerChallenge({ challenge: wanted, method: 'POST', uri: new URL(url).pathname, username: user, password });
   return rawRequest(url, body, { authorization });
 }
