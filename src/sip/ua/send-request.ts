@@ -1,0 +1,79 @@
+/**
+ * One non-INVITE-style exchange through the transaction layer as a promise: the final response, after answering a
+ * 401/407 once (RFC 3261 §22.2) when credentials are given. Used for out-of-dialog requests (REGISTER, OPTIONS,
+ * MESSAGE) and in-dialog ones (BYE, INFO, re-INVITE).
+ */
+import type { SipRequest, SipResponse } from '../message/index.ts';
+import type { ClientTransaction } from '../transaction/client-transaction.ts';
+import type { TransactionLayer } from '../transaction/transaction-layer.ts';
+import type { TransactionTimeoutError } from '../transaction/transaction-timeout-error.ts';
+import type { Endpoint } from '../transport/endpoint.ts';
+import type { TransportError } from '../transport/transport-error.ts';
+import { authorizeRequest, type Credentials } from './client-auth.ts';
+
+export interface SendOptions {
+  readonly credentials?: Credentials | undefined;
+  /** The CSeq number of the authorized retry; out of dialog it is the request's own plus one. */
+  readonly nextSeq?: (() => number) | undefined;
+  readonly onProvisional?: ((res: SipResponse) => void) | undefined;
+  /** 2xx responses after the first (a re-INVITE's retransmitted 2xx: the caller re-sends its ACK). */
+  readonly onExtra2xx?: ((res: SipResponse) => void) | undefined;
+}
+
+export interface SendResult {
+  readonly response: SipResponse;
+  /** The request the final response answers (the authorized copy when there was a challenge). */
+  readonly request: SipRequest;
+}
+
+/** Resolves with any final response; rejects with the transaction's errors or an unanswerable challenge. */
+export function sendRequest(
+  layer: TransactionLayer,
+  request: SipRequest,
+  destination: Endpoint,
+  opts: SendOptions = {},
+): Promise<SendResult> {
+  return new Promise((resolve, reject) => {
+    let authorized = false;
+    let settled = false;
+    const start = (req: SipRequest): ClientTransaction =>
+      layer.sendRequest(req, destination, {
+        onResponse(res) {
+          if (res.status < 200) {
+            opts.onProvisional?.(res);
+            return;
+          }
+          if (settled) {
+            if (res.status < 300) opts.onExtra2xx?.(res);
+            return;
+          }
+          if ((res.status === 401 || res.status === 407) && opts.credentials !== undefined && !authorized) {
+            authorized = true;
+            let retry: SipRequest;
+            try {
+              const seq = opts.nextSeq?.() ?? req.cseq.seq + 1;
+              retry = authorizeRequest(req, res, opts.credentials, seq);
+            } catch (err) {
+              settled = true;
+              reject(err as Error);
+              return;
+            }
+            start(retry);
+            return;
+          }
+          settled = true;
+          resolve({ response: res, request: req });
+        },
+        onError(err: TransactionTimeoutError | TransportError) {
+          if (settled) return;
+          settled = true;
+          reject(err);
+        },
+      });
+    try {
+      start(request);
+    } catch (err) {
+      reject(err as Error);
+    }
+  });
+}

@@ -1,0 +1,376 @@
+/**
+ * A dialog with its INVITE usage, after the dialog exists (early or confirmed): in-dialog requests in both
+ * directions, 2xx retransmission until the ACK, re-INVITE with glare handling, BYE. The decisions are the
+ * `InviteSession` machine's and the dialog state's pure functions; this class does the I/O they ask for.
+ */
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import {
+  confirmUasDialog,
+  dialogKey,
+  inDialogRouting,
+  nextLocalSeq,
+  receiveRequest,
+  receiveTargetRefreshResponse,
+  type DialogState,
+} from '../dialog/dialog-state.ts';
+import { createAckFor2xx, createInDialogRequest, type InDialogRequestOptions } from '../dialog/in-dialog-request.ts';
+import { InviteSession, type SessionTimerPort, type TerminationReason } from '../dialog/invite-session.ts';
+import { createResponse, type SipRequest, type SipResponse, type SipUri } from '../message/index.ts';
+import type { ServerTransaction } from '../transaction/server-transaction.ts';
+import type { TransactionLayer } from '../transaction/transaction-layer.ts';
+import type { Endpoint, TransportProtocol } from '../transport/endpoint.ts';
+import { credentialHeaders, type Credentials } from './client-auth.ts';
+import { SessionEndedError, SipResponseError } from './errors.ts';
+import { sendRequest } from './send-request.ts';
+
+/** What a session needs from its user agent. */
+export interface SessionHost {
+  readonly layer: TransactionLayer;
+  readonly t1Ms: number;
+  readonly t2Ms: number;
+  readonly random: () => number;
+  readonly clock: SessionTimerPort;
+  readonly logger: Logger | undefined;
+  /** Our Contact URI for requests leaving on this transport. */
+  contact(transport: TransportProtocol): string;
+  /** Where a request whose next hop is `uri` is sent. */
+  destination(uri: SipUri, transport: TransportProtocol): Endpoint;
+  sessionEnded(session: Session): void;
+}
+
+export type SessionEndReason = TerminationReason;
+
+export interface SessionEvents {
+  ended: [reason: SessionEndReason];
+  /** The ACK for our 2xx arrived (its body is the answer when our 2xx carried the offer). */
+  ack: [ack: SipRequest];
+  /** An in-dialog request other than ACK, BYE and INVITE; answered 200 after the listeners ran unless they answered. */
+  request: [request: SipRequest, tx: ServerTransaction];
+}
+
+const SDP = 'application/sdp';
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, MESSAGE';
+
+function sdpOf(message: SipRequest | SipResponse): string | undefined {
+  return message.body.length > 0 && message.contentType === SDP ? message.body.toString('utf8') : undefined;
+}
+
+interface PendingReinvite {
+  readonly sdp: string;
+  retried: boolean;
+  readonly resolve: (answer: string | undefined) => void;
+  readonly reject: (err: Error) => void;
+}
+
+export class Session extends EventEmitter<SessionEvents> {
+  #dialog: DialogState;
+  readonly #machine: InviteSession;
+  readonly #host: SessionHost;
+  readonly #credentials: Credentials | undefined;
+  readonly #log: Logger | undefined;
+  /** The ACK sent for each INVITE CSeq, re-sent when its 2xx is retransmitted (§13.2.2.4). */
+  readonly #acks = new Map<number, { ack: SipRequest; destination: Endpoint }>();
+  /** The 2xx we retransmit until its ACK (§13.3.1.4), and where it goes. */
+  #pending2xx: { response: SipResponse; source: Endpoint } | undefined;
+  /** The server transaction of the INVITE being decided, for the machine's `rejectInvite`. */
+  #inviteTx: ServerTransaction | undefined;
+  #reinvite: PendingReinvite | undefined;
+  #endReason: SessionEndReason | undefined;
+  /** Answers a re-INVITE: the offer (undefined for an offerless re-INVITE) to our answer; default our last SDP. */
+  onReinvite: ((offer: string | undefined, request: SipRequest) => string | undefined) | undefined;
+  localSdp: string | undefined;
+  remoteSdp: string | undefined;
+
+  constructor(
+    host: SessionHost,
+    dialog: DialogState,
+    readonly transport: TransportProtocol,
+    opts: { credentials?: Credentials | undefined; localSdp?: string | undefined; remoteSdp?: string | undefined } = {},
+  ) {
+    super();
+    this.#host = host;
+    this.#dialog = dialog;
+    this.#credentials = opts.credentials;
+    this.localSdp = opts.localSdp;
+    this.remoteSdp = opts.remoteSdp;
+    this.#log = host.logger?.child({ sipCallId: dialog.id.callId });
+    this.#machine = new InviteSession(
+      { t1Ms: host.t1Ms, t2Ms: host.t2Ms, callIdOwner: dialog.isUac, random: host.random },
+      {
+        retransmit2xx: () => this.#retransmit2xx(),
+        sendBye: () => this.#sendBye(),
+        rejectInvite: (status, retryAfter) => this.#rejectInvite(status, retryAfter),
+        retryInvite: () => this.#retryReinvite(),
+        terminated: (reason) => this.#terminated(reason),
+      },
+      host.clock,
+    );
+  }
+
+  get dialog(): DialogState {
+    return this.#dialog;
+  }
+
+  get key(): string {
+    return dialogKey(this.#dialog.id);
+  }
+
+  get state(): InviteSession['state']['name'] {
+    return this.#machine.state.name;
+  }
+
+  /** Why the session ended; undefined while it lives. */
+  get endReason(): SessionEndReason | undefined {
+    return this.#endReason;
+  }
+
+  // ---- UAC side of the initial INVITE ----
+
+  /** The 2xx to our INVITE confirmed the dialog. */
+  answered(dialog: DialogState): void {
+    this.#dialog = dialog;
+    this.#machine.handle({ type: 'answered' });
+  }
+
+  /** Sends (and remembers, for 2xx retransmissions) the ACK for the INVITE with this CSeq number. */
+  sendAck(inviteRequest: SipRequest, body?: string): void {
+    const seq = inviteRequest.cseq.seq;
+    const ack = createAckFor2xx(this.#dialog, seq, {
+      headers: credentialHeaders(inviteRequest),
+      ...(body === undefined ? {} : { body, contentType: SDP }),
+    });
+    const destination = this.#nextHop();
+    this.#acks.set(seq, { ack, destination });
+    this.#host.layer.sendAck(ack, destination, (err) => this.#log?.warn({ err }, 'ACK could not be sent'));
+  }
+
+  /** A retransmitted 2xx: re-send the ACK we sent for it, if we already did (late offer waits for the answer). */
+  receive2xxRetransmission(res: SipResponse): void {
+    const sent = this.#acks.get(res.cseq.seq);
+    if (sent === undefined) return;
+    this.#host.layer.sendAck(sent.ack, sent.destination);
+  }
+
+  // ---- UAS side of the initial INVITE ----
+
+  /** We sent a 2xx to an INVITE (initial or re-INVITE): retransmit it until the ACK (§13.3.1.4). */
+  sent2xx(response: SipResponse, source: Endpoint): void {
+    this.#dialog = confirmUasDialog(this.#dialog);
+    this.#pending2xx = { response, source };
+    this.#machine.handle({ type: '2xxSent', cseq: response.cseq.seq });
+  }
+
+  /** The early dialog ended without a session (we rejected the INVITE, or it was cancelled). */
+  failed(): void {
+    this.#machine.handle({ type: 'failed' });
+  }
+
+  // ---- requests from the peer ----
+
+  receiveRequest(req: SipRequest, tx: ServerTransaction | undefined): void {
+    if (req.method === 'ACK') {
+      this.#receiveAck(req);
+      return;
+    }
+    if (tx === undefined) return;
+    const verdict = receiveRequest(this.#dialog, req);
+    if (!verdict.ok) {
+      tx.respond(createResponse(req, verdict.status, verdict.reason));
+      return;
+    }
+    this.#dialog = verdict.state;
+    switch (req.method) {
+      case 'BYE':
+        tx.respond(createResponse(req, 200));
+        this.#machine.handle({ type: 'byeReceived' });
+        return;
+      case 'INVITE':
+        this.#receiveReinvite(req, tx);
+        return;
+      default:
+        this.emit('request', req, tx);
+        if (tx.state === 'trying' || tx.state === 'proceeding') {
+          tx.respond(createResponse(req, 200, undefined, req.method === 'OPTIONS' ? { headers: [['Allow', ALLOW]] } : {}));
+        }
+    }
+  }
+
+  #receiveAck(ack: SipRequest): void {
+    const seq = ack.cseq.seq;
+    if (this.#pending2xx?.response.cseq.seq === seq) this.#pending2xx = undefined;
+    const answer = sdpOf(ack);
+    if (answer !== undefined) this.remoteSdp = answer;
+    const wasWaiting = this.#machine.state.name === 'waitingAck' && this.#machine.state.ackCSeq === seq;
+    this.#machine.handle({ type: 'ackReceived', cseq: seq });
+    if (wasWaiting) this.emit('ack', ack);
+  }
+
+  #receiveReinvite(req: SipRequest, tx: ServerTransaction): void {
+    this.#inviteTx = tx;
+    const effects = this.#machine.handle({ type: 'inviteReceived', cseq: req.cseq.seq });
+    this.#inviteTx = undefined;
+    if (effects.some((e) => e.type === 'rejectInvite')) return;
+    const offer = sdpOf(req);
+    const answer = this.onReinvite !== undefined ? this.onReinvite(offer, req) : this.localSdp;
+    if (answer === undefined) {
+      tx.respond(createResponse(req, 488));
+      this.#machine.handle({ type: 'inviteRejected', cseq: req.cseq.seq });
+      return;
+    }
+    if (offer !== undefined) this.remoteSdp = offer;
+    this.localSdp = answer;
+    const ok = createResponse(req, 200, undefined, {
+      headers: [['Contact', `<${this.#host.contact(this.transport)}>`], ['Allow', ALLOW]],
+      body: answer,
+      contentType: SDP,
+    });
+    tx.respond(ok);
+    this.sent2xx(ok, tx.source);
+  }
+
+  // ---- requests to the peer ----
+
+  /** Sends an in-dialog request (INFO, OPTIONS, NOTIFY, MESSAGE ...) and resolves with its final response. */
+  async request(
+    method: string,
+    opts: Omit<InDialogRequestOptions, 'method'> = {},
+  ): Promise<SipResponse> {
+    if (this.#endReason !== undefined) throw new SessionEndedError(this.#endReason);
+    const { response } = await this.#send({ ...opts, method });
+    return response;
+  }
+
+  /** Ends the session with a BYE (§15.1.1); resolves once the BYE has its final response. */
+  async bye(): Promise<void> {
+    if (this.#endReason !== undefined) return;
+    const sending = this.#sendBye();
+    this.#machine.handle({ type: 'byeSent' });
+    await sending;
+  }
+
+  /** Re-INVITE with a new offer; resolves with the answer (§14.1), retrying once after a 491 (glare). */
+  reinvite(sdp: string): Promise<string | undefined> {
+    if (this.#endReason !== undefined) return Promise.reject(new SessionEndedError(this.#endReason));
+    if (this.#reinvite !== undefined) return Promise.reject(new Error('a re-INVITE of ours is already pending'));
+    return new Promise((resolve, reject) => {
+      this.#reinvite = { sdp, retried: false, resolve, reject };
+      this.#sendReinvite();
+    });
+  }
+
+  #sendReinvite(): void {
+    const pending = this.#reinvite;
+    if (pending === undefined) return;
+    const { state, request } = createInDialogRequest(this.#dialog, {
+      method: 'INVITE',
+      contact: this.#host.contact(this.transport),
+      body: pending.sdp,
+      contentType: SDP,
+      headers: [['Allow', ALLOW]],
+    });
+    this.#dialog = state;
+    const seq = request.cseq.seq;
+    this.#machine.handle({ type: 'inviteSent', cseq: seq });
+    sendRequest(this.#host.layer, request, this.#nextHop(), {
+      credentials: this.#credentials,
+      nextSeq: () => this.#takeSeq(),
+      onExtra2xx: (res) => this.receive2xxRetransmission(res),
+    }).then(
+      ({ response, request: sent }) => {
+        // The machine knows the re-INVITE by its first CSeq, also when the final response answers the authorized copy.
+        this.#machine.handle({ type: 'inviteResponse', cseq: seq, status: response.status });
+        this.#reinviteAnswered(pending, sent, response);
+      },
+      (err: Error) => {
+        this.#machine.handle({ type: 'inviteResponse', cseq: seq, status: 408 });
+        this.#reinvite = undefined;
+        pending.reject(err);
+      },
+    );
+  }
+
+  #reinviteAnswered(pending: PendingReinvite, sent: SipRequest, response: SipResponse): void {
+    if (response.status >= 200 && response.status < 300) {
+      this.#dialog = receiveTargetRefreshResponse(this.#dialog, 'INVITE', response);
+      this.sendAck(sent);
+      this.localSdp = pending.sdp;
+      const answer = sdpOf(response);
+      if (answer !== undefined) this.remoteSdp = answer;
+      this.#reinvite = undefined;
+      pending.resolve(answer);
+      return;
+    }
+    if (response.status === 491 && !pending.retried) return; // the machine's glare timer re-sends it
+    this.#reinvite = undefined;
+    pending.reject(new SipResponseError(response));
+    this.#dialogGoneOn(response.status);
+  }
+
+  #retryReinvite(): void {
+    const pending = this.#reinvite;
+    if (pending === undefined || this.#endReason !== undefined) return;
+    pending.retried = true;
+    this.#sendReinvite();
+  }
+
+  #rejectInvite(status: 491 | 500, retryAfter?: number): void {
+    const tx = this.#inviteTx;
+    if (tx === undefined) return;
+    const headers: Array<[string, string]> = retryAfter === undefined ? [] : [['Retry-After', String(retryAfter)]];
+    tx.respond(createResponse(tx.request, status, undefined, { headers }));
+  }
+
+  #takeSeq(): number {
+    const { state, seq } = nextLocalSeq(this.#dialog);
+    this.#dialog = state;
+    return seq;
+  }
+
+  async #send(opts: InDialogRequestOptions): Promise<{ response: SipResponse; request: SipRequest }> {
+    const { state, request } = createInDialogRequest(this.#dialog, opts);
+    this.#dialog = state;
+    const result = await sendRequest(this.#host.layer, request, this.#nextHop(), {
+      credentials: this.#credentials,
+      nextSeq: () => this.#takeSeq(),
+    });
+    if (opts.method !== 'BYE') this.#dialogGoneOn(result.response.status);
+    return result;
+  }
+
+  /** §12.2.1.2: "If the response for a request within a dialog is a 481 or a 408, the UAC SHOULD terminate the dialog." */
+  #dialogGoneOn(status: number): void {
+    if ((status === 481 || status === 408) && this.#endReason === undefined) this.#machine.handle({ type: 'failed' });
+  }
+
+  #sendBye(): Promise<void> {
+    return this.#send({ method: 'BYE' }).then(
+      ({ response }) => {
+        if (response.status >= 300) this.#log?.info({ status: response.status }, 'BYE answered with an error');
+      },
+      (err: Error) => {
+        this.#log?.info({ err }, 'BYE failed');
+      },
+    );
+  }
+
+  #retransmit2xx(): void {
+    const pending = this.#pending2xx;
+    if (pending === undefined) return;
+    this.#host.layer.sendStatelessResponse(pending.response, pending.source);
+  }
+
+  #terminated(reason: SessionEndReason): void {
+    this.#endReason = reason;
+    this.#pending2xx = undefined;
+    const pending = this.#reinvite;
+    this.#reinvite = undefined;
+    pending?.reject(new SessionEndedError(reason));
+    this.#host.sessionEnded(this);
+    this.emit('ended', reason);
+  }
+
+  #nextHop(): Endpoint {
+    return this.#host.destination(inDialogRouting(this.#dialog).nextHop, this.transport);
+  }
+}

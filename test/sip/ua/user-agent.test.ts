@@ -1,0 +1,193 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DigestVerifier } from '../../../src/sip/auth/digest.ts';
+import { createResponse, SipResponse } from '../../../src/sip/message/index.ts';
+import { CallCancelledError, SipResponseError } from '../../../src/sip/ua/errors.ts';
+import type { IncomingCall } from '../../../src/sip/ua/incoming-call.ts';
+import { requireAuth } from '../../../src/sip/ua/require-auth.ts';
+import { memoryPair, next, settle } from './memory-pair.ts';
+
+const OFFER = 'v=0\r\no=a 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n';
+const ANSWER = 'v=0\r\no=b 1 1 IN IP4 10.0.0.2\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n';
+
+test('offer/answer call: ringing, answer, ACK, BYE from the caller ends both sides', async () => {
+  const { a, b } = memoryPair();
+  const calls: IncomingCall[] = [];
+  b.ua.onInvite((call) => {
+    calls.push(call);
+    call.progress(180);
+  });
+  const call = a.ua.invite({ target: b.uri, from: 'sip:alice@10.0.0.1', sdp: OFFER });
+  const [ringing] = await next<[{ status: number }]>(call, 'progress');
+  assert.equal(ringing.status, 180);
+  const inc = calls[0];
+  assert.ok(inc);
+  assert.equal(inc.offer, OFFER);
+  const acked = inc.accept({ sdp: ANSWER });
+  const answer = await call.answered;
+  assert.equal(answer.sdp, ANSWER);
+  const ack = await acked;
+  assert.equal(ack.sdp, undefined);
+  assert.equal(a.ua.sessionCount, 1);
+  assert.equal(b.ua.sessionCount, 1);
+  const ended = next<[string]>(inc, 'ended');
+  await call.bye();
+  assert.deepEqual(await ended, ['bye-received']);
+  assert.equal(a.ua.sessionCount, 0);
+  assert.equal(b.ua.sessionCount, 0);
+});
+
+test('late offer: the 2xx carries the offer and the ACK our answer, sent when we call ack()', async () => {
+  const { a, b } = memoryPair();
+  let inc: IncomingCall | undefined;
+  b.ua.onInvite((call) => {
+    inc = call;
+  });
+  const call = a.ua.invite({ target: b.uri, from: 'sip:pbx@10.0.0.1' });
+  await settle();
+  assert.ok(inc);
+  assert.equal(inc.offer, undefined);
+  let ackSeen = false;
+  const acked = inc.accept({ sdp: OFFER }).then((r) => {
+    ackSeen = true;
+    return r;
+  });
+  const answer = await call.answered;
+  assert.equal(answer.sdp, OFFER);
+  await settle();
+  assert.equal(ackSeen, false);
+  answer.ack(ANSWER);
+  const ack = await acked;
+  assert.equal(ack.sdp, ANSWER);
+  assert.equal(inc.session?.remoteSdp, ANSWER);
+});
+
+test('486 from the callee fails the call with SipResponseError', async () => {
+  const { a, b } = memoryPair();
+  b.ua.onInvite((call) => call.reject(486));
+  const call = a.ua.invite({ target: b.uri, from: 'sip:alice@10.0.0.1', sdp: OFFER });
+  await assert.rejects(call.answered, (err: unknown) => err instanceof SipResponseError && err.status === 486);
+  assert.equal(a.ua.sessionCount, 0);
+});
+
+test('CANCEL while ringing: the callee hears cancelled and the caller fails with CallCancelledError', async () => {
+  const { a, b } = memoryPair();
+  let inc: IncomingCall | undefined;
+  b.ua.onInvite((call) => {
+    inc = call;
+    call.progress(180);
+  });
+  const call = a.ua.invite({ target: b.uri, from: 'sip:alice@10.0.0.1', sdp: OFFER });
+  await next(call, 'progress');
+  assert.ok(inc);
+  const cancelled = next(inc, 'cancelled');
+  call.cancel();
+  await cancelled;
+  await assert.rejects(call.answered, CallCancelledError);
+  await settle();
+  assert.equal(b.ua.sessionCount, 0);
+});
+
+test('digest: the caller answers the 401 once with the next CSeq and the same Call-ID', async () => {
+  const { a, b } = memoryPair();
+  const verifier = new DigestVerifier({ realm: 'test', nonceTtlMs: 60_000 });
+  const seen: { cseq: number; callId: string }[] = [];
+  b.ua.onInvite((call) => {
+    seen.push({ cseq: call.request.cseq.seq, callId: call.request.callId });
+    if (call.request.has('authorization')) void call.accept({ sdp: ANSWER });
+    else call.reject(401, { headers: verifier.challenges().map((c) => ['WWW-Authenticate', c] as const) });
+  });
+  const call = a.ua.invite({
+    target: b.uri,
+    from: 'sip:alice@10.0.0.1',
+    sdp: OFFER,
+    credentials: { username: 'alice', password: 'pw' },
+  });
+  const answer = await call.answered;
+  assert.equal(answer.sdp, ANSWER);
+  assert.equal(seen.length, 2);
+  assert.equal(seen[1]?.cseq, (seen[0]?.cseq ?? 0) + 1);
+  assert.equal(seen[1]?.callId, seen[0]?.callId);
+  const auth = call.request.get('authorization');
+  assert.ok(auth);
+  assert.equal(verifier.verify(auth, 'INVITE', () => 'pw').ok, true);
+});
+
+test('digest: a second challenge is not answered again', async () => {
+  const { a, b } = memoryPair();
+  const verifier = new DigestVerifier({ realm: 'test', nonceTtlMs: 60_000 });
+  let invites = 0;
+  b.ua.onInvite((call) => {
+    invites++;
+    call.reject(401, { headers: verifier.challenges().map((c) => ['WWW-Authenticate', c] as const) });
+  });
+  const call = a.ua.invite({ target: b.uri, from: 'sip:alice@10.0.0.1', sdp: OFFER, credentials: { username: 'x', password: 'y' } });
+  await assert.rejects(call.answered, (err: unknown) => err instanceof SipResponseError && err.status === 401);
+  assert.equal(invites, 2);
+});
+
+test('requireAuth: 401 with challenges, then the authorized REGISTER passes', async () => {
+  const { a, b } = memoryPair();
+  const verifier = new DigestVerifier({ realm: 'pbx', nonceTtlMs: 60_000 });
+  const users: string[] = [];
+  b.ua.onRequest('REGISTER', (req, tx) => {
+    const r = requireAuth(verifier, req, tx, (u) => (u === '201' ? 'secret' : undefined));
+    if (r.ok) {
+      users.push(r.username);
+      tx.respond(createResponse(req, 200, undefined, { toTag: 'reg' }));
+    }
+  });
+  const { response, request } = await a.ua.request({
+    method: 'REGISTER',
+    uri: 'sip:10.0.0.2:5060',
+    from: 'sip:201@10.0.0.2',
+    to: 'sip:201@10.0.0.2',
+    contact: true,
+    credentials: { username: '201', password: 'secret' },
+  });
+  assert.equal(response.status, 200);
+  assert.equal(request.cseq.seq, 2);
+  assert.deepEqual(users, ['201']);
+  const bad = await a.ua.request({
+    method: 'REGISTER',
+    uri: 'sip:10.0.0.2:5060',
+    from: 'sip:201@10.0.0.2',
+    credentials: { username: '201', password: 'wrong' },
+  });
+  assert.equal(bad.response.status, 401);
+});
+
+test('out-of-dialog OPTIONS is answered 200 with Allow, an unknown method 405 with Allow', async () => {
+  const { a, b } = memoryPair();
+  const options = await a.ua.request({ method: 'OPTIONS', uri: b.uri, from: 'sip:alice@10.0.0.1' });
+  assert.equal(options.response.status, 200);
+  assert.match(options.response.get('allow') ?? '', /INVITE/);
+  const sub = await a.ua.request({ method: 'SUBSCRIBE', uri: b.uri, from: 'sip:alice@10.0.0.1', headers: [['Event', 'presence']] });
+  assert.equal(sub.response.status, 405);
+  assert.match(sub.response.get('allow') ?? '', /BYE/);
+});
+
+test('an in-dialog request for a dialog we do not know is answered 481', async () => {
+  const { b } = memoryPair();
+  const peer = { transport: 'udp' as const, host: '10.0.0.9', port: 5060 };
+  b.transport.inject(
+    [
+      'BYE sip:user@10.0.0.2:5060 SIP/2.0',
+      'Via: SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bKgone',
+      'Max-Forwards: 70',
+      'From: <sip:x@10.0.0.9>;tag=theirs',
+      'To: <sip:user@10.0.0.2>;tag=nosuch',
+      'Call-ID: unknown-dialog',
+      'CSeq: 5 BYE',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n'),
+    peer,
+  );
+  await settle();
+  const sent = b.transport.takeSent().map((m) => m.message);
+  assert.equal(sent.length, 1);
+  assert.ok(sent[0] instanceof SipResponse);
+  assert.equal(sent[0].status, 481);
+});
