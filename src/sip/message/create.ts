@@ -1,6 +1,6 @@
 /** Building requests and responses to send (RFC 3261 §8.1.1, §8.2.6). */
 import { headerKey } from './header-names.ts';
-import { SipRequest, SipResponse } from './message.ts';
+import { SipRequest, SipResponse, emptyHeaderTable, type HeaderTable } from './message.ts';
 import { parseNameAddr } from './name-addr.ts';
 
 /** Default reason phrases (RFC 3261 §21 and the extensions we meet). */
@@ -88,16 +88,15 @@ function toBuffer(body: Buffer | string | undefined): Buffer | undefined {
   return typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
 }
 
-function split(headers: ReadonlyArray<readonly [string, string]>): [string[], string[], string[], undefined[]] {
-  const names: string[] = [];
-  const keys: string[] = [];
-  const values: string[] = [];
+function table(headers: ReadonlyArray<readonly [string, string]>): HeaderTable {
+  const t = emptyHeaderTable();
   for (const [name, value] of headers) {
-    names.push(name);
-    keys.push(headerKey(name));
-    values.push(value.trim());
+    t.names.push(name);
+    t.keys.push(headerKey(name));
+    t.values.push(value.trim());
+    t.spans.push(-1, -1);
   }
-  return [names, keys, values, names.map(() => undefined)];
+  return t;
 }
 
 export interface CreateRequestOptions {
@@ -110,8 +109,7 @@ export interface CreateRequestOptions {
 
 /** Content-Length is written by `serialize()` from the body; one given in `headers` is corrected. */
 export function createRequest(opts: CreateRequestOptions): SipRequest {
-  const [names, keys, values, raws] = split(opts.headers);
-  return new SipRequest(opts.method, opts.uri, names, keys, values, raws, toBuffer(opts.body));
+  return new SipRequest(opts.method, opts.uri, table(opts.headers), toBuffer(opts.body));
 }
 
 export interface CreateResponseOptions {
@@ -152,8 +150,7 @@ export function createResponse(
   }
   if (opts.headers !== undefined) for (const [n, v] of opts.headers) copied.push([n, v]);
   if (opts.contentType !== undefined) copied.push(['Content-Type', opts.contentType]);
-  const [names, keys, values, raws] = split(copied);
-  const res = new SipResponse(status, reason ?? reasonPhrase(status), names, keys, values, raws, toBuffer(opts.body));
+  const res = new SipResponse(status, reason ?? reasonPhrase(status), table(copied), toBuffer(opts.body));
   const to = res.get('to');
   if (opts.toTag !== undefined && to !== undefined) {
     const na = parseNameAddr(to);

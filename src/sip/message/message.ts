@@ -31,14 +31,43 @@ function parseNameAddrList(key: string, values: string[]): NameAddr[] {
   return out;
 }
 
+/**
+ * Header lines of a message. Parallel arrays rather than objects: a parse allocates a handful of arrays instead of
+ * one object per header.
+ */
+export interface HeaderTable {
+  /** Names as written. */
+  names: string[];
+  /** Names folded by `headerKey`. */
+  keys: string[];
+  /** Values unfolded and trimmed. */
+  values: string[];
+  /** Two numbers per header: its line's start and end (CRLF excluded) in `source`; -1, -1 once edited. */
+  spans: number[];
+  /** The received bytes the spans point into. */
+  source: Buffer | undefined;
+  /** End of the start line in `source` (CRLF excluded); -1 when not parsed. */
+  startLineEnd: number;
+}
+
+export function emptyHeaderTable(): HeaderTable {
+  return { names: [], keys: [], values: [], spans: [], source: undefined, startLineEnd: -1 };
+}
+
+function crlf(out: Buffer, off: number): number {
+  out[off] = 13;
+  out[off + 1] = 10;
+  return off + 2;
+}
+
 export abstract class SipMessageBase implements SipMessageCommon {
-  /** Header names as written, their folded keys (see `headerKey`), values (unfolded, trimmed), raw lines. */
   protected names: string[];
   protected keys: string[];
   protected values: string[];
-  /** The line as received (with any folding), reused by `serialize`; undefined once a line is edited. */
-  protected raws: Array<string | undefined>;
-  /** The whole message as received; dropped on any edit. */
+  protected spans: number[];
+  protected source: Buffer | undefined;
+  protected startLineEnd: number;
+  /** The whole message as received; returned by `serialize` until an edit drops it. */
   protected raw: Buffer | undefined;
   private bodyBuf: Buffer;
 
@@ -51,20 +80,23 @@ export abstract class SipMessageBase implements SipMessageCommon {
   private cachedRoutes: NameAddr[] | undefined;
   private cachedRecordRoutes: NameAddr[] | undefined;
 
-  protected constructor(
-    names: string[],
-    keys: string[],
-    values: string[],
-    raws: Array<string | undefined>,
-    body: Buffer,
-    raw: Buffer | undefined,
-  ) {
-    this.names = names;
-    this.keys = keys;
-    this.values = values;
-    this.raws = raws;
+  protected constructor(table: HeaderTable, body: Buffer, raw: Buffer | undefined) {
+    this.names = table.names;
+    this.keys = table.keys;
+    this.values = table.values;
+    this.spans = table.spans;
+    this.source = table.source;
+    this.startLineEnd = table.startLineEnd;
     this.bodyBuf = body;
     this.raw = raw;
+    this.cachedVias = undefined;
+    this.cachedTopVia = undefined;
+    this.cachedCSeq = undefined;
+    this.cachedFrom = undefined;
+    this.cachedTo = undefined;
+    this.cachedContacts = undefined;
+    this.cachedRoutes = undefined;
+    this.cachedRecordRoutes = undefined;
   }
 
   /** The start line, without CRLF. */
@@ -163,7 +195,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
         this.names.splice(i, 1);
         this.keys.splice(i, 1);
         this.values.splice(i, 1);
-        this.raws.splice(i, 1);
+        this.spans.splice(2 * i, 2);
       }
     }
   }
@@ -173,7 +205,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
       this.names.splice(at + j, 0, name);
       this.keys.splice(at + j, 0, key);
       this.values.splice(at + j, 0, (vals[j] as string).trim());
-      this.raws.splice(at + j, 0, undefined);
+      this.spans.splice(2 * (at + j), 0, -1, -1);
     }
     this.invalidate(key);
   }
@@ -181,7 +213,8 @@ export abstract class SipMessageBase implements SipMessageCommon {
   /** Replaces the value of line `i` in place, keeping its name as written. */
   protected replaceLine(i: number, value: string): void {
     this.values[i] = value;
-    this.raws[i] = undefined;
+    this.spans[2 * i] = -1;
+    this.spans[2 * i + 1] = -1;
     this.invalidate(this.keys[i] as string);
   }
 
@@ -369,28 +402,72 @@ export abstract class SipMessageBase implements SipMessageCommon {
 
   serialize(): Buffer {
     if (this.raw !== undefined) return this.raw;
+    return this.build(true);
+  }
+
+  /**
+   * Writes the message: untouched lines are copied from the received bytes (keeping their spelling and folding),
+   * edited ones are written from name and value. Two passes: sizes, then one allocation and the copies.
+   */
+  protected build(startLineUntouched: boolean): Buffer {
     const body = this.bodyBuf;
-    let head = this.startLine() + '\r\n';
-    let sawLength = false;
-    for (let i = 0; i < this.keys.length; i++) {
+    const src = this.source;
+    const n = this.keys.length;
+    const lengthText = String(body.length);
+    const useStart = startLineUntouched && src !== undefined && this.startLineEnd >= 0;
+    const startLine = useStart ? '' : this.startLine();
+    let size = (useStart ? this.startLineEnd : Buffer.byteLength(startLine)) + 2;
+    let lengthAt = -1;
+    for (let i = 0; i < n; i++) {
       if (this.keys[i] === 'content-length') {
-        // One Content-Length, always matching the body we send (a parsed duplicate is not carried along).
-        if (sawLength) continue;
-        sawLength = true;
-        if (this.values[i] !== String(body.length)) {
-          head += `${this.names[i] as string}: ${body.length}\r\n`;
+        // One Content-Length, always matching the body sent (a duplicate received is not carried along).
+        if (lengthAt !== -1) continue;
+        lengthAt = i;
+        if (this.values[i] !== lengthText) {
+          size += Buffer.byteLength(this.names[i] as string) + 2 + lengthText.length + 2;
           continue;
         }
       }
-      const raw = this.raws[i];
-      head += raw === undefined ? `${this.names[i] as string}: ${this.values[i] as string}\r\n` : raw + '\r\n';
+      const s = this.spans[2 * i] as number;
+      size +=
+        s >= 0 && src !== undefined
+          ? (this.spans[2 * i + 1] as number) - s + 2
+          : Buffer.byteLength(this.names[i] as string) + 2 + Buffer.byteLength(this.values[i] as string) + 2;
     }
-    if (!sawLength) head += `Content-Length: ${body.length}\r\n`;
-    head += '\r\n';
-    const headLen = Buffer.byteLength(head);
-    const out = Buffer.allocUnsafe(headLen + body.length);
-    out.write(head, 0, headLen, 'utf8');
-    body.copy(out, headLen);
+    if (lengthAt === -1) size += 16 + lengthText.length + 2;
+    size += 2 + body.length;
+
+    const out = Buffer.allocUnsafe(size);
+    let off = useStart ? (src as Buffer).copy(out, 0, 0, this.startLineEnd) : out.write(startLine, 0, 'utf8');
+    off = crlf(out, off);
+    for (let i = 0; i < n; i++) {
+      if (this.keys[i] === 'content-length') {
+        if (i !== lengthAt) continue;
+        if (this.values[i] !== lengthText) {
+          off += out.write(this.names[i] as string, off, 'utf8');
+          off += out.write(': ', off, 'latin1');
+          off += out.write(lengthText, off, 'latin1');
+          off = crlf(out, off);
+          continue;
+        }
+      }
+      const s = this.spans[2 * i] as number;
+      if (s >= 0 && src !== undefined) {
+        off += src.copy(out, off, s, this.spans[2 * i + 1] as number);
+      } else {
+        off += out.write(this.names[i] as string, off, 'utf8');
+        off += out.write(': ', off, 'latin1');
+        off += out.write(this.values[i] as string, off, 'utf8');
+      }
+      off = crlf(out, off);
+    }
+    if (lengthAt === -1) {
+      off += out.write('Content-Length: ', off, 'latin1');
+      off += out.write(lengthText, off, 'latin1');
+      off = crlf(out, off);
+    }
+    off = crlf(out, off);
+    body.copy(out, off);
     return out;
   }
 
@@ -409,23 +486,12 @@ export class SipRequest extends SipMessageBase {
   private rawMethod: string | undefined;
   private rawUri: string | undefined;
 
-  constructor(
-    method: string,
-    uri: string,
-    names: string[],
-    keys: string[],
-    values: string[],
-    raws: Array<string | undefined>,
-    body: Buffer = EMPTY,
-    raw?: Buffer,
-  ) {
-    super(names, keys, values, raws, body, raw);
+  constructor(method: string, uri: string, table: HeaderTable = emptyHeaderTable(), body: Buffer = EMPTY, raw?: Buffer) {
+    super(table, body, raw);
     this.method = method;
     this.uri = uri;
-    if (raw !== undefined) {
-      this.rawMethod = method;
-      this.rawUri = uri;
-    }
+    this.rawMethod = table.startLineEnd >= 0 ? method : undefined;
+    this.rawUri = table.startLineEnd >= 0 ? uri : undefined;
   }
 
   /** The parsed Request-URI, or null when its scheme is not sip/sips/tel (a UAS answers 416, see checkRequest). */
@@ -448,10 +514,11 @@ export class SipRequest extends SipMessageBase {
     return `${this.method} ${this.uri} SIP/2.0`;
   }
 
+  // method and uri are plain fields, so an edit to them cannot drop the received bytes eagerly: compare here.
   override serialize(): Buffer {
-    // method and uri are plain fields, so an edit to them cannot drop the cached bytes eagerly: check here.
-    if (this.raw !== undefined && (this.method !== this.rawMethod || this.uri !== this.rawUri)) this.raw = undefined;
-    return super.serialize();
+    const untouched = this.method === this.rawMethod && this.uri === this.rawUri;
+    if (this.raw !== undefined && untouched) return this.raw;
+    return this.build(untouched);
   }
 }
 
@@ -462,23 +529,12 @@ export class SipResponse extends SipMessageBase {
   private rawStatus: number | undefined;
   private rawReason: string | undefined;
 
-  constructor(
-    status: number,
-    reason: string,
-    names: string[],
-    keys: string[],
-    values: string[],
-    raws: Array<string | undefined>,
-    body: Buffer = EMPTY,
-    raw?: Buffer,
-  ) {
-    super(names, keys, values, raws, body, raw);
+  constructor(status: number, reason: string, table: HeaderTable = emptyHeaderTable(), body: Buffer = EMPTY, raw?: Buffer) {
+    super(table, body, raw);
     this.status = status;
     this.reason = reason;
-    if (raw !== undefined) {
-      this.rawStatus = status;
-      this.rawReason = reason;
-    }
+    this.rawStatus = table.startLineEnd >= 0 ? status : undefined;
+    this.rawReason = table.startLineEnd >= 0 ? reason : undefined;
   }
 
   protected startLine(): string {
@@ -486,8 +542,9 @@ export class SipResponse extends SipMessageBase {
   }
 
   override serialize(): Buffer {
-    if (this.raw !== undefined && (this.status !== this.rawStatus || this.reason !== this.rawReason)) this.raw = undefined;
-    return super.serialize();
+    const untouched = this.status === this.rawStatus && this.reason === this.rawReason;
+    if (this.raw !== undefined && untouched) return this.raw;
+    return this.build(untouched);
   }
 }
 

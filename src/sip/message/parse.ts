@@ -5,12 +5,12 @@
  */
 import { SipHeaderError, SipParseError } from './errors.ts';
 import { headerKey } from './header-names.ts';
-import { SipRequest, SipResponse, type SipMessage } from './message.ts';
+import { SipRequest, SipResponse, type HeaderTable, type SipMessage } from './message.ts';
+import { isAscii } from 'node:buffer';
 import { isToken, trimLws } from './syntax.ts';
 
 export const DEFAULT_MAX_BYTES = 65535;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
-const HIGH_BYTE = /[\x80-\xff]/;
 const URI_SCHEME = /^[A-Za-z][A-Za-z0-9+\-.]*:/;
 const SIP_VERSION = /^SIP\/\d+\.\d+$/i;
 
@@ -78,124 +78,219 @@ function partialOf(msg: SipMessage): SipRequest | undefined {
   return msg.kind === 'request' ? msg : undefined;
 }
 
+// Spellings seen on nearly every message, matched in place so the common header names cost no slice, no
+// lower-casing and no hash lookup. Anything else goes through `headerKey`.
+const KNOWN: ReadonlyArray<readonly [string, string]> = [
+  ['Via', 'via'],
+  ['From', 'from'],
+  ['To', 'to'],
+  ['Call-ID', 'call-id'],
+  ['Call-Id', 'call-id'],
+  ['CSeq', 'cseq'],
+  ['Contact', 'contact'],
+  ['Max-Forwards', 'max-forwards'],
+  ['Content-Type', 'content-type'],
+  ['Content-Length', 'content-length'],
+  ['Route', 'route'],
+  ['Record-Route', 'record-route'],
+  ['Allow', 'allow'],
+  ['Supported', 'supported'],
+  ['Require', 'require'],
+  ['User-Agent', 'user-agent'],
+  ['Server', 'server'],
+  ['Expires', 'expires'],
+  ['Accept', 'accept'],
+  ['Event', 'event'],
+  ['Authorization', 'authorization'],
+  ['WWW-Authenticate', 'www-authenticate'],
+  ['Proxy-Authorization', 'proxy-authorization'],
+  ['Proxy-Authenticate', 'proxy-authenticate'],
+  ['Session-Expires', 'session-expires'],
+  ['Subscription-State', 'subscription-state'],
+  ['Allow-Events', 'allow-events'],
+  ['Date', 'date'],
+  ['Subject', 'subject'],
+  ['Reason', 'reason'],
+  ['P-Asserted-Identity', 'p-asserted-identity'],
+];
+const KNOWN_BY_LENGTH: Array<Array<readonly [string, string]>> = [];
+for (const entry of KNOWN) (KNOWN_BY_LENGTH[entry[0].length] ??= []).push(entry);
+
+/** Compact forms (RFC 3261 §7.3.3) as char code -> key; names of one character are always looked up here. */
+const COMPACT_BY_CODE: Array<string | undefined> = [];
+for (const ch of 'abcdefijklmnorstuvxy') COMPACT_BY_CODE[ch.charCodeAt(0)] = headerKey(ch);
+for (const ch of 'ABCDEFIJKLMNORSTUVXY') COMPACT_BY_CODE[ch.charCodeAt(0)] = headerKey(ch);
+
 /**
  * Parses the start line and headers in `data[start, headEnd)` (headEnd is the offset of the CRLFCRLF) and checks
- * the headers every layer relies on.
+ * the headers every layer relies on: top Via, From, To, Call-ID, CSeq (method matching the request's), Max-Forwards
+ * and Content-Length, each present once. Lower Vias and other headers are left for when they are read.
  */
 export function parseHead(data: Buffer, start: number, headEnd: number): ParsedHead | SipParseError {
   let text = data.toString('latin1', start, headEnd + 2);
-  const utf8 = HIGH_BYTE.test(text);
-  if (utf8) text = data.toString('utf8', start, headEnd + 2);
-  const offsetOf = (i: number): number => start + (utf8 ? Buffer.byteLength(text.slice(0, i)) : i);
+  const ascii = isAscii(data.subarray(start, headEnd + 2));
+  if (!ascii) text = data.toString('utf8', start, headEnd + 2);
 
   const lineEnd = text.indexOf('\r\n');
-  const startLine = text.slice(0, lineEnd);
   const names: string[] = [];
   const keys: string[] = [];
   const values: string[] = [];
-  const raws: Array<string | undefined> = [];
-  const lineOffsets: number[] = [];
+  const spans: number[] = [];
 
   let pos = lineEnd + 2;
   const len = text.length;
   while (pos < len) {
     const first = text.charCodeAt(pos);
-    if (first === 32 || first === 9) return new SipParseError('continuation line without a header', offsetOf(pos));
+    if (first === 32 || first === 9) return lineError('continuation line without a header', start, text, ascii, pos);
     let eol = text.indexOf('\r\n', pos);
     let folded = false;
     // LWS continuation (§7.3.1): a line starting with SP/HTAB belongs to the previous header.
-    while (eol + 2 < len) {
+    for (;;) {
       const next = text.charCodeAt(eol + 2);
       if (next !== 32 && next !== 9) break;
       folded = true;
       eol = text.indexOf('\r\n', eol + 2);
     }
     const colon = text.indexOf(':', pos);
-    if (colon === -1 || colon > eol) return new SipParseError('header line without a colon', offsetOf(pos));
+    if (colon === -1 || colon > eol) return lineError('header line without a colon', start, text, ascii, pos);
     let nameEnd = colon;
     while (nameEnd > pos && (text.charCodeAt(nameEnd - 1) === 32 || text.charCodeAt(nameEnd - 1) === 9)) nameEnd--;
-    const name = text.slice(pos, nameEnd);
-    if (!isToken(name)) return new SipParseError(`invalid header name "${name}"`, offsetOf(pos));
-    let value = text.slice(colon + 1, eol);
-    if (folded) value = value.replace(/\r\n[ \t]+/g, ' ');
+    const nameLen = nameEnd - pos;
+    let name: string | undefined;
+    let key: string | undefined;
+    if (nameLen === 1) {
+      key = COMPACT_BY_CODE[first];
+      if (key !== undefined) name = text[pos] as string;
+    } else {
+      const candidates = KNOWN_BY_LENGTH[nameLen];
+      if (candidates !== undefined) {
+        for (const [spelling, k] of candidates) {
+          if (text.startsWith(spelling, pos)) {
+            name = spelling;
+            key = k;
+            break;
+          }
+        }
+      }
+    }
+    if (name === undefined || key === undefined) {
+      name = text.slice(pos, nameEnd);
+      if (!isToken(name)) return lineError(`invalid header name "${name}"`, start, text, ascii, pos);
+      key = headerKey(name);
+    }
+    let vs = colon + 1;
+    while (vs < eol && (text.charCodeAt(vs) === 32 || text.charCodeAt(vs) === 9)) vs++;
+    let ve = eol;
+    while (ve > vs && (text.charCodeAt(ve - 1) === 32 || text.charCodeAt(ve - 1) === 9)) ve--;
+    let value = text.slice(vs, ve);
+    if (folded) value = trimLws(value.replace(/\r\n[ \t]+/g, ' '));
     names.push(name);
-    lineOffsets.push(pos);
-    keys.push(headerKey(name));
-    values.push(trimLws(value));
-    raws.push(text.slice(pos, eol));
+    keys.push(key);
+    values.push(value);
+    // Kept for non-ASCII heads too (error offsets); only copied from when `source` is set.
+    spans.push(pos, eol);
     pos = eol + 2;
   }
 
-  const raw = data.subarray(start, headEnd + 4);
-  let message: SipMessage;
-  let versionError = false;
+  const table: HeaderTable = {
+    names,
+    keys,
+    values,
+    spans,
+    source: ascii ? data.subarray(start) : undefined,
+    startLineEnd: ascii ? lineEnd : -1,
+  };
+  const startLine = text.slice(0, lineEnd);
   if (startLine.startsWith('SIP/') || startLine.startsWith('sip/')) {
     const m = /^(SIP\/\d+\.\d+) (\d{3})(?: (.*))?$/i.exec(startLine);
     if (m === null) return new SipParseError(`malformed status line "${startLine}"`, start);
     const status = Number(m[2]);
     if (status < 100 || status > 699) return new SipParseError(`status code ${status} out of range`, start);
-    message = new SipResponse(status, m[3] ?? '', names, keys, values, raws, undefined, raw);
-    versionError = (m[1] as string).toUpperCase() !== 'SIP/2.0';
-  } else {
-    const sp = startLine.indexOf(' ');
-    const method = sp === -1 ? startLine : startLine.slice(0, sp);
-    if (!isToken(method)) return new SipParseError(`invalid method "${method}"`, start);
-    const parts = startLine.split(' ');
-    let lineError: SipParseError | undefined;
-    let uri = parts[1] as string;
-    const version = parts[2];
-    if (parts.length !== 3 || version === undefined) {
-      lineError = new SipParseError(`malformed request line "${startLine}"`, start);
-      const v = startLine.lastIndexOf(' SIP/');
-      uri = startLine.slice(sp + 1, v <= sp ? undefined : v).trim();
-    } else if (!URI_SCHEME.test(uri) || /[<>"\t]/.test(uri)) {
-      lineError = new SipParseError(`malformed Request-URI "${uri}"`, start + sp + 1);
-    } else if (version !== 'SIP/2.0') {
-      if (!SIP_VERSION.test(version)) lineError = new SipParseError(`malformed SIP version "${version}"`, start);
-      else versionError = version.toUpperCase() !== 'SIP/2.0';
-    }
-    message = new SipRequest(method, uri, names, keys, values, raws, undefined, raw);
-    if (lineError !== undefined) {
-      // The request line is broken but a 400 can still be sent if the Via (and ideally the rest) is readable.
-      let partial: SipRequest | undefined;
-      try {
-        void message.topVia;
-        partial = message;
-      } catch (err) {
-        if (!(err instanceof SipHeaderError)) throw err;
-      }
-      return new SipParseError(lineError.message, lineError.offset, { partial });
-    }
+    const response = new SipResponse(status, m[3] ?? '', table);
+    return check(response, (m[1] as string).toUpperCase() !== 'SIP/2.0', { data, start, text, ascii, keys, spans });
   }
-  return check(message, versionError, (key) => {
-    const i = keys.indexOf(key);
-    return offsetOf(i === -1 ? 0 : (lineOffsets[i] as number));
-  });
+  const sp = startLine.indexOf(' ');
+  const method = sp === -1 ? startLine : startLine.slice(0, sp);
+  if (!isToken(method)) return new SipParseError(`invalid method "${method}"`, start);
+  const parts = startLine.split(' ');
+  let error: SipParseError | undefined;
+  let versionError = false;
+  let uri = parts[1] as string;
+  const version = parts[2];
+  if (parts.length !== 3 || version === undefined) {
+    error = new SipParseError(`malformed request line "${startLine}"`, start);
+    const v = startLine.lastIndexOf(' SIP/');
+    uri = startLine.slice(sp + 1, v <= sp ? undefined : v).trim();
+  } else if (!URI_SCHEME.test(uri) || /[<>"\t]/.test(uri)) {
+    error = new SipParseError(`malformed Request-URI "${uri}"`, start + sp + 1);
+  } else if (version !== 'SIP/2.0') {
+    if (!SIP_VERSION.test(version)) error = new SipParseError(`malformed SIP version "${version}"`, start);
+    else versionError = version.toUpperCase() !== 'SIP/2.0';
+  }
+  const request = new SipRequest(method, uri, table);
+  if (error !== undefined) {
+    // The request line is broken, but a 400 can still be sent if the top Via is readable.
+    return new SipParseError(error.message, error.offset, { partial: topViaReadable(request) ? request : undefined });
+  }
+  return check(request, versionError, { data, start, text, ascii, keys, spans });
 }
 
-const SINGLE = ['from', 'to', 'call-id', 'cseq', 'max-forwards', 'content-length', 'content-type'] as const;
-
-/** `at(key)` is the byte offset of the header's first line (of the start line when absent). */
-function check(msg: SipMessage, versionError: boolean, at: (key: string) => number): ParsedHead | SipParseError {
-  let partial: SipRequest | undefined;
+function topViaReadable(msg: SipMessage): boolean {
   try {
     void msg.topVia;
-    partial = partialOf(msg);
+    return true;
   } catch (err) {
-    if (!(err instanceof SipHeaderError)) throw err;
-    return new SipParseError(err.message, at('via'), { status: versionError ? 505 : 400 });
+    if (err instanceof SipHeaderError) return false;
+    throw err;
   }
-  if (versionError) return new SipParseError('unsupported SIP version', at(''), { status: 505, partial });
-  for (const key of SINGLE) {
-    const n = msg.count(key);
-    if (n > 1) return new SipParseError(`${n} ${key} headers`, at(key), { partial });
-    if (n === 0 && key !== 'max-forwards' && key !== 'content-length' && key !== 'content-type') {
-      return new SipParseError(`missing ${key}`, at(''), { partial });
+}
+
+/** An error at string index `i` of the decoded head, reported as a byte offset. */
+function lineError(message: string, start: number, text: string, ascii: boolean, i: number): SipParseError {
+  return new SipParseError(message, byteOffset(start, text, ascii, i));
+}
+
+function byteOffset(start: number, text: string, ascii: boolean, i: number): number {
+  return start + (ascii ? i : Buffer.byteLength(text.slice(0, i)));
+}
+
+const MUST_HAVE = ['via', 'from', 'to', 'call-id', 'cseq'] as const;
+const AT_MOST_ONE = ['from', 'to', 'call-id', 'cseq', 'max-forwards', 'content-length', 'content-type'] as const;
+
+/** Where the head came from, to turn a header into the byte offset of its line. */
+interface HeadSource {
+  data: Buffer;
+  start: number;
+  text: string;
+  ascii: boolean;
+  keys: string[];
+  spans: number[];
+}
+
+function offsetOf(h: HeadSource, key: string): number {
+  const i = h.keys.indexOf(key);
+  return i === -1 ? h.start : byteOffset(h.start, h.text, h.ascii, h.spans[2 * i] as number);
+}
+
+function check(msg: SipMessage, versionError: boolean, h: HeadSource): ParsedHead | SipParseError {
+  const keys = h.keys;
+  const start = h.start;
+  if (!topViaReadable(msg)) {
+    return new SipParseError('missing or malformed Via', offsetOf(h, 'via'), { status: versionError ? 505 : 400 });
+  }
+  const partial = msg.kind === 'request' ? msg : undefined;
+  if (versionError) return new SipParseError('unsupported SIP version', start, { status: 505, partial });
+  for (const key of MUST_HAVE) {
+    if (keys.indexOf(key) === -1) return new SipParseError(`missing ${key}`, start, { partial });
+  }
+  for (const key of AT_MOST_ONE) {
+    const i = keys.indexOf(key);
+    if (i !== -1 && keys.indexOf(key, i + 1) !== -1) {
+      return new SipParseError(`more than one ${key} header`, offsetOf(h, key), { partial });
     }
   }
   let contentLength: number | undefined;
   try {
-    void msg.vias;
     void msg.from;
     void msg.to;
     if (msg.callId.length === 0) throw new SipHeaderError('call-id', 'empty Call-ID');
@@ -214,7 +309,7 @@ function check(msg: SipMessage, versionError: boolean, at: (key: string) => numb
     }
   } catch (err) {
     if (!(err instanceof SipHeaderError)) throw err;
-    return new SipParseError(err.message, at(err.header), { partial });
+    return new SipParseError(err.message, offsetOf(h, err.header), { partial });
   }
   return { message: msg, contentLength };
 }
