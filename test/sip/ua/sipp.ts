@@ -1,0 +1,105 @@
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../transaction/sipp.ts';
+import { TransportLayer } from '../../../src/sip/transport/transport-layer.ts';
+import type { TransportProtocol } from '../../../src/sip/transport/endpoint.ts';
+import { UserAgent, type UserAgentOptions } from '../../../src/sip/ua/user-agent.ts';
+
+export const SCENARIOS = fileURLToPath(new URL('../../scenarios/dialog/', import.meta.url));
+
+export interface Sipp {
+  readonly port: number;
+  /** Exit code 0 means every call of the run succeeded. */
+  readonly done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+  stop(): void;
+}
+
+/** Whether something listens on (tcp) / is bound to (udp) 127.0.0.1:port, read from /proc without touching it. */
+async function bound(transport: TransportProtocol, port: number): Promise<boolean> {
+  const table = await readFile(`/proc/net/${transport}`, 'utf8');
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  return table
+    .split('\n')
+    .slice(1)
+    .some((line) => {
+      const cols = line.trim().split(/\s+/);
+      return cols[1] === local && (transport === 'udp' || cols[3] === '0A');
+    });
+}
+
+/**
+ * Starts sipp on 127.0.0.1 with a scenario of test/scenarios/dialog, bounded by -m 1 and -timeout, and resolves
+ * once its socket is bound (so a TCP connect or the first UDP datagram finds it).
+ */
+export async function startSipp(
+  scenario: string,
+  transport: TransportProtocol,
+  opts: { target?: string; timeoutSeconds?: number; extra?: readonly string[] } = {},
+): Promise<Sipp> {
+  const timeoutSeconds = opts.timeoutSeconds ?? 15;
+  const port = await freePort();
+  const mediaPort = await freePort();
+  const args = [
+    '-sf', SCENARIOS + scenario,
+    '-i', '127.0.0.1',
+    '-p', String(port),
+    '-mp', String(mediaPort),
+    '-t', transport === 'udp' ? 'u1' : 't1',
+    '-m', '1',
+    '-timeout', `${timeoutSeconds}s`,
+    '-timeout_error',
+    '-nostdin',
+    ...(opts.extra ?? []),
+    ...(opts.target === undefined ? [] : [opts.target]),
+  ];
+  const child = spawn('sipp', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const killer = setTimeout(() => child.kill('SIGKILL'), (timeoutSeconds + 10) * 1000);
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(killer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+  if (opts.target === undefined) {
+    // A UAS-side sipp must be listening before we send; a UAC-side one is ready when it sends.
+    const deadline = Date.now() + 5000;
+    let exited = false;
+    void done.then(() => (exited = true));
+    while (!(await bound(transport, port))) {
+      if (exited || Date.now() > deadline) throw new Error(`sipp did not bind ${transport} port ${port}: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+  return { port, done, stop: () => child.kill('SIGKILL') };
+}
+
+/** A user agent on real UDP and TCP listeners on 127.0.0.1, ephemeral ports. */
+export async function startUa(opts: Partial<Omit<UserAgentOptions, 'transport'>> = {}): Promise<{
+  ua: UserAgent;
+  transport: TransportLayer;
+  port(t: TransportProtocol): number;
+  close(): Promise<void>;
+}> {
+  const transport = await TransportLayer.listen({
+    listen: [
+      { transport: 'udp', host: '127.0.0.1', port: 0 },
+      { transport: 'tcp', host: '127.0.0.1', port: 0 },
+    ],
+    publicHost: '127.0.0.1',
+  });
+  const ua = new UserAgent({ transport, t1Ms: 500, t2Ms: 4000, t4Ms: 5000, ...opts });
+  return {
+    ua,
+    transport,
+    port: (t) => transport.localEndpoint(t).port,
+    close: async () => {
+      ua.close();
+      await transport.close();
+    },
+  };
+}
