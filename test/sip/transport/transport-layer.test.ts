@@ -1,0 +1,362 @@
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import net from 'node:net';
+import { describe, test } from 'node:test';
+import { createRequest, createResponse, newTag, type SipRequest, type SipResponse } from '../../../src/sip/message/index.ts';
+import { TransportError, TransportLayer, type Endpoint, type TransportReceiver } from '../../../src/sip/transport/index.ts';
+
+const WAIT_MS = 3000;
+
+/** Collects what the layer hands up; `next()` resolves with the next one (bounded). */
+class Inbox implements TransportReceiver {
+  readonly items: Array<{ msg: SipRequest | SipResponse; source: Endpoint; local: Endpoint }> = [];
+  #waiters: Array<() => void> = [];
+  receiveRequest(msg: SipRequest, source: Endpoint, local: Endpoint): void {
+    this.#push({ msg, source, local });
+  }
+  receiveResponse(msg: SipResponse, source: Endpoint, local: Endpoint): void {
+    this.#push({ msg, source, local });
+  }
+  async next(): Promise<{ msg: SipRequest | SipResponse; source: Endpoint; local: Endpoint }> {
+    const deadline = AbortSignal.timeout(WAIT_MS);
+    while (this.items.length === 0) {
+      await new Promise<void>((resolve, reject) => {
+        this.#waiters.push(resolve);
+        deadline.addEventListener('abort', () => reject(new Error('no message within the deadline')), { once: true });
+      });
+    }
+    return this.items.shift() as { msg: SipRequest | SipResponse; source: Endpoint; local: Endpoint };
+  }
+  #push(item: { msg: SipRequest | SipResponse; source: Endpoint; local: Endpoint }): void {
+    this.items.push(item);
+    for (const w of this.#waiters.splice(0)) w();
+  }
+}
+
+function optionsText(viaHost: string, viaPort: number, transport = 'UDP', extraVia = ';rport', branch = 'z9hG4bK-t1'): string {
+  return [
+    'OPTIONS sip:pbx@127.0.0.1 SIP/2.0',
+    `Via: SIP/2.0/${transport} ${viaHost}:${viaPort};branch=${branch}${extraVia}`,
+    'Max-Forwards: 70',
+    'From: <sip:a@example.com>;tag=1',
+    'To: <sip:pbx@127.0.0.1>',
+    'Call-ID: transport-test',
+    'CSeq: 1 OPTIONS',
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}
+
+async function udpClient(): Promise<{ sock: dgram.Socket; port: number; recv: () => Promise<string> }> {
+  const sock = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
+  const port = sock.address().port;
+  return {
+    sock,
+    port,
+    recv: async () => {
+      const [data] = (await once(sock, 'message', { signal: AbortSignal.timeout(WAIT_MS) })) as [Buffer];
+      return data.toString();
+    },
+  };
+}
+
+async function tcpClient(port: number): Promise<{ sock: net.Socket; recv: () => Promise<string> }> {
+  const sock = net.connect(port, '127.0.0.1');
+  await once(sock, 'connect', { signal: AbortSignal.timeout(WAIT_MS) });
+  return {
+    sock,
+    recv: async () => {
+      const [data] = (await once(sock, 'data', { signal: AbortSignal.timeout(WAIT_MS) })) as [Buffer];
+      return data.toString();
+    },
+  };
+}
+
+async function layer(opts: Partial<Parameters<typeof TransportLayer.listen>[0]> = {}): Promise<{ tl: TransportLayer; inbox: Inbox }> {
+  const tl = await TransportLayer.listen({
+    listen: [
+      { transport: 'udp', host: '127.0.0.1', port: 0 },
+      { transport: 'tcp', host: '127.0.0.1', port: 0 },
+    ],
+    publicHost: '127.0.0.1',
+    ...opts,
+  });
+  const inbox = new Inbox();
+  tl.setReceiver(inbox);
+  return { tl, inbox };
+}
+
+describe('TransportLayer over real sockets on 127.0.0.1', () => {
+  test('several listeners on port 0: actual ports are readable, wildcard binds advertise public_host', async () => {
+    const tl = await TransportLayer.listen({
+      listen: [
+        { transport: 'udp', host: '0.0.0.0', port: 0 },
+        { transport: 'tcp', host: '127.0.0.1', port: 0 },
+        { transport: 'udp', host: '127.0.0.1', port: 0 },
+      ],
+      publicHost: 'pbx.example.com',
+    });
+    try {
+      const ls = tl.listeners;
+      assert.equal(ls.length, 3);
+      for (const l of ls) assert.ok(l.port > 0);
+      assert.deepEqual(tl.localEndpoint('udp'), { transport: 'udp', host: 'pbx.example.com', port: ls[0]?.port });
+      assert.deepEqual(tl.localEndpoint('tcp'), ls[2]);
+    } finally {
+      await tl.close();
+    }
+  });
+
+  test('a port already in use makes listen() reject', async () => {
+    const { tl } = await layer();
+    try {
+      const taken = tl.localEndpoint('tcp').port;
+      await assert.rejects(TransportLayer.listen({ listen: [{ transport: 'tcp', host: '127.0.0.1', port: taken }], publicHost: 'x' }));
+    } finally {
+      await tl.close();
+    }
+  });
+
+  test('UDP: received and rport stamped (RFC 3581), the response goes to the source port', async () => {
+    const { tl, inbox } = await layer();
+    const client = await udpClient();
+    try {
+      client.sock.send(optionsText('192.0.2.1', 5099), tl.localEndpoint('udp').port, '127.0.0.1');
+      const { msg, source, local } = await inbox.next();
+      assert.equal(msg.kind, 'request');
+      assert.deepEqual(source, { transport: 'udp', host: '127.0.0.1', port: client.port });
+      assert.deepEqual(local, tl.localEndpoint('udp'));
+      assert.equal(msg.topVia.received, '127.0.0.1');
+      assert.equal(msg.topVia.rport, client.port);
+      const res = createResponse(msg as SipRequest, 200, undefined, { toTag: newTag() });
+      tl.sendResponse(res, source);
+      const got = await client.recv();
+      assert.match(got, /^SIP\/2.0 200 OK\r\n/);
+      assert.match(got, new RegExp(`Via: SIP/2.0/UDP 192.0.2.1:5099;branch=z9hG4bK-t1;rport=${client.port};received=127.0.0.1\r\n`));
+    } finally {
+      client.sock.close();
+      await tl.close();
+    }
+  });
+
+  test('UDP without rport: received only when the Via host differs, the response goes to the Via port', async () => {
+    const { tl, inbox } = await layer();
+    const client = await udpClient();
+    try {
+      client.sock.send(optionsText('127.0.0.1', client.port, 'UDP', ''), tl.localEndpoint('udp').port, '127.0.0.1');
+      const { msg, source } = await inbox.next();
+      assert.equal(msg.topVia.received, undefined);
+      assert.equal(msg.topVia.rport, undefined);
+      tl.sendResponse(createResponse(msg as SipRequest, 200), source);
+      assert.match(await client.recv(), /^SIP\/2.0 200 OK/);
+    } finally {
+      client.sock.close();
+      await tl.close();
+    }
+  });
+
+  test('UDP: a malformed request with a readable start line and Via gets 400; garbage is dropped', async () => {
+    const { tl, inbox } = await layer();
+    const client = await udpClient();
+    try {
+      const port = tl.localEndpoint('udp').port;
+      client.sock.send('\x00\x01garbage that is not SIP', port, '127.0.0.1');
+      client.sock.send('\r\n\r\n', port, '127.0.0.1');
+      const bad = optionsText('127.0.0.1', client.port).replace('CSeq: 1 OPTIONS', 'CSeq: abc OPTIONS');
+      client.sock.send(bad, port, '127.0.0.1');
+      const got = await client.recv();
+      assert.match(got, /^SIP\/2.0 400 /);
+      assert.match(got, /Call-ID: transport-test/);
+      assert.equal(inbox.items.length, 0);
+      // Still serving.
+      client.sock.send(optionsText('127.0.0.1', client.port), port, '127.0.0.1');
+      assert.equal((await inbox.next()).msg.kind, 'request');
+    } finally {
+      client.sock.close();
+      await tl.close();
+    }
+  });
+
+  test('max message size: a larger send fails with TransportError, a larger datagram is not delivered', async () => {
+    const { tl, inbox } = await layer({ maxMessageBytes: 600 });
+    const client = await udpClient();
+    try {
+      const big = createRequest({
+        method: 'MESSAGE',
+        uri: 'sip:x@127.0.0.1',
+        headers: [['Via', 'SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-big'], ['From', '<sip:a@b>;tag=1'], ['To', '<sip:x@y>'], ['Call-ID', 'big'], ['CSeq', '1 MESSAGE']],
+        body: 'x'.repeat(1000),
+      });
+      const err = await new Promise<TransportError>((resolve) => tl.send(big, { transport: 'udp', host: '127.0.0.1', port: client.port }, resolve));
+      assert.ok(err instanceof TransportError);
+      client.sock.send(big.serialize(), tl.localEndpoint('udp').port, '127.0.0.1');
+      client.sock.send(optionsText('127.0.0.1', client.port), tl.localEndpoint('udp').port, '127.0.0.1');
+      const first = await inbox.next();
+      assert.equal((first.msg as SipRequest).method, 'OPTIONS', 'the oversized datagram was dropped');
+    } finally {
+      client.sock.close();
+      await tl.close();
+    }
+  });
+
+  test('TCP: a message split across chunks is framed once complete; two in one chunk are both delivered', async () => {
+    const { tl, inbox } = await layer();
+    const client = await tcpClient(tl.localEndpoint('tcp').port);
+    try {
+      const text = optionsText('127.0.0.1', 5060, 'TCP');
+      const parts = [text.slice(0, 10), text.slice(10, 100), text.slice(100)];
+      for (const p of parts) {
+        client.sock.write(p);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      const { msg, source } = await inbox.next();
+      assert.equal((msg as SipRequest).method, 'OPTIONS');
+      assert.equal(source.transport, 'tcp');
+      client.sock.write(text.replace('z9hG4bK-t1', 'z9hG4bK-t2') + text.replace('z9hG4bK-t1', 'z9hG4bK-t3'));
+      assert.equal((await inbox.next()).msg.topVia.branch, 'z9hG4bK-t2');
+      assert.equal((await inbox.next()).msg.topVia.branch, 'z9hG4bK-t3');
+    } finally {
+      client.sock.destroy();
+      await tl.close();
+    }
+  });
+
+  test('TCP: a CRLFCRLF ping is answered with a CRLF pong (RFC 5626 §3.5.1)', async () => {
+    const { tl } = await layer();
+    const client = await tcpClient(tl.localEndpoint('tcp').port);
+    try {
+      client.sock.write('\r\n\r\n');
+      assert.equal(await client.recv(), '\r\n');
+    } finally {
+      client.sock.destroy();
+      await tl.close();
+    }
+  });
+
+  test('TCP: the response and a later request to the peer reuse the connection the request came on', async () => {
+    const { tl, inbox } = await layer();
+    const client = await tcpClient(tl.localEndpoint('tcp').port);
+    try {
+      client.sock.write(optionsText('127.0.0.1', 5999, 'TCP'));
+      const { msg, source } = await inbox.next();
+      assert.equal(source.port, client.sock.localPort);
+      tl.sendResponse(createResponse(msg as SipRequest, 200), source);
+      assert.match(await client.recv(), /^SIP\/2.0 200 OK/);
+      const bye = createRequest({
+        method: 'BYE',
+        uri: 'sip:a@127.0.0.1',
+        headers: [['Via', 'SIP/2.0/TCP 127.0.0.1;branch=z9hG4bK-bye'], ['From', '<sip:a@b>;tag=1'], ['To', '<sip:x@y>;tag=2'], ['Call-ID', 'c'], ['CSeq', '2 BYE']],
+      });
+      tl.send(bye, source);
+      assert.match(await client.recv(), /^BYE sip:a@127.0.0.1 SIP\/2.0/);
+      assert.equal(tl.tcpConnectionCount, 1);
+    } finally {
+      client.sock.destroy();
+      await tl.close();
+    }
+  });
+
+  test('TCP: a Via alias (RFC 5923) indexes the connection by the sent-by', async () => {
+    const { tl, inbox } = await layer();
+    const client = await tcpClient(tl.localEndpoint('tcp').port);
+    try {
+      client.sock.write(optionsText('127.0.0.1', 5998, 'TCP', ';alias'));
+      await inbox.next();
+      const req = createRequest({
+        method: 'OPTIONS',
+        uri: 'sip:a@127.0.0.1:5998;transport=tcp',
+        headers: [['Via', 'SIP/2.0/TCP 127.0.0.1;branch=z9hG4bK-o'], ['From', '<sip:a@b>;tag=1'], ['To', '<sip:x@y>'], ['Call-ID', 'c2'], ['CSeq', '1 OPTIONS']],
+      });
+      tl.send(req, { transport: 'tcp', host: '127.0.0.1', port: 5998 });
+      assert.match(await client.recv(), /^OPTIONS sip:a@127.0.0.1:5998;transport=tcp/);
+    } finally {
+      client.sock.destroy();
+      await tl.close();
+    }
+  });
+
+  test('TCP: an outgoing connection is opened on demand and reused for the response coming back', async () => {
+    const { tl, inbox } = await layer();
+    const peer = net.createServer();
+    await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve));
+    const peerPort = (peer.address() as net.AddressInfo).port;
+    try {
+      const accepted = once(peer, 'connection', { signal: AbortSignal.timeout(WAIT_MS) });
+      const req = createRequest({
+        method: 'OPTIONS',
+        uri: `sip:peer@127.0.0.1:${peerPort};transport=tcp`,
+        headers: [['Via', `SIP/2.0/TCP 127.0.0.1:${tl.localEndpoint('tcp').port};branch=z9hG4bK-out`], ['From', '<sip:a@b>;tag=1'], ['To', '<sip:x@y>'], ['Call-ID', 'c3'], ['CSeq', '1 OPTIONS']],
+      });
+      const dest: Endpoint = { transport: 'tcp', host: '127.0.0.1', port: peerPort };
+      tl.send(req, dest);
+      const [sock] = (await accepted) as [net.Socket];
+      const [data] = (await once(sock, 'data', { signal: AbortSignal.timeout(WAIT_MS) })) as [Buffer];
+      assert.match(data.toString(), /^OPTIONS /);
+      sock.write(
+        ['SIP/2.0 200 OK', `Via: SIP/2.0/TCP 127.0.0.1:${tl.localEndpoint('tcp').port};branch=z9hG4bK-out`, 'From: <sip:a@b>;tag=1', 'To: <sip:x@y>;tag=9', 'Call-ID: c3', 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n'),
+      );
+      const { msg, source } = await inbox.next();
+      assert.equal(msg.kind, 'response');
+      assert.deepEqual(source, dest);
+      tl.send(req, dest);
+      const [again] = (await once(sock, 'data', { signal: AbortSignal.timeout(WAIT_MS) })) as [Buffer];
+      assert.match(again.toString(), /^OPTIONS /);
+      assert.equal(tl.tcpConnectionCount, 1);
+      sock.destroy();
+    } finally {
+      peer.close();
+      await tl.close();
+    }
+  });
+
+  test('TCP: a connection that cannot be opened reports TransportError', async () => {
+    const { tl } = await layer();
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    try {
+      const req = createRequest({
+        method: 'OPTIONS',
+        uri: 'sip:x@127.0.0.1',
+        headers: [['Via', 'SIP/2.0/TCP 127.0.0.1;branch=z9hG4bK-x'], ['From', '<sip:a@b>;tag=1'], ['To', '<sip:x@y>'], ['Call-ID', 'c4'], ['CSeq', '1 OPTIONS']],
+      });
+      const err = await new Promise<TransportError>((resolve) => tl.send(req, { transport: 'tcp', host: '127.0.0.1', port }, resolve));
+      assert.ok(err instanceof TransportError);
+      assert.equal(err.endpoint.port, port);
+    } finally {
+      await tl.close();
+    }
+  });
+
+  test('TCP: an idle connection is closed after tcp idle timeout', async () => {
+    const { tl } = await layer({ tcpIdleTimeoutMs: 150 });
+    const client = await tcpClient(tl.localEndpoint('tcp').port);
+    try {
+      assert.equal(tl.tcpConnectionCount, 1);
+      await once(client.sock, 'close', { signal: AbortSignal.timeout(WAIT_MS) });
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      assert.equal(tl.tcpConnectionCount, 0);
+    } finally {
+      client.sock.destroy();
+      await tl.close();
+    }
+  });
+
+  test('TCP: a message without Content-Length gets 400 and the connection is closed', async () => {
+    const { tl, inbox } = await layer();
+    const client = await tcpClient(tl.localEndpoint('tcp').port);
+    try {
+      client.sock.write(optionsText('127.0.0.1', 5060, 'TCP').replace('Content-Length: 0\r\n', ''));
+      assert.match(await client.recv(), /^SIP\/2.0 400 /);
+      await once(client.sock, 'close', { signal: AbortSignal.timeout(WAIT_MS) });
+      assert.equal(inbox.items.length, 0);
+    } finally {
+      client.sock.destroy();
+      await tl.close();
+    }
+  });
+});
