@@ -71,3 +71,11 @@ function toContact(uri: string, params: Record<string, string | null>): Register
 function badRequest(why: string): RegisterAnswer {
   return { status: 400, reason: `Bad Request (${why})`, headers: [] };
 }
+
+/** The user agent hands every out-of-dialog REGISTER to the registrar and answers through its server transaction. */
+export function attachRegistrar(
+  ua: { onRequest(method: string, handler: (req: SipRequest, tx: { respond(res: SipResponse): void }, source: Endpoint) => void): void },
+  registrar: Registrar,
+): void {
+  ua.onRequest('REGISTER', (req, tx, source) => tx.respond(handleRegister(registrar, req, source)));
+}

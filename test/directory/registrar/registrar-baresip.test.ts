@@ -9,7 +9,7 @@ import { migrate } from '../../../src/store/migrate.ts';
 import { RegistrationStore } from '../../../src/store/registration-store.ts';
 import { account, directory } from '../fixtures.ts';
 import { startBaresip } from '../support/baresip.ts';
-import { startUdpRegistrar, type UdpRegistrar } from '../support/udp-registrar.ts';
+import { startSipRegistrar, type SipRegistrar } from '../support/sip-registrar.ts';
 
 const dir = directory({
   realm: 'pbx.test',
@@ -19,7 +19,7 @@ const dir = directory({
 describe('registrar with a real baresip phone over UDP', () => {
   let db: Database;
   let locations: LocationService;
-  let server: UdpRegistrar;
+  let server: SipRegistrar;
   const changes = new EventEmitter<{ change: [accountId: string] }>();
 
   before(async () => {
@@ -33,7 +33,7 @@ describe('registrar with a real baresip phone over UDP', () => {
       logger: pino({ level: 'silent' }),
       onChange: (id) => changes.emit('change', id),
     });
-    server = await startUdpRegistrar(registrar);
+    server = await startSipRegistrar(registrar);
   });
 
   after(async () => {

@@ -11,7 +11,7 @@ import { openDatabase } from '../../../src/store/open-database.ts';
 import { RegistrationStore } from '../../../src/store/registration-store.ts';
 import { account, directory } from '../fixtures.ts';
 import { runSipp } from '../support/sipp.ts';
-import { startUdpRegistrar, type UdpRegistrar } from '../support/udp-registrar.ts';
+import { startSipRegistrar, type SipRegistrar } from '../support/sip-registrar.ts';
 
 const dir = directory({
   realm: 'pbx.test',
@@ -28,14 +28,14 @@ describe('registrar over UDP with sipp', () => {
   let dataDir: string;
   let db: Database;
   let locations: LocationService;
-  let server: UdpRegistrar;
+  let server: SipRegistrar;
 
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'originate-registrar-'));
     db = openDatabase(dataDir);
     const store = new RegistrationStore(db);
     locations = new LocationService(store);
-    server = await startUdpRegistrar(new Registrar({ directory: { current: () => dir }, store, logger: pino({ level: 'silent' }) }));
+    server = await startSipRegistrar(new Registrar({ directory: { current: () => dir }, store, logger: pino({ level: 'silent' }) }));
   });
 
   after(async () => {
