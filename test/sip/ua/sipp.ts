@@ -1,9 +1,12 @@
 import { spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../transaction/sipp.ts';
 import { TransportLayer } from '../../../src/sip/transport/transport-layer.ts';
-import type { TransportProtocol } from '../../../src/sip/transport/endpoint.ts';
+import type { Endpoint, TransportProtocol } from '../../../src/sip/transport/endpoint.ts';
+import type { SendErrorHandler, SipTransport, TransportReceiver } from '../../../src/sip/transport/transport.ts';
+import type { SipMessage, SipRequest, SipResponse } from '../../../src/sip/message/index.ts';
 import { UserAgent, type UserAgentOptions } from '../../../src/sip/ua/user-agent.ts';
 
 export const SCENARIOS = fileURLToPath(new URL('../../scenarios/dialog/', import.meta.url));
@@ -78,28 +81,67 @@ export async function startSipp(
   return { port, done, stop: () => child.kill('SIGKILL') };
 }
 
+/** Sees every message the user agent sends ('out') and receives ('in'), without changing them. */
+export class TapTransport extends EventEmitter<{ in: [SipMessage]; out: [SipMessage] }> implements SipTransport {
+  constructor(readonly inner: TransportLayer) {
+    super();
+  }
+
+  setReceiver(receiver: TransportReceiver): void {
+    this.inner.setReceiver({
+      receiveRequest: (req: SipRequest, source: Endpoint, local: Endpoint) => {
+        this.emit('in', req);
+        receiver.receiveRequest(req, source, local);
+      },
+      receiveResponse: (res: SipResponse, source: Endpoint, local: Endpoint) => {
+        this.emit('in', res);
+        receiver.receiveResponse(res, source, local);
+      },
+    });
+  }
+
+  send(msg: SipMessage, to: Endpoint, onError?: SendErrorHandler): void {
+    this.emit('out', msg);
+    this.inner.send(msg, to, onError);
+  }
+
+  sendResponse(res: SipResponse, source: Endpoint, onError?: SendErrorHandler): void {
+    this.emit('out', res);
+    this.inner.sendResponse(res, source, onError);
+  }
+
+  localEndpoint(transport: TransportProtocol): Endpoint {
+    return this.inner.localEndpoint(transport);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
 /** A user agent on real UDP and TCP listeners on 127.0.0.1, ephemeral ports. */
 export async function startUa(opts: Partial<Omit<UserAgentOptions, 'transport'>> = {}): Promise<{
   ua: UserAgent;
-  transport: TransportLayer;
+  tap: TapTransport;
   port(t: TransportProtocol): number;
   close(): Promise<void>;
 }> {
-  const transport = await TransportLayer.listen({
+  const layer = await TransportLayer.listen({
     listen: [
       { transport: 'udp', host: '127.0.0.1', port: 0 },
       { transport: 'tcp', host: '127.0.0.1', port: 0 },
     ],
     publicHost: '127.0.0.1',
   });
-  const ua = new UserAgent({ transport, t1Ms: 500, t2Ms: 4000, t4Ms: 5000, ...opts });
+  const tap = new TapTransport(layer);
+  const ua = new UserAgent({ transport: tap, t1Ms: 500, t2Ms: 4000, t4Ms: 5000, ...opts });
   return {
     ua,
-    transport,
-    port: (t) => transport.localEndpoint(t).port,
+    tap,
+    port: (t) => layer.localEndpoint(t).port,
     close: async () => {
       ua.close();
-      await transport.close();
+      await layer.close();
     },
   };
 }

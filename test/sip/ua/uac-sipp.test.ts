@@ -2,15 +2,102 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TransportProtocol } from '../../../src/sip/transport/endpoint.ts';
 import { CallCancelledError, SipResponseError } from '../../../src/sip/ua/errors.ts';
+import { SipResponse, type SipMessage } from '../../../src/sip/message/index.ts';
 import { startSipp, startUa } from './sipp.ts';
 
+const NEW_OFFER = 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40002 RTP/AVP 0\r\n';
 const OFFER = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n';
 
 function target(port: number, transport: TransportProtocol): string {
   return `sip:service@127.0.0.1:${port}${transport === 'tcp' ? ';transport=tcp' : ''}`;
 }
 
+const is2xxToInvite = (m: SipMessage): boolean => m instanceof SipResponse && m.status === 200 && m.cseq.method === 'INVITE';
+const isAck = (m: SipMessage): boolean => m.kind === 'request' && m.method === 'ACK';
+
+test('our late-offer UAC over udp: sipp retransmits the 200 until ack(answer) sends the ACK (uas-late-offer.xml)', async (t) => {
+  const node = await startUa();
+  t.after(() => node.close());
+  const sipp = await startSipp('uas-late-offer.xml', 'udp');
+  t.after(() => sipp.stop());
+  let okReceived = 0;
+  let acksBeforeAnswer = 0;
+  let answered = false;
+  const twoCopies = new Promise<void>((resolve) =>
+    node.tap.on('in', (m) => {
+      if (is2xxToInvite(m) && ++okReceived === 2) resolve();
+    }),
+  );
+  node.tap.on('out', (m) => {
+    if (isAck(m) && !answered) acksBeforeAnswer++;
+  });
+  const call = node.ua.invite({ target: target(sipp.port, 'udp'), from: 'sip:pbx@127.0.0.1' });
+  assert.equal(call.request.body.length, 0);
+  const answer = await call.answered;
+  assert.match(answer.sdp ?? '', /m=audio/);
+  await twoCopies;
+  assert.equal(acksBeforeAnswer, 0);
+  answered = true;
+  answer.ack(OFFER);
+  await call.bye();
+  const result = await sipp.done;
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+});
+
 for (const transport of ['udp', 'tcp'] as const) {
+  test(`our UAC over ${transport}: a retransmitted 200 gets the ACK again (uas-reack.xml)`, async (t) => {
+    const node = await startUa();
+    t.after(() => node.close());
+    const sipp = await startSipp('uas-reack.xml', transport);
+    t.after(() => sipp.stop());
+    let acks = 0;
+    const secondAck = new Promise<void>((resolve) =>
+      node.tap.on('out', (m) => {
+        if (isAck(m) && ++acks === 2) resolve();
+      }),
+    );
+    const call = node.ua.invite({ target: target(sipp.port, transport), from: 'sip:pbx@127.0.0.1', sdp: OFFER });
+    await call.answered;
+    await secondAck;
+    await call.bye();
+    const result = await sipp.done;
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+  });
+
+  test(`our UAC over ${transport}: re-INVITE to the 200's Contact with CSeq 2, answer, ACK, BYE (uas-reinvite.xml)`, async (t) => {
+    const node = await startUa();
+    t.after(() => node.close());
+    const sipp = await startSipp('uas-reinvite.xml', transport);
+    t.after(() => sipp.stop());
+    const call = node.ua.invite({ target: target(sipp.port, transport), from: 'sip:pbx@127.0.0.1', sdp: OFFER });
+    const { session } = await call.answered;
+    const answer = await session.reinvite(NEW_OFFER);
+    assert.match(answer ?? '', /m=audio 40010/);
+    assert.equal(session.remoteSdp, answer);
+    assert.equal(session.localSdp, NEW_OFFER);
+    await call.bye();
+    const result = await sipp.done;
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+  });
+
+  test(`our UAC over ${transport}: 401 answered once with digest that sipp verifyauth accepts (uas-digest.xml)`, async (t) => {
+    const node = await startUa();
+    t.after(() => node.close());
+    const sipp = await startSipp('uas-digest.xml', transport);
+    t.after(() => sipp.stop());
+    const call = node.ua.invite({
+      target: target(sipp.port, transport),
+      from: 'sip:alice@127.0.0.1',
+      sdp: OFFER,
+      credentials: { username: 'alice', password: 'secret' },
+    });
+    await call.answered;
+    assert.equal(call.request.cseq.seq, 2);
+    await call.bye();
+    const result = await sipp.done;
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+  });
+
   test(`our UAC over ${transport}: ringing, 200 with SDP, ACK, BYE (uas-answer.xml)`, async (t) => {
     const node = await startUa();
     t.after(() => node.close());
