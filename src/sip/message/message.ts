@@ -8,9 +8,18 @@ import { headerKey, isListHeader } from './header-names.ts';
 import { formatNameAddr, parseNameAddr } from './name-addr.ts';
 import { splitList } from './syntax.ts';
 import { parseUri } from './uri.ts';
-import { formatVia, parseVia } from './via.ts';
+import { parseVia } from './via.ts';
 
 const EMPTY = Buffer.alloc(0);
+
+const RPORT = /;\s*rport\b(\s*=\s*[^;,\s]*)?/i;
+const RECEIVED = /;\s*received\s*=\s*[^;,\s]*/i;
+
+function replaceParam(text: string, re: RegExp, replacement: string): string {
+  const m = re.exec(text);
+  if (m === null) return text + replacement;
+  return text.slice(0, m.index) + replacement + text.slice(m.index + m[0].length);
+}
 
 /** Parses a CSeq value: `1*DIGIT LWS Method`, the number below 2**31 (RFC 3261 §8.1.1.5). */
 export function parseCSeq(value: string): CSeq | null {
@@ -44,20 +53,15 @@ export interface HeaderTable {
   values: string[];
   /** Two numbers per header: its line's start and end (CRLF excluded) in `source`; -1, -1 once edited. */
   spans: number[];
-  /** The received bytes the spans point into. */
+  /** The received bytes the spans point into; undefined when there is nothing to copy from. */
   source: Buffer | undefined;
-  /** End of the start line in `source` (CRLF excluded); -1 when not parsed. */
+  /** Where the start line begins and ends (CRLF excluded) in `source`; -1 when not parsed. */
+  startLineStart: number;
   startLineEnd: number;
 }
 
 export function emptyHeaderTable(): HeaderTable {
-  return { names: [], keys: [], values: [], spans: [], source: undefined, startLineEnd: -1 };
-}
-
-function crlf(out: Buffer, off: number): number {
-  out[off] = 13;
-  out[off + 1] = 10;
-  return off + 2;
+  return { names: [], keys: [], values: [], spans: [], source: undefined, startLineStart: -1, startLineEnd: -1 };
 }
 
 export abstract class SipMessageBase implements SipMessageCommon {
@@ -66,6 +70,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
   protected values: string[];
   protected spans: number[];
   protected source: Buffer | undefined;
+  protected startLineStart: number;
   protected startLineEnd: number;
   /** The whole message as received; returned by `serialize` until an edit drops it. */
   protected raw: Buffer | undefined;
@@ -86,6 +91,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
     this.values = table.values;
     this.spans = table.spans;
     this.source = table.source;
+    this.startLineStart = table.startLineStart;
     this.startLineEnd = table.startLineEnd;
     this.bodyBuf = body;
     this.raw = raw;
@@ -371,17 +377,36 @@ export abstract class SipMessageBase implements SipMessageCommon {
 
   // ---- mutators the transport, transaction and dialog layers need ----
 
-  /** Sets received / rport on the top Via (RFC 3261 §18.2.1, RFC 3581 §4). */
+  /**
+   * Sets received / rport on the top Via (RFC 3261 §18.2.1, RFC 3581 §4), editing its text in place so the rest
+   * of the value stays as written.
+   */
   setTopViaParams(p: { received?: string; rport?: number }): void {
     const i = this.keys.indexOf('via');
     if (i === -1) throw new SipHeaderError('via', 'missing via');
-    const via = { ...this.topVia, params: { ...this.topVia.params } };
-    if (p.received !== undefined) via.received = p.received;
-    if (p.rport !== undefined) via.rport = p.rport;
+    const top = this.topVia;
     const line = this.values[i] as string;
-    const formatted = formatVia(via);
-    this.replaceLine(i, line.indexOf(',') === -1 ? formatted : [formatted, ...splitList(line).slice(1)].join(', '));
-    this.cachedTopVia = via;
+    let first = line;
+    let rest = '';
+    if (line.indexOf(',') !== -1) {
+      const parts = splitList(line);
+      first = parts[0] as string;
+      rest = ', ' + parts.slice(1).join(', ');
+    }
+    const updated: Via = { ...top, params: { ...top.params } };
+    if (p.rport !== undefined) {
+      first = top.rport === undefined ? `${first};rport=${p.rport}` : replaceParam(first, RPORT, `;rport=${p.rport}`);
+      updated.rport = p.rport;
+      updated.params['rport'] = String(p.rport);
+    }
+    if (p.received !== undefined) {
+      first =
+        top.received === undefined ? `${first};received=${p.received}` : replaceParam(first, RECEIVED, `;received=${p.received}`);
+      updated.received = p.received;
+      updated.params['received'] = p.received;
+    }
+    this.replaceLine(i, first + rest);
+    this.cachedTopVia = updated;
   }
 
   /** Adds (or replaces) the To tag, keeping the rest of the To value as written. */
@@ -406,68 +431,101 @@ export abstract class SipMessageBase implements SipMessageCommon {
   }
 
   /**
-   * Writes the message: untouched lines are copied from the received bytes (keeping their spelling and folding),
-   * edited ones are written from name and value. Two passes: sizes, then one allocation and the copies.
+   * Writes the message: runs of untouched lines are copied from the received bytes in one go (keeping their
+   * spelling and folding), edited lines are written from name and value. Plans the pieces first so the output is
+   * allocated once.
    */
   protected build(startLineUntouched: boolean): Buffer {
     const body = this.bodyBuf;
     const src = this.source;
-    const n = this.keys.length;
+    const { keys, names, values, spans } = this;
+    const n = keys.length;
     const lengthText = String(body.length);
-    const useStart = startLineUntouched && src !== undefined && this.startLineEnd >= 0;
-    const startLine = useStart ? '' : this.startLine();
-    let size = (useStart ? this.startLineEnd : Buffer.byteLength(startLine)) + 2;
-    let lengthAt = -1;
-    for (let i = 0; i < n; i++) {
-      if (this.keys[i] === 'content-length') {
-        // One Content-Length, always matching the body sent (a duplicate received is not carried along).
-        if (lengthAt !== -1) continue;
-        lengthAt = i;
-        if (this.values[i] !== lengthText) {
-          size += Buffer.byteLength(this.names[i] as string) + 2 + lengthText.length + 2;
-          continue;
-        }
-      }
-      const s = this.spans[2 * i] as number;
-      size +=
-        s >= 0 && src !== undefined
-          ? (this.spans[2 * i + 1] as number) - s + 2
-          : Buffer.byteLength(this.names[i] as string) + 2 + Buffer.byteLength(this.values[i] as string) + 2;
+    // Pieces in order: a string, or two numbers [start, end) of `src`.
+    const plan: Array<string | number> = [];
+    let size = 0;
+    let runStart = -1;
+    let runEnd = -1;
+    if (startLineUntouched && src !== undefined && this.startLineEnd >= 0) {
+      runStart = this.startLineStart;
+      runEnd = this.startLineEnd + 2;
+    } else {
+      const line = this.startLine() + '\r\n';
+      plan.push(line);
+      size += Buffer.byteLength(line);
     }
-    if (lengthAt === -1) size += 16 + lengthText.length + 2;
-    size += 2 + body.length;
+    let lengthSeen = false;
+    for (let i = 0; i < n; i++) {
+      let line: string | undefined;
+      if (keys[i] === 'content-length') {
+        // One Content-Length, always matching the body sent (a duplicate received is not carried along).
+        if (lengthSeen) continue;
+        lengthSeen = true;
+        if (values[i] !== lengthText) line = `${names[i] as string}: ${lengthText}\r\n`;
+      }
+      const s = spans[2 * i] as number;
+      if (line === undefined && s >= 0 && src !== undefined) {
+        const e = (spans[2 * i + 1] as number) + 2;
+        if (s !== runEnd) {
+          if (runStart >= 0) {
+            plan.push(runStart, runEnd);
+            size += runEnd - runStart;
+          }
+          runStart = s;
+        }
+        runEnd = e;
+        continue;
+      }
+      if (runStart >= 0) {
+        plan.push(runStart, runEnd);
+        size += runEnd - runStart;
+        runStart = -1;
+        runEnd = -1;
+      }
+      line ??= `${names[i] as string}: ${values[i] as string}\r\n`;
+      plan.push(line);
+      size += Buffer.byteLength(line);
+    }
+    if (!lengthSeen) {
+      if (runStart >= 0) {
+        plan.push(runStart, runEnd);
+        size += runEnd - runStart;
+        runStart = -1;
+        runEnd = -1;
+      }
+      const line = `Content-Length: ${lengthText}\r\n`;
+      plan.push(line);
+      size += line.length;
+    }
+    // The empty line and an unedited body follow the last header in the received bytes: extend the run over them.
+    let bodyInRun = false;
+    if (runStart >= 0 && src !== undefined && body.buffer === src.buffer && body.byteOffset - src.byteOffset === runEnd + 2) {
+      runEnd += 2 + body.length;
+      bodyInRun = true;
+    }
+    if (runStart >= 0) {
+      plan.push(runStart, runEnd);
+      size += runEnd - runStart;
+    }
+    if (!bodyInRun) size += 2 + body.length;
 
     const out = Buffer.allocUnsafe(size);
-    let off = useStart ? (src as Buffer).copy(out, 0, 0, this.startLineEnd) : out.write(startLine, 0, 'utf8');
-    off = crlf(out, off);
-    for (let i = 0; i < n; i++) {
-      if (this.keys[i] === 'content-length') {
-        if (i !== lengthAt) continue;
-        if (this.values[i] !== lengthText) {
-          off += out.write(this.names[i] as string, off, 'utf8');
-          off += out.write(': ', off, 'latin1');
-          off += out.write(lengthText, off, 'latin1');
-          off = crlf(out, off);
-          continue;
-        }
-      }
-      const s = this.spans[2 * i] as number;
-      if (s >= 0 && src !== undefined) {
-        off += src.copy(out, off, s, this.spans[2 * i + 1] as number);
+    let off = 0;
+    for (let j = 0; j < plan.length; j++) {
+      const piece = plan[j] as string | number;
+      if (typeof piece === 'string') {
+        off += out.write(piece, off, 'utf8');
       } else {
-        off += out.write(this.names[i] as string, off, 'utf8');
-        off += out.write(': ', off, 'latin1');
-        off += out.write(this.values[i] as string, off, 'utf8');
+        const end = plan[++j] as number;
+        (src as Buffer).copy(out, off, piece, end);
+        off += end - piece;
       }
-      off = crlf(out, off);
     }
-    if (lengthAt === -1) {
-      off += out.write('Content-Length: ', off, 'latin1');
-      off += out.write(lengthText, off, 'latin1');
-      off = crlf(out, off);
+    if (!bodyInRun) {
+      out[off] = 13;
+      out[off + 1] = 10;
+      body.copy(out, off + 2);
     }
-    off = crlf(out, off);
-    body.copy(out, off);
     return out;
   }
 

@@ -10,6 +10,7 @@ import { isAscii } from 'node:buffer';
 import { isToken, trimLws } from './syntax.ts';
 
 export const DEFAULT_MAX_BYTES = 65535;
+const EMPTY = Buffer.alloc(0);
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const URI_SCHEME = /^[A-Za-z][A-Za-z0-9+\-.]*:/;
 const SIP_VERSION = /^SIP\/\d+\.\d+$/i;
@@ -70,7 +71,8 @@ export function parseMessage(data: Buffer, opts?: ParseOptions): SipMessage | Si
 
 /** Attaches the body and the received bytes (reused by `serialize` while the message is untouched). */
 export function finish(msg: SipMessage, data: Buffer, start: number, bodyStart: number, bodyEnd: number): SipMessage {
-  msg.setReceivedBytes(data.subarray(bodyStart, bodyEnd), data.subarray(start, bodyEnd));
+  const body = bodyStart === bodyEnd ? EMPTY : data.subarray(bodyStart, bodyEnd);
+  msg.setReceivedBytes(body, start === 0 && bodyEnd === data.length ? data : data.subarray(start, bodyEnd));
   return msg;
 }
 
@@ -128,8 +130,11 @@ for (const ch of 'ABCDEFIJKLMNORSTUVXY') COMPACT_BY_CODE[ch.charCodeAt(0)] = hea
  */
 export function parseHead(data: Buffer, start: number, headEnd: number): ParsedHead | SipParseError {
   let text = data.toString('latin1', start, headEnd + 2);
-  const ascii = isAscii(data.subarray(start, headEnd + 2));
+  // Whole-buffer check first: it is one native call without a subarray, and true for nearly every message.
+  const ascii = isAscii(data) || isAscii(data.subarray(start, headEnd + 2));
   if (!ascii) text = data.toString('utf8', start, headEnd + 2);
+  // Spans are offsets in `data` for ASCII heads (copied from on serialize), string indices otherwise.
+  const base = ascii ? start : 0;
 
   const lineEnd = text.indexOf('\r\n');
   const names: string[] = [];
@@ -188,7 +193,7 @@ export function parseHead(data: Buffer, start: number, headEnd: number): ParsedH
     keys.push(key);
     values.push(value);
     // Kept for non-ASCII heads too (error offsets); only copied from when `source` is set.
-    spans.push(pos, eol);
+    spans.push(base + pos, base + eol);
     pos = eol + 2;
   }
 
@@ -197,8 +202,9 @@ export function parseHead(data: Buffer, start: number, headEnd: number): ParsedH
     keys,
     values,
     spans,
-    source: ascii ? data.subarray(start) : undefined,
-    startLineEnd: ascii ? lineEnd : -1,
+    source: ascii ? data : undefined,
+    startLineStart: ascii ? start : -1,
+    startLineEnd: ascii ? start + lineEnd : -1,
   };
   const startLine = text.slice(0, lineEnd);
   if (startLine.startsWith('SIP/') || startLine.startsWith('sip/')) {
@@ -269,7 +275,9 @@ interface HeadSource {
 
 function offsetOf(h: HeadSource, key: string): number {
   const i = h.keys.indexOf(key);
-  return i === -1 ? h.start : byteOffset(h.start, h.text, h.ascii, h.spans[2 * i] as number);
+  if (i === -1) return h.start;
+  const at = h.spans[2 * i] as number;
+  return h.ascii ? at : byteOffset(h.start, h.text, false, at);
 }
 
 function check(msg: SipMessage, versionError: boolean, h: HeadSource): ParsedHead | SipParseError {
