@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { pino } from 'pino';
@@ -173,6 +174,45 @@ describe('Registrar', () => {
     const { registrar } = setup();
     register(registrar, req({}));
     assert.deepEqual(contacts(register(registrar, req({ contacts: [] }))), ['<sip:101@192.0.2.10:5060>;expires=600']);
+  });
+
+  it('never logs passwords or Digest answers, even at trace level', () => {
+    const lines: string[] = [];
+    const db = new BetterSqlite3(':memory:');
+    migrate(db);
+    const registrar = new Registrar({
+      directory: { current: () => dir },
+      store: new RegistrationStore(db),
+      logger: pino({ level: 'trace' }, { write: (line: string) => void lines.push(line) }),
+      now: () => tickingClock.now,
+    });
+    register(registrar, req({}), 'wrong-guess');
+    register(registrar, req({}));
+    register(registrar, req({ toUser: '102' }), 'secret-101', '101');
+    assert.ok(lines.length >= 3, 'failures and bindings are logged');
+    const all = lines.join('');
+    for (const secret of ['secret-101', 'wrong-guess', 'response=', 'Digest ']) assert.ok(!all.includes(secret), `log contains ${secret}`);
+  });
+
+  it('sweeps expired bindings on a timer', async () => {
+    const db = new BetterSqlite3(':memory:');
+    migrate(db);
+    const store = new RegistrationStore(db);
+    const registrar = new Registrar({ directory: { current: () => dir }, store, logger: pino({ level: 'silent' }), now: () => tickingClock.now });
+    register(registrar, req({ expires: 60 }));
+    tickingClock.now += 61_000;
+    const locations = new LocationService(store, () => tickingClock.now);
+    const swept = new Promise<{ removed: number }>((resolve) => {
+      locations.startSweeping(5, pino({ level: 'info' }, { write: (line: string) => resolve(JSON.parse(line)) }));
+    });
+    const timeout = AbortSignal.timeout(2000);
+    try {
+      const record = await Promise.race([swept, once(timeout, 'abort').then(() => Promise.reject(new Error('no sweep within 2 s')))]);
+      assert.equal(record.removed, 1);
+      assert.deepEqual(db.prepare('SELECT count(*) AS n FROM registrations').get(), { n: 0 });
+    } finally {
+      locations.stop();
+    }
   });
 
   it('forgets expired bindings on lookup and on sweep', () => {
