@@ -120,6 +120,15 @@ export interface CreateResponseOptions {
   contentType?: string;
 }
 
+const COPIED: Readonly<Record<string, string>> = {
+  via: 'Via',
+  from: 'From',
+  to: 'To',
+  'call-id': 'Call-ID',
+  cseq: 'CSeq',
+  'record-route': 'Record-Route',
+};
+
 /** Methods whose 1xx/2xx responses establish a dialog, and so carry Record-Route back (§12.1.1). */
 const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY']);
 
@@ -136,17 +145,19 @@ export function createResponse(
 ): SipResponse {
   const copied: Array<[string, string]> = [];
   const copyRecordRoute = status < 300 && status > 100 && DIALOG_CREATING.has(req.method);
+  // Copied under their long names: compact forms are legal but some peers' parsers (and sipp's header
+  // matching) only know the long ones.
   const seen = new Set<string>();
   for (const [name, value] of req.headerLines()) {
     const key = headerKey(name);
-    if (key === 'via' || (key === 'record-route' && copyRecordRoute)) {
-      copied.push([name, value]);
-    } else if (key === 'from' || key === 'to' || key === 'call-id' || key === 'cseq') {
+    const long = COPIED[key];
+    if (long === undefined || (key === 'record-route' && !copyRecordRoute)) continue;
+    if (key !== 'via' && key !== 'record-route') {
       // A 400 to a request with repeated single-value headers (RFC 4475 multi01) carries the first of each.
       if (seen.has(key)) continue;
       seen.add(key);
-      copied.push([name, value]);
     }
+    copied.push([long, value]);
   }
   if (opts.headers !== undefined) for (const [n, v] of opts.headers) copied.push([n, v]);
   if (opts.contentType !== undefined) copied.push(['Content-Type', opts.contentType]);
