@@ -21,6 +21,7 @@ const dir = directory({
     account({ account_id: '1102', extension: '102', sip_password: 'pw-102' }),
     account({ account_id: '1103', extension: '103', sip_password: 'pw-103' }),
     account({ account_id: '1104', extension: '104', sip_password: 'pw-104' }),
+    account({ account_id: '1105', extension: '105', sip_password: 'pw-105' }),
   ],
 });
 
@@ -53,6 +54,15 @@ describe('registrar over UDP with sipp', () => {
     assert.match(binding.contact, /^sip:101@127\.0\.0\.1:\d+$/);
     assert.equal(binding.sendTo.host, '127.0.0.1');
     assert.equal(binding.contact, `sip:101@127.0.0.1:${binding.sendTo.port}`);
+  });
+
+  it('over TCP, keeps the connection the phone opened as where to reach it', async () => {
+    const run = await runSipp({ scenario: 'registrar/register-ok.xml', remotePort: server.tcpPort, transport: 'tcp', service: '105', authUser: '105', authPass: 'pw-105' });
+    assert.equal(run.code, 0, run.output);
+    const [binding] = locations.lookup('1105');
+    assert.ok(binding);
+    assert.deepEqual([binding.sendTo.transport, binding.sendTo.host], ['tcp', '127.0.0.1']);
+    assert.match(binding.contact, /^sip:105@127\.0\.0\.1:\d+$/);
   });
 
   it('re-challenges a wrong password and binds nothing', async () => {

@@ -24,13 +24,14 @@ export interface SippOptions {
   /** Calls to run before exiting. */
   readonly calls?: number;
   readonly timeoutSeconds?: number;
+  readonly transport?: 'udp' | 'tcp';
   readonly extra?: readonly string[];
 }
 
 export function runSipp(options: SippOptions): Promise<SippRun> {
   const cwd = mkdtempSync(join(tmpdir(), 'originate-sipp-'));
   const timeout = options.timeoutSeconds ?? 10;
-  const args = ['-sf', join(SCENARIOS, options.scenario), '-i', '127.0.0.1', '-t', 'u1', '-m', String(options.calls ?? 1)];
+  const args = ['-sf', join(SCENARIOS, options.scenario), '-i', '127.0.0.1', '-t', options.transport === 'tcp' ? 't1' : 'u1', '-m', String(options.calls ?? 1)];
   args.push('-timeout', `${timeout}s`, '-timeout_error', '-nostdin', '-trace_err', '-max_recv_loops', '100');
   if (options.localPort !== undefined) args.push('-p', String(options.localPort));
   if (options.service !== undefined) args.push('-s', options.service);
