@@ -17,6 +17,19 @@ import type { RegisterPort } from './register-port.ts';
 
 export type TrunkRegistrationState = 'stopped' | 'registering' | 'registered' | 'failed';
 
+/** The moves the diagram above allows; anything else is a bug in this file. */
+const ALLOWED: Readonly<Record<TrunkRegistrationState, readonly TrunkRegistrationState[]>> = {
+  stopped: ['registering', 'stopped'],
+  // registering -> registering: the immediate retry after a 423.
+  registering: ['registered', 'failed', 'registering', 'stopped'],
+  registered: ['registering', 'stopped'],
+  failed: ['registering', 'stopped'],
+};
+
+export class InvalidTrunkTransitionError extends Error {
+  override readonly name = 'InvalidTrunkTransitionError';
+}
+
 export interface TrunkTimers {
   set(fn: () => void, ms: number): unknown;
   clear(handle: unknown): void;
@@ -115,7 +128,7 @@ export class TrunkRegistration {
     const wasRegistered = this.status().expiresAt !== null;
     this.#generation++;
     this.#clearTimer();
-    this.#state = 'stopped';
+    this.#moveTo('stopped');
     this.#nextAttemptAt = null;
     this.#expiresAt = null;
     this.onChange(this.status());
@@ -130,7 +143,7 @@ export class TrunkRegistration {
 
   #attempt(expires: number, allowMinExpiresRetry: boolean): void {
     const generation = this.#generation;
-    this.#state = 'registering';
+    this.#moveTo('registering');
     this.#nextAttemptAt = null;
     this.port.register(this.trunk, expires).then(
       (outcome) => {
@@ -158,7 +171,7 @@ export class TrunkRegistration {
   #registered(granted: number): void {
     // A routine refresh logs quietly; a first registration or a recovery after failures is news.
     const routine = this.#failures === 0 && this.#expiresAt !== null && this.#expiresAt > this.now();
-    this.#state = 'registered';
+    this.#moveTo('registered');
     this.#failures = 0;
     this.#expiresAt = this.now() + granted * 1000;
     const delayMs = refreshDelaySeconds(granted) * 1000;
@@ -170,12 +183,19 @@ export class TrunkRegistration {
   }
 
   #failed(reason: string): void {
-    this.#state = 'failed';
+    this.#moveTo('failed');
     this.#failures++;
     const delayMs = backoffDelayMs(this.#failures, this.backoff);
     this.#schedule(delayMs, () => this.#attempt(this.trunk.register_expires, true));
     this.logger.warn({ trunk: this.trunk.name, reason, failures: this.#failures, retryInSeconds: delayMs / 1000 }, 'trunk registration failed');
     this.onChange(this.status());
+  }
+
+  #moveTo(next: TrunkRegistrationState): void {
+    if (!ALLOWED[this.#state].includes(next)) {
+      throw new InvalidTrunkTransitionError(`trunk ${this.trunk.name}: ${this.#state} -> ${next}`);
+    }
+    this.#state = next;
   }
 
   #schedule(delayMs: number, fn: () => void): void {
