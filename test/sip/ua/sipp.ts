@@ -145,3 +145,13 @@ export async function startUa(opts: Partial<Omit<UserAgentOptions, 'transport'>>
     },
   };
 }
+
+/** Waits for `promise`, failing instead when sipp exits first (so a broken scenario fails the test, never hangs it). */
+export function beforeSippEnds<T>(sipp: Sipp, promise: Promise<T>): Promise<T> {
+  return Promise.race([
+    promise,
+    sipp.done.then((r) => {
+      throw new Error(`sipp exited (${r.code}) first:\n${r.stdout.slice(-2000)}\n${r.stderr}`);
+    }),
+  ]);
+}
