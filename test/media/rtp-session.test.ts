@@ -1,0 +1,160 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { buildRtpPacket, parseRtpPacket } from '../../src/media/rtp-packet.ts';
+import type { RtpPacket } from '../../src/media/rtp-packet.ts';
+import { RtpPortAllocator, RtpPortsExhaustedError } from '../../src/media/rtp-port-allocator.ts';
+import { RtpSession } from '../../src/media/rtp-session.ts';
+import type { RtpEndpoint } from '../../src/media/sdp.ts';
+import { bindLoopback, closeSocket, loopbackAllocator, receiveDatagrams } from './support/udp.ts';
+
+function nextPacket(session: RtpSession, timeoutMs = 2000): Promise<{ packet: RtpPacket; from: RtpEndpoint }> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`no RTP packet within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const off = session.onPacket((packet, from) => {
+      clearTimeout(timer);
+      off();
+      resolve({ packet, from });
+    });
+  });
+}
+
+test('sends V=2 packets with the session SSRC and consecutive sequence numbers to the remote', async () => {
+  const allocator = await loopbackAllocator();
+  const peer = await bindLoopback();
+  const session = await RtpSession.open({ host: '127.0.0.1', allocator, remote: { address: '127.0.0.1', port: peer.port } });
+  try {
+    assert.equal(session.localPort % 2, 0);
+    const received = receiveDatagrams(peer.socket, 3);
+    for (let i = 0; i < 3; i++) session.send(Buffer.from([i]), { payloadType: 0, timestamp: 1000 + i * 160 });
+    const packets = (await received).map(({ data, from }) => {
+      assert.equal(from.port, session.localPort);
+      return parseRtpPacket(data);
+    });
+    assert.ok(packets.every((p) => p.ssrc === session.ssrc && p.payloadType === 0));
+    const first = packets[0]?.sequenceNumber ?? 0;
+    assert.deepEqual(
+      packets.map((p) => p.sequenceNumber),
+      [first, (first + 1) & 0xffff, (first + 2) & 0xffff],
+    );
+    assert.deepEqual(
+      packets.map((p) => p.timestamp),
+      [1000, 1160, 1320],
+    );
+    assert.equal(session.stats.packetsSent, 3);
+  } finally {
+    await session.close();
+    await closeSocket(peer.socket);
+  }
+});
+
+test('symmetric RTP: latches to where the peer really sends from, and again on a new SSRC', async () => {
+  const allocator = await loopbackAllocator();
+  const natted = await bindLoopback();
+  const moved = await bindLoopback();
+  const session = await RtpSession.open({
+    host: '127.0.0.1',
+    allocator,
+    remote: { address: '127.0.0.1', port: 9 },
+  });
+  try {
+    const arrival = nextPacket(session);
+    const fromNat = buildRtpPacket({ marker: false, payloadType: 0, sequenceNumber: 1, timestamp: 0, ssrc: 111 }, Buffer.alloc(160));
+    natted.socket.send(fromNat, session.localPort, '127.0.0.1');
+    const { from } = await arrival;
+    assert.deepEqual(from, { address: '127.0.0.1', port: natted.port });
+    assert.deepEqual(session.remote, { address: '127.0.0.1', port: natted.port });
+
+    const reply = receiveDatagrams(natted.socket, 1);
+    session.send(Buffer.alloc(4), { payloadType: 0, timestamp: 0 });
+    assert.equal(parseRtpPacket((await reply)[0]?.data as Buffer).ssrc, session.ssrc);
+
+    const sameSsrcElsewhere = nextPacket(session);
+    moved.socket.send(fromNat, session.localPort, '127.0.0.1');
+    await sameSsrcElsewhere;
+    assert.equal(session.remote?.port, natted.port, 'a stray packet with the latched SSRC does not move us');
+
+    const newSsrc = nextPacket(session);
+    const fromMoved = buildRtpPacket({ marker: false, payloadType: 0, sequenceNumber: 1, timestamp: 0, ssrc: 222 }, Buffer.alloc(160));
+    moved.socket.send(fromMoved, session.localPort, '127.0.0.1');
+    await newSsrc;
+    assert.equal(session.remote?.port, moved.port);
+  } finally {
+    await session.close();
+    await Promise.all([closeSocket(natted.socket), closeSocket(moved.socket)]);
+  }
+});
+
+test('without latching, the signalled remote is kept; non-RTP datagrams are counted and dropped', async () => {
+  const allocator = await loopbackAllocator();
+  const peer = await bindLoopback();
+  const session = await RtpSession.open({ host: '127.0.0.1', allocator, latch: false, remote: { address: '127.0.0.1', port: 9 } });
+  try {
+    peer.socket.send(Buffer.from('not rtp'), session.localPort, '127.0.0.1');
+    const arrival = nextPacket(session);
+    peer.socket.send(
+      buildRtpPacket({ marker: false, payloadType: 8, sequenceNumber: 5, timestamp: 0, ssrc: 1 }, Buffer.alloc(1)),
+      session.localPort,
+      '127.0.0.1',
+    );
+    const { packet } = await arrival;
+    assert.equal(packet.payloadType, 8);
+    assert.equal(session.stats.packetsDiscarded, 1);
+    assert.deepEqual(session.remote, { address: '127.0.0.1', port: 9 });
+  } finally {
+    await session.close();
+    await closeSocket(peer.socket);
+  }
+});
+
+test('a port held by another process is skipped; close gives the port back for reuse', async () => {
+  let squatter = await bindLoopback();
+  const start = squatter.port - (squatter.port % 2);
+  if (squatter.port !== start) {
+    await closeSocket(squatter.socket);
+    squatter = await bindLoopbackAt(start);
+  }
+  const allocator = new RtpPortAllocator(start, start + 3);
+  const sessions: RtpSession[] = [];
+  let squatterOpen = true;
+  try {
+    const session = await RtpSession.open({ host: '127.0.0.1', allocator, rtcp: true });
+    sessions.push(session);
+    assert.equal(session.localPort, start + 2);
+    assert.equal(allocator.available, 1, 'the busy port went back to the queue');
+    await assert.rejects(RtpSession.open({ host: '127.0.0.1', allocator }), RtpPortsExhaustedError);
+    await closeSocket(squatter.socket);
+    squatterOpen = false;
+    await session.close();
+    assert.equal(allocator.available, 2);
+    const again = await RtpSession.open({ host: '127.0.0.1', allocator });
+    sessions.push(again);
+    const another = await RtpSession.open({ host: '127.0.0.1', allocator });
+    sessions.push(another);
+    assert.deepEqual(new Set([again.localPort, another.localPort]), new Set([start, start + 2]));
+  } finally {
+    await Promise.all(sessions.map((s) => s.close()));
+    if (squatterOpen) await closeSocket(squatter.socket);
+  }
+});
+
+async function bindLoopbackAt(port: number): Promise<{ socket: import('node:dgram').Socket; port: number }> {
+  const { createSocket } = await import('node:dgram');
+  const socket = createSocket('udp4');
+  socket.bind(port, '127.0.0.1');
+  await once(socket, 'listening');
+  return { socket, port };
+}
+
+test('close is idempotent and a closed session sends nothing', async () => {
+  const allocator = await loopbackAllocator();
+  const session = await RtpSession.open({ host: '127.0.0.1', allocator, remote: { address: '127.0.0.1', port: 9 } });
+  const closing = session.close();
+  assert.equal(session.close(), closing);
+  await closing;
+  assert.equal(session.send(Buffer.alloc(1), { payloadType: 0, timestamp: 0 }), false);
+  assert.equal(allocator.available, allocator.capacity);
+});
