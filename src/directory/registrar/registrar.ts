@@ -87,7 +87,7 @@ export class Registrar {
   constructor(options: RegistrarOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
-    // One secret for the process, so a realm change on reload keeps accepting the nonces we just issued.
+    // Kept apart from the verifier, which is rebuilt when a reload changes the realm.
     this.#secret = options.nonceSecret ?? randomBytes(32);
     this.#throttle = new FailureThrottle(() => options.directory.current().registrar, this.#now);
   }
@@ -118,7 +118,7 @@ export class Registrar {
       log.warn({ source: request.source, username: result.username }, 'REGISTER for another extension refused');
       return answer(403, 'Forbidden (a phone may only register its own extension)');
     }
-    return this.#applyContacts(target, request, log);
+    return this.#applyContacts(target, directory.registrar, request, log);
   }
 
   #verifierFor(realm: string): DigestVerifier {
@@ -140,9 +140,8 @@ export class Registrar {
   }
 
   /** RFC 3261 §10.3 steps 6-8. */
-  #applyContacts(account: Account, request: RegisterRequest, log: Logger): RegisterAnswer {
+  #applyContacts(account: Account, limits: Directory['registrar'], request: RegisterRequest, log: Logger): RegisterAnswer {
     const { store } = this.#options;
-    const limits = this.#options.directory.current().registrar;
     const now = this.#now();
     const existing = new Map(store.list(account.account_id, now).map((b) => [b.contactKey, b]));
     const outOfOrder = (b: StoredBinding | undefined) => b !== undefined && b.callId === request.callId && request.cseq <= b.cseq;
