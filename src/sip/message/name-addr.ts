@@ -26,7 +26,7 @@ export function parseNameAddr(text: string): NameAddr | null {
         const c = raw.charCodeAt(i);
         if (!isTokenChar(c) && !isWs(c)) return null;
       }
-      if (raw.length > 0) displayName = raw.replace(/\s+/g, ' ');
+      if (raw.length > 0) displayName = /\s\s|\t/.test(raw) ? raw.replace(/\s+/g, ' ') : raw;
     }
     const gt = text.indexOf('>', lt + 1);
     if (gt === -1) return null;

@@ -1,18 +1,19 @@
 /**
  * Datagram parsing (RFC 3261 §7, §18.3). The start line and header lines are split here; values are only parsed
- * for the headers every layer reads anyway (Via, From, To, CSeq, Call-ID, Max-Forwards, Content-Length), so a
+ * for the headers every layer reads anyway (top Via, From, To, CSeq, Call-ID, Max-Forwards, Content-Length), so a
  * message that gets past `parseMessage` can be handed to the transaction layer without further checks.
+ *
+ * Written for speed: the datagram is decoded once (latin1, so string indices are byte offsets), lines are found
+ * with single-character searches, and common header names are recognised in place without slicing them.
  */
+import { isAscii } from 'node:buffer';
 import { SipHeaderError, SipParseError } from './errors.ts';
 import { headerKey } from './header-names.ts';
 import { SipRequest, SipResponse, type HeaderTable, type SipMessage } from './message.ts';
-import { isAscii } from 'node:buffer';
 import { isToken, trimLws } from './syntax.ts';
 
 export const DEFAULT_MAX_BYTES = 65535;
 const EMPTY = Buffer.alloc(0);
-const CRLFCRLF = Buffer.from('\r\n\r\n');
-const URI_SCHEME = /^[A-Za-z][A-Za-z0-9+\-.]*:/;
 const SIP_VERSION = /^SIP\/\d+\.\d+$/i;
 
 export interface ParseOptions {
@@ -33,35 +34,34 @@ export interface ParsedHead {
 export function parseMessage(data: Buffer, opts?: ParseOptions): SipMessage | SipParseError {
   const maxBytes = opts?.maxBytes ?? DEFAULT_MAX_BYTES;
   if (data.length > maxBytes) return new SipParseError(`message larger than ${maxBytes} bytes`, maxBytes, { status: 513 });
+  const text = data.toString('latin1');
   let start = 0;
   // §7.5: CRLFs before the start line are ignored.
-  while (start + 1 < data.length && data[start] === 13 && data[start + 1] === 10) start += 2;
-  let headEnd = data.indexOf(CRLFCRLF, start);
+  while (text.charCodeAt(start) === 13 && text.charCodeAt(start + 1) === 10) start += 2;
+  let headEnd = text.indexOf('\r\n\r\n', start);
   // A datagram ending right after its last header line lacks the empty line §7 requires; the datagram boundary
   // makes the intent clear, so accept it (without body) rather than fail on a lost CRLF.
   const unterminated = headEnd === -1;
   if (unterminated) {
-    if (data.length < start + 2 || data[data.length - 2] !== 13 || data[data.length - 1] !== 10) {
-      return new SipParseError('no empty line after the headers', data.length);
-    }
+    if (data.length < start + 2 || !text.endsWith('\r\n')) return new SipParseError('no empty line after the headers', data.length);
     headEnd = data.length - 2;
   }
-  const head = parseHead(data, start, headEnd);
+  const head = parseHead(data, start, headEnd, text);
   if (head instanceof SipParseError) return head;
+  const msg = head.message;
   if (unterminated) {
-    head.message.body = Buffer.alloc(0);
-    return head.message;
+    msg.body = EMPTY;
+    return msg;
   }
   const bodyStart = headEnd + 4;
   const available = data.length - bodyStart;
-  const msg = head.message;
   let bodyEnd = data.length;
   if (head.contentLength !== undefined) {
     if (head.contentLength > available) {
       return new SipParseError(
         `Content-Length ${head.contentLength} exceeds the ${available} bytes of body received`,
         data.length,
-        { partial: partialOf(msg) },
+        { partial: msg.kind === 'request' ? msg : undefined },
       );
     }
     bodyEnd = bodyStart + head.contentLength;
@@ -76,113 +76,198 @@ export function finish(msg: SipMessage, data: Buffer, start: number, bodyStart: 
   return msg;
 }
 
-function partialOf(msg: SipMessage): SipRequest | undefined {
-  return msg.kind === 'request' ? msg : undefined;
+// Headers parseMessage checks, by slot; their slot counts occurrences during the line loop.
+const enum Slot {
+  Via,
+  From,
+  To,
+  CallId,
+  CSeq,
+  MaxForwards,
+  ContentLength,
+  ContentType,
+  None,
+}
+const SLOT_OF: Record<string, Slot> = {
+  via: Slot.Via,
+  from: Slot.From,
+  to: Slot.To,
+  'call-id': Slot.CallId,
+  cseq: Slot.CSeq,
+  'max-forwards': Slot.MaxForwards,
+  'content-length': Slot.ContentLength,
+  'content-type': Slot.ContentType,
+};
+const SLOT_KEYS = ['via', 'from', 'to', 'call-id', 'cseq', 'max-forwards', 'content-length', 'content-type'];
+
+interface KnownName {
+  spelling: string;
+  key: string;
+  slot: Slot;
 }
 
-// Spellings seen on nearly every message, matched in place so the common header names cost no slice, no
-// lower-casing and no hash lookup. Anything else goes through `headerKey`.
-const KNOWN: ReadonlyArray<readonly [string, string]> = [
-  ['Via', 'via'],
-  ['From', 'from'],
-  ['To', 'to'],
-  ['Call-ID', 'call-id'],
-  ['Call-Id', 'call-id'],
-  ['CSeq', 'cseq'],
-  ['Contact', 'contact'],
-  ['Max-Forwards', 'max-forwards'],
-  ['Content-Type', 'content-type'],
-  ['Content-Length', 'content-length'],
-  ['Route', 'route'],
-  ['Record-Route', 'record-route'],
-  ['Allow', 'allow'],
-  ['Supported', 'supported'],
-  ['Require', 'require'],
-  ['User-Agent', 'user-agent'],
-  ['Server', 'server'],
-  ['Expires', 'expires'],
-  ['Accept', 'accept'],
-  ['Event', 'event'],
-  ['Authorization', 'authorization'],
-  ['WWW-Authenticate', 'www-authenticate'],
-  ['Proxy-Authorization', 'proxy-authorization'],
-  ['Proxy-Authenticate', 'proxy-authenticate'],
-  ['Session-Expires', 'session-expires'],
-  ['Subscription-State', 'subscription-state'],
-  ['Allow-Events', 'allow-events'],
-  ['Date', 'date'],
-  ['Subject', 'subject'],
-  ['Reason', 'reason'],
-  ['P-Asserted-Identity', 'p-asserted-identity'],
+// Spellings seen on nearly every message, matched in place (any letter case) so the common header names cost no
+// slice and no hash lookup. Anything else goes through `headerKey`.
+const KNOWN_SPELLINGS = [
+  'Via',
+  'From',
+  'To',
+  'Call-ID',
+  'CSeq',
+  'Contact',
+  'Max-Forwards',
+  'Content-Type',
+  'Content-Length',
+  'Route',
+  'Record-Route',
+  'Allow',
+  'Supported',
+  'Require',
+  'User-Agent',
+  'Server',
+  'Expires',
+  'Accept',
+  'Event',
+  'Authorization',
+  'WWW-Authenticate',
+  'Proxy-Authorization',
+  'Proxy-Authenticate',
+  'Session-Expires',
+  'Subscription-State',
+  'Allow-Events',
+  'Date',
+  'Subject',
+  'Reason',
+  'P-Asserted-Identity',
 ];
-const KNOWN_BY_LENGTH: Array<Array<readonly [string, string]>> = [];
-for (const entry of KNOWN) (KNOWN_BY_LENGTH[entry[0].length] ??= []).push(entry);
+const KNOWN_BY_LENGTH: KnownName[][] = [];
+for (const spelling of KNOWN_SPELLINGS) {
+  const key = spelling.toLowerCase();
+  (KNOWN_BY_LENGTH[spelling.length] ??= []).push({ spelling, key, slot: SLOT_OF[key] ?? Slot.None });
+}
+const LOWER = new Uint8Array(256);
+for (let c = 0; c < 256; c++) LOWER[c] = c >= 65 && c <= 90 ? c + 32 : c;
 
-/** Compact forms (RFC 3261 §7.3.3) as char code -> key; names of one character are always looked up here. */
-const COMPACT_BY_CODE: Array<string | undefined> = [];
-for (const ch of 'abcdefijklmnorstuvxy') COMPACT_BY_CODE[ch.charCodeAt(0)] = headerKey(ch);
-for (const ch of 'ABCDEFIJKLMNORSTUVXY') COMPACT_BY_CODE[ch.charCodeAt(0)] = headerKey(ch);
+/** Compact forms (RFC 3261 §7.3.3) by char code; names of one character are always looked up here. */
+const COMPACT_BY_CODE: Array<KnownName | undefined> = [];
+for (const ch of 'abcdefijklmnorstuvxy') {
+  const key = headerKey(ch);
+  const slot = SLOT_OF[key] ?? Slot.None;
+  COMPACT_BY_CODE[ch.charCodeAt(0)] = { spelling: ch, key, slot };
+  COMPACT_BY_CODE[ch.toUpperCase().charCodeAt(0)] = { spelling: ch.toUpperCase(), key, slot };
+}
+
+/** Returns the known header named by text[pos, pos+len), and whether it is written exactly as `spelling`. */
+function matchKnown(text: string, pos: number, len: number): { known: KnownName; exact: boolean } | undefined {
+  const candidates = KNOWN_BY_LENGTH[len];
+  if (candidates === undefined) return undefined;
+  const first = LOWER[text.charCodeAt(pos) & 255];
+  for (let n = 0; n < candidates.length; n++) {
+    const known = candidates[n] as KnownName;
+    const key = known.key;
+    if (key.charCodeAt(0) !== first) continue;
+    const spelling = known.spelling;
+    let exact = true;
+    let j = 0;
+    for (; j < len; j++) {
+      const c = text.charCodeAt(pos + j);
+      if (c === spelling.charCodeAt(j)) continue;
+      exact = false;
+      if (c > 255 || LOWER[c] !== key.charCodeAt(j)) break;
+    }
+    if (j === len) return { known, exact };
+  }
+  return undefined;
+}
+
+/** Where the head came from, to turn a header into the byte offset of its line. */
+interface HeadSource {
+  start: number;
+  text: string;
+  /** Index in `text` of the first byte of the message. */
+  t0: number;
+  ascii: boolean;
+  keys: string[];
+  spans: number[];
+}
+
+function byteOffset(h: HeadSource, i: number): number {
+  return h.start + (h.ascii ? i - h.t0 : Buffer.byteLength(h.text.slice(h.t0, i)));
+}
+
+function offsetOf(h: HeadSource, key: string): number {
+  const i = h.keys.indexOf(key);
+  return i === -1 ? h.start : byteOffset(h, h.spans[2 * i] as number);
+}
 
 /**
  * Parses the start line and headers in `data[start, headEnd)` (headEnd is the offset of the CRLFCRLF) and checks
  * the headers every layer relies on: top Via, From, To, Call-ID, CSeq (method matching the request's), Max-Forwards
  * and Content-Length, each present once. Lower Vias and other headers are left for when they are read.
+ * `latin1` is the whole of `data` decoded as latin1, when the caller has it already.
  */
-export function parseHead(data: Buffer, start: number, headEnd: number): ParsedHead | SipParseError {
-  let text = data.toString('latin1', start, headEnd + 2);
-  // Whole-buffer check first: it is one native call without a subarray, and true for nearly every message.
+export function parseHead(data: Buffer, start: number, headEnd: number, latin1?: string): ParsedHead | SipParseError {
   const ascii = isAscii(data) || isAscii(data.subarray(start, headEnd + 2));
-  if (!ascii) text = data.toString('utf8', start, headEnd + 2);
-  // Spans are offsets in `data` for ASCII heads (copied from on serialize), string indices otherwise.
-  const base = ascii ? start : 0;
-
-  const lineEnd = text.indexOf('\r\n');
+  // ASCII: `text` is `data` decoded as latin1 from offset 0, so its indices are byte offsets and the message
+  // starts at t0 = start. Otherwise: the head decoded as UTF-8, starting at t0 = 0.
+  let text: string;
+  let t0: number;
+  if (ascii) {
+    text = latin1 ?? data.toString('latin1', 0, headEnd + 2);
+    t0 = start;
+  } else {
+    text = data.toString('utf8', start, headEnd + 2);
+    t0 = 0;
+  }
+  // Indices into `text`: the message starts at t0 and its head ends (after the last CRLF) at `limit`.
+  const limit = ascii ? headEnd + 2 : text.length;
+  const h: HeadSource = { start, text, t0, ascii, keys: [], spans: [] };
+  const lineEnd = text.indexOf('\r\n', t0);
   const names: string[] = [];
-  const keys: string[] = [];
+  const keys = h.keys;
   const values: string[] = [];
-  const spans: number[] = [];
+  const spans = h.spans;
+  const counts = [0, 0, 0, 0, 0, 0, 0, 0, 0];
 
   let pos = lineEnd + 2;
-  const len = text.length;
-  while (pos < len) {
+  while (pos < limit) {
     const first = text.charCodeAt(pos);
-    if (first === 32 || first === 9) return lineError('continuation line without a header', start, text, ascii, pos);
-    let eol = text.indexOf('\r\n', pos);
+    if (first === 32 || first === 9) return new SipParseError('continuation line without a header', byteOffset(h, pos));
+    let eol = text.indexOf('\n', pos) - 1;
     let folded = false;
     // LWS continuation (§7.3.1): a line starting with SP/HTAB belongs to the previous header.
     for (;;) {
       const next = text.charCodeAt(eol + 2);
       if (next !== 32 && next !== 9) break;
       folded = true;
-      eol = text.indexOf('\r\n', eol + 2);
+      eol = text.indexOf('\n', eol + 2) - 1;
     }
+    if (text.charCodeAt(eol) !== 13) return new SipParseError('bare LF in the head', byteOffset(h, eol + 1));
     const colon = text.indexOf(':', pos);
-    if (colon === -1 || colon > eol) return lineError('header line without a colon', start, text, ascii, pos);
+    if (colon === -1 || colon > eol) return new SipParseError('header line without a colon', byteOffset(h, pos));
     let nameEnd = colon;
     while (nameEnd > pos && (text.charCodeAt(nameEnd - 1) === 32 || text.charCodeAt(nameEnd - 1) === 9)) nameEnd--;
     const nameLen = nameEnd - pos;
-    let name: string | undefined;
-    let key: string | undefined;
-    if (nameLen === 1) {
-      key = COMPACT_BY_CODE[first];
-      if (key !== undefined) name = text[pos] as string;
+    let name: string;
+    let key: string;
+    let slot: Slot;
+    const m = nameLen === 1 ? undefined : matchKnown(text, pos, nameLen);
+    const compact = nameLen === 1 ? COMPACT_BY_CODE[first] : undefined;
+    if (m !== undefined) {
+      name = m.exact ? m.known.spelling : text.slice(pos, nameEnd);
+      key = m.known.key;
+      slot = m.known.slot;
+    } else if (compact !== undefined) {
+      name = compact.spelling;
+      key = compact.key;
+      slot = compact.slot;
     } else {
-      const candidates = KNOWN_BY_LENGTH[nameLen];
-      if (candidates !== undefined) {
-        for (const [spelling, k] of candidates) {
-          if (text.startsWith(spelling, pos)) {
-            name = spelling;
-            key = k;
-            break;
-          }
-        }
-      }
-    }
-    if (name === undefined || key === undefined) {
       name = text.slice(pos, nameEnd);
-      if (!isToken(name)) return lineError(`invalid header name "${name}"`, start, text, ascii, pos);
+      if (!isToken(name)) return new SipParseError(`invalid header name "${name}"`, byteOffset(h, pos));
       key = headerKey(name);
+      slot = Slot.None;
     }
+    counts[slot] = (counts[slot] as number) + 1;
     let vs = colon + 1;
     while (vs < eol && (text.charCodeAt(vs) === 32 || text.charCodeAt(vs) === 9)) vs++;
     let ve = eol;
@@ -192,8 +277,7 @@ export function parseHead(data: Buffer, start: number, headEnd: number): ParsedH
     names.push(name);
     keys.push(key);
     values.push(value);
-    // Kept for non-ASCII heads too (error offsets); only copied from when `source` is set.
-    spans.push(base + pos, base + eol);
+    spans.push(pos, eol);
     pos = eol + 2;
   }
 
@@ -201,44 +285,86 @@ export function parseHead(data: Buffer, start: number, headEnd: number): ParsedH
     names,
     keys,
     values,
+    // Spans index `text`, which is `data` itself for ASCII heads: those lines can be copied on serialize.
     spans,
     source: ascii ? data : undefined,
     startLineStart: ascii ? start : -1,
-    startLineEnd: ascii ? start + lineEnd : -1,
+    startLineEnd: ascii ? lineEnd : -1,
   };
-  const startLine = text.slice(0, lineEnd);
-  if (startLine.startsWith('SIP/') || startLine.startsWith('sip/')) {
-    const m = /^(SIP\/\d+\.\d+) (\d{3})(?: (.*))?$/i.exec(startLine);
-    if (m === null) return new SipParseError(`malformed status line "${startLine}"`, start);
-    const status = Number(m[2]);
-    if (status < 100 || status > 699) return new SipParseError(`status code ${status} out of range`, start);
-    const response = new SipResponse(status, m[3] ?? '', table);
-    return check(response, (m[1] as string).toUpperCase() !== 'SIP/2.0', { data, start, text, ascii, keys, spans });
-  }
-  const sp = startLine.indexOf(' ');
-  const method = sp === -1 ? startLine : startLine.slice(0, sp);
+
+  // Start line: Request-Line = Method SP Request-URI SP SIP-Version, single spaces (RFC 4475 lwsstart, trws).
+  const sp1 = text.indexOf(' ', t0);
+  if (sp1 === -1 || sp1 > lineEnd) return new SipParseError('malformed start line', start);
+  if (text.startsWith('SIP/', t0) || text.startsWith('sip/', t0)) return response(text, t0, sp1, lineEnd, table, h, counts);
+  const method = text.slice(t0, sp1);
   if (!isToken(method)) return new SipParseError(`invalid method "${method}"`, start);
-  const parts = startLine.split(' ');
+  const sp2 = text.indexOf(' ', sp1 + 1);
   let error: SipParseError | undefined;
   let versionError = false;
-  let uri = parts[1] as string;
-  const version = parts[2];
-  if (parts.length !== 3 || version === undefined) {
+  let uri: string;
+  if (sp2 === -1 || sp2 > lineEnd || text.indexOf(' ', sp2 + 1) < lineEnd) {
+    const startLine = text.slice(t0, lineEnd);
     error = new SipParseError(`malformed request line "${startLine}"`, start);
     const v = startLine.lastIndexOf(' SIP/');
-    uri = startLine.slice(sp + 1, v <= sp ? undefined : v).trim();
-  } else if (!URI_SCHEME.test(uri) || /[<>"\t]/.test(uri)) {
-    error = new SipParseError(`malformed Request-URI "${uri}"`, start + sp + 1);
-  } else if (version !== 'SIP/2.0') {
-    if (!SIP_VERSION.test(version)) error = new SipParseError(`malformed SIP version "${version}"`, start);
-    else versionError = version.toUpperCase() !== 'SIP/2.0';
+    uri = startLine.slice(sp1 - t0 + 1, v <= sp1 - t0 ? undefined : v).trim();
+  } else {
+    uri = text.slice(sp1 + 1, sp2);
+    const version = text.slice(sp2 + 1, lineEnd);
+    if (!isRequestUri(uri)) {
+      error = new SipParseError(`malformed Request-URI "${uri}"`, byteOffset(h, sp1 + 1));
+    } else if (version !== 'SIP/2.0') {
+      if (!SIP_VERSION.test(version)) error = new SipParseError(`malformed SIP version "${version}"`, byteOffset(h, sp2 + 1));
+      else versionError = version.toUpperCase() !== 'SIP/2.0';
+    }
   }
   const request = new SipRequest(method, uri, table);
   if (error !== undefined) {
     // The request line is broken, but a 400 can still be sent if the top Via is readable.
     return new SipParseError(error.message, error.offset, { partial: topViaReadable(request) ? request : undefined });
   }
-  return check(request, versionError, { data, start, text, ascii, keys, spans });
+  return check(request, versionError, h, counts);
+}
+
+function response(
+  text: string,
+  t0: number,
+  sp1: number,
+  lineEnd: number,
+  table: HeaderTable,
+  h: HeadSource,
+  counts: number[],
+): ParsedHead | SipParseError {
+  // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase (the reason may be empty, RFC 4475 noreason).
+  const version = text.slice(t0, sp1);
+  if (!SIP_VERSION.test(version)) return new SipParseError(`malformed SIP version "${version}"`, h.start);
+  let status = 0;
+  let i = sp1 + 1;
+  for (; i < sp1 + 4; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return new SipParseError('malformed status code', byteOffset(h, sp1 + 1));
+    status = status * 10 + c - 48;
+  }
+  if (i < lineEnd && text.charCodeAt(i) !== 32) return new SipParseError('malformed status code', byteOffset(h, sp1 + 1));
+  if (status < 100 || status > 699) return new SipParseError(`status code ${status} out of range`, byteOffset(h, sp1 + 1));
+  const reason = i < lineEnd ? text.slice(i + 1, lineEnd) : '';
+  return check(new SipResponse(status, reason, table), version.toUpperCase() !== 'SIP/2.0', h, counts);
+}
+
+/** scheme ":" then no white space, no <, > or " (RFC 4475 ltgtruri, lwsruri). */
+function isRequestUri(uri: string): boolean {
+  const colon = uri.indexOf(':');
+  if (colon <= 0 || colon === uri.length - 1) return false;
+  const c0 = LOWER[uri.charCodeAt(0) & 255] as number;
+  if (c0 < 97 || c0 > 122) return false;
+  for (let i = 1; i < colon; i++) {
+    const c = uri.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (LOWER[c & 255] as number) - 97 < 26 || c === 43 || c === 45 || c === 46)) return false;
+  }
+  for (let i = colon + 1; i < uri.length; i++) {
+    const c = uri.charCodeAt(i);
+    if (c <= 32 || c === 60 || c === 62 || c === 34 || c >= 127) return false;
+  }
+  return true;
 }
 
 function topViaReadable(msg: SipMessage): boolean {
@@ -251,51 +377,18 @@ function topViaReadable(msg: SipMessage): boolean {
   }
 }
 
-/** An error at string index `i` of the decoded head, reported as a byte offset. */
-function lineError(message: string, start: number, text: string, ascii: boolean, i: number): SipParseError {
-  return new SipParseError(message, byteOffset(start, text, ascii, i));
-}
-
-function byteOffset(start: number, text: string, ascii: boolean, i: number): number {
-  return start + (ascii ? i : Buffer.byteLength(text.slice(0, i)));
-}
-
-const MUST_HAVE = ['via', 'from', 'to', 'call-id', 'cseq'] as const;
-const AT_MOST_ONE = ['from', 'to', 'call-id', 'cseq', 'max-forwards', 'content-length', 'content-type'] as const;
-
-/** Where the head came from, to turn a header into the byte offset of its line. */
-interface HeadSource {
-  data: Buffer;
-  start: number;
-  text: string;
-  ascii: boolean;
-  keys: string[];
-  spans: number[];
-}
-
-function offsetOf(h: HeadSource, key: string): number {
-  const i = h.keys.indexOf(key);
-  if (i === -1) return h.start;
-  const at = h.spans[2 * i] as number;
-  return h.ascii ? at : byteOffset(h.start, h.text, false, at);
-}
-
-function check(msg: SipMessage, versionError: boolean, h: HeadSource): ParsedHead | SipParseError {
-  const keys = h.keys;
+function check(msg: SipMessage, versionError: boolean, h: HeadSource, counts: number[]): ParsedHead | SipParseError {
   const start = h.start;
-  if (!topViaReadable(msg)) {
+  if (counts[Slot.Via] === 0 || !topViaReadable(msg)) {
     return new SipParseError('missing or malformed Via', offsetOf(h, 'via'), { status: versionError ? 505 : 400 });
   }
   const partial = msg.kind === 'request' ? msg : undefined;
   if (versionError) return new SipParseError('unsupported SIP version', start, { status: 505, partial });
-  for (const key of MUST_HAVE) {
-    if (keys.indexOf(key) === -1) return new SipParseError(`missing ${key}`, start, { partial });
-  }
-  for (const key of AT_MOST_ONE) {
-    const i = keys.indexOf(key);
-    if (i !== -1 && keys.indexOf(key, i + 1) !== -1) {
-      return new SipParseError(`more than one ${key} header`, offsetOf(h, key), { partial });
-    }
+  for (let slot = Slot.From; slot <= Slot.ContentType; slot++) {
+    const n = counts[slot] as number;
+    const key = SLOT_KEYS[slot] as string;
+    if (n === 0 && slot <= Slot.CSeq) return new SipParseError(`missing ${key}`, start, { partial });
+    if (n > 1) return new SipParseError(`${n} ${key} headers`, offsetOf(h, key), { partial });
   }
   let contentLength: number | undefined;
   try {
@@ -306,8 +399,8 @@ function check(msg: SipMessage, versionError: boolean, h: HeadSource): ParsedHea
     if (msg.kind === 'request' && cseq.method !== msg.method) {
       throw new SipHeaderError('cseq', `CSeq method ${cseq.method} does not match ${msg.method}`);
     }
-    void msg.maxForwards;
-    contentLength = msg.contentLength;
+    if (counts[Slot.MaxForwards] !== 0) void msg.maxForwards;
+    if (counts[Slot.ContentLength] !== 0) contentLength = msg.contentLength;
     // §19.1.5: headers are not allowed in a Request-URI (RFC 4475 escruri).
     if (msg.kind === 'request' && msg.uri.indexOf('?') !== -1) {
       const uri = msg.requestUriOrNull;
@@ -321,3 +414,4 @@ function check(msg: SipMessage, versionError: boolean, h: HeadSource): ParsedHea
   }
   return { message: msg, contentLength };
 }
+

@@ -70,9 +70,16 @@ export function parseParams(text: string, pos: number): Params | null {
     if (text.charCodeAt(pos) !== 59 /* ; */) return null;
     pos = skipWs(text, pos + 1);
     const nameStart = pos;
-    while (pos < len && isTokenChar(text.charCodeAt(pos))) pos++;
+    let upper = false;
+    while (pos < len) {
+      const c = text.charCodeAt(pos);
+      if (!isTokenChar(c)) break;
+      if (c >= 65 && c <= 90) upper = true;
+      pos++;
+    }
     if (pos === nameStart) return null;
-    const name = text.slice(nameStart, pos).toLowerCase();
+    const rawName = text.slice(nameStart, pos);
+    const name = upper ? rawName.toLowerCase() : rawName;
     pos = skipWs(text, pos);
     if (pos < len && text.charCodeAt(pos) === 61 /* = */) {
       pos = skipWs(text, pos + 1);

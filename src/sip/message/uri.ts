@@ -65,29 +65,6 @@ function escape(text: string, table: Uint8Array): string {
   return out;
 }
 
-/** Parses `host[:port]`; IPv6 references keep their brackets in `host`. */
-function parseHostPort(text: string): { host: string; port?: number } | null {
-  let host: string;
-  let rest: string;
-  if (text.charCodeAt(0) === 91 /* [ */) {
-    const close = text.indexOf(']');
-    if (close === -1) return null;
-    host = text.slice(0, close + 1);
-    if (!/^\[[0-9A-Fa-f:.]+\]$/.test(host)) return null;
-    rest = text.slice(close + 1);
-  } else {
-    const colon = text.indexOf(':');
-    host = colon === -1 ? text : text.slice(0, colon);
-    rest = colon === -1 ? '' : text.slice(colon);
-    if (host.length === 0 || !allowed(HOST_CHARS, host, false)) return null;
-  }
-  if (rest.length === 0) return { host };
-  if (rest.charCodeAt(0) !== 58 || !/^:\d{1,5}$/.test(rest)) return null;
-  const port = Number(rest.slice(1));
-  if (port > 65535) return null;
-  return { host, port };
-}
-
 function parseUriParams(text: string, into: Record<string, string | null>): boolean {
   for (const part of text.split(';')) {
     if (part.length === 0) return false;
@@ -113,44 +90,129 @@ function parseUriHeaders(text: string, into: Record<string, string>): boolean {
   return true;
 }
 
-/** Returns null for a malformed URI; schemes other than sip, sips and tel are accepted as opaque. */
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/**
+ * Returns null for a malformed URI; schemes other than sip, sips and tel are accepted as opaque. One pass over
+ * the text with character tables: this runs for the Request-URI, From and To of every message.
+ */
 export function parseUri(text: string): SipUri | null {
-  const colon = text.indexOf(':');
-  if (colon <= 0) return null;
-  const scheme = text.slice(0, colon).toLowerCase();
-  if (scheme === 'tel') return parseTel(text.slice(colon + 1));
-  if (scheme !== 'sip' && scheme !== 'sips') return parseOpaque(scheme, text.slice(colon + 1));
-  let rest = text.slice(colon + 1);
+  let scheme: string;
+  let pos: number;
+  if (text.startsWith('sip:')) {
+    scheme = 'sip';
+    pos = 4;
+  } else if (text.startsWith('sips:')) {
+    scheme = 'sips';
+    pos = 5;
+  } else {
+    const colon = text.indexOf(':');
+    if (colon <= 0) return null;
+    scheme = text.slice(0, colon).toLowerCase();
+    if (scheme === 'tel') return parseTel(text.slice(colon + 1));
+    if (scheme !== 'sip' && scheme !== 'sips') return parseOpaque(scheme, text.slice(colon + 1));
+    pos = colon + 1;
+  }
+  const len = text.length;
   const uri: SipUri = { scheme, host: '', params: {}, headers: {} };
-  const at = rest.lastIndexOf('@');
-  if (at !== -1) {
-    const userinfo = rest.slice(0, at);
-    rest = rest.slice(at + 1);
-    // The password separator is the first ':' (a user part may not contain one unescaped).
-    const pw = userinfo.indexOf(':');
-    const user = pw === -1 ? userinfo : userinfo.slice(0, pw);
-    if (user.length === 0 || !allowed(USER_CHARS, user, true)) return null;
-    uri.user = unescape(user);
+
+  // userinfo runs to the last '@' (the user part may contain ';', '?' and '/', the host part no '@').
+  const at = text.lastIndexOf('@');
+  if (at >= pos) {
+    let pw = -1;
+    let escaped = false;
+    for (let i = pos; i < at; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 58 /* : */ && pw === -1) {
+        pw = i;
+      } else if (c === 37 /* % */) {
+        if (!isHex(text.charCodeAt(i + 1)) || !isHex(text.charCodeAt(i + 2)) || i + 2 >= at) return null;
+        escaped = true;
+        i += 2;
+      } else if (c >= 128 || (pw === -1 ? USER_CHARS[c] : PASSWORD_CHARS[c]) !== 1) {
+        return null;
+      }
+    }
+    const userEnd = pw === -1 ? at : pw;
+    if (userEnd === pos) return null;
+    const user = text.slice(pos, userEnd);
+    uri.user = escaped ? unescape(user) : user;
     if (pw !== -1) {
-      const password = userinfo.slice(pw + 1);
-      if (!allowed(PASSWORD_CHARS, password, true)) return null;
-      uri.password = unescape(password);
+      const password = text.slice(pw + 1, at);
+      uri.password = escaped ? unescape(password) : password;
+    }
+    pos = at + 1;
+  }
+
+  // host
+  const hostStart = pos;
+  if (text.charCodeAt(pos) === 91 /* [ */) {
+    const close = text.indexOf(']', pos);
+    if (close === -1) return null;
+    for (let i = pos + 1; i < close; i++) {
+      const c = text.charCodeAt(i);
+      if (!isHex(c) && c !== 58 && c !== 46) return null;
+    }
+    if (close === pos + 1) return null;
+    pos = close + 1;
+  } else {
+    while (pos < len) {
+      const c = text.charCodeAt(pos);
+      if (c < 128 && HOST_CHARS[c] === 1) pos++;
+      else break;
+    }
+    if (pos === hostStart) return null;
+  }
+  uri.host = text.slice(hostStart, pos);
+
+  // port
+  if (pos < len && text.charCodeAt(pos) === 58) {
+    const portStart = ++pos;
+    let port = 0;
+    while (pos < len && isDigit(text.charCodeAt(pos))) port = port * 10 + text.charCodeAt(pos++) - 48;
+    if (pos === portStart || pos - portStart > 5 || port > 65535) return null;
+    uri.port = port;
+  }
+
+  // ;params
+  while (pos < len && text.charCodeAt(pos) === 59) {
+    const nameStart = ++pos;
+    let upper = false;
+    let escaped = false;
+    while (pos < len) {
+      const c = text.charCodeAt(pos);
+      if (c === 61 || c === 59 || c === 63) break;
+      if (c === 37) escaped = true;
+      else if (c >= 65 && c <= 90) upper = true;
+      else if (c >= 128 || PARAM_CHARS[c] !== 1) return null;
+      pos++;
+    }
+    if (pos === nameStart) return null;
+    const rawName = text.slice(nameStart, pos);
+    if (escaped && !allowed(PARAM_CHARS, rawName, true)) return null;
+    const name = upper ? rawName.toLowerCase() : rawName;
+    if (pos < len && text.charCodeAt(pos) === 61) {
+      const valueStart = ++pos;
+      while (pos < len) {
+        const c = text.charCodeAt(pos);
+        if (c === 59 || c === 63) break;
+        if (c >= 128 || (PARAM_CHARS[c] !== 1 && c !== 37)) return null;
+        pos++;
+      }
+      const value = text.slice(valueStart, pos);
+      if (value.indexOf('%') !== -1 && !allowed(PARAM_CHARS, value, true)) return null;
+      uri.params[name] = value;
+    } else {
+      uri.params[name] = null;
     }
   }
-  const q = rest.indexOf('?');
-  if (q !== -1) {
-    if (!parseUriHeaders(rest.slice(q + 1), uri.headers)) return null;
-    rest = rest.slice(0, q);
+
+  // ?headers
+  if (pos < len) {
+    if (text.charCodeAt(pos) !== 63 || !parseUriHeaders(text.slice(pos + 1), uri.headers)) return null;
   }
-  const semi = rest.indexOf(';');
-  if (semi !== -1) {
-    if (!parseUriParams(rest.slice(semi + 1), uri.params)) return null;
-    rest = rest.slice(0, semi);
-  }
-  const hp = parseHostPort(rest);
-  if (hp === null) return null;
-  uri.host = hp.host;
-  if (hp.port !== undefined) uri.port = hp.port;
   return uri;
 }
 

@@ -7,26 +7,41 @@ function readToken(text: string, pos: number): number {
   return pos;
 }
 
+function isUpperCase(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 97 && c <= 122) return false;
+  }
+  return true;
+}
+
 /** Parses one Via value (a single element of a comma-separated Via line). Returns null on a syntax error. */
 export function parseVia(text: string): Via | null {
   const len = text.length;
   // sent-protocol = protocol-name SLASH protocol-version SLASH transport, with LWS allowed around the slashes.
   // The version is not checked here: a request line with another version is answered 505, and building that
   // response needs its Via.
-  let pos = skipWs(text, 0);
-  let end = readToken(text, pos);
-  if (end === pos) return null;
-  pos = skipWs(text, end);
-  if (text.charCodeAt(pos) !== 47) return null;
-  pos = skipWs(text, pos + 1);
+  let pos: number;
+  let end: number;
+  if (text.startsWith('SIP/2.0/')) {
+    pos = skipWs(text, 8);
+  } else {
+    pos = skipWs(text, 0);
+    end = readToken(text, pos);
+    if (end === pos) return null;
+    pos = skipWs(text, end);
+    if (text.charCodeAt(pos) !== 47) return null;
+    pos = skipWs(text, pos + 1);
+    end = readToken(text, pos);
+    if (end === pos) return null;
+    pos = skipWs(text, end);
+    if (text.charCodeAt(pos) !== 47) return null;
+    pos = skipWs(text, pos + 1);
+  }
   end = readToken(text, pos);
   if (end === pos) return null;
-  pos = skipWs(text, end);
-  if (text.charCodeAt(pos) !== 47) return null;
-  pos = skipWs(text, pos + 1);
-  end = readToken(text, pos);
-  if (end === pos) return null;
-  const transport = text.slice(pos, end).toUpperCase();
+  let transport = text.slice(pos, end);
+  if (!isUpperCase(transport)) transport = transport.toUpperCase();
   pos = skipWs(text, end);
   // sent-by = host [ COLON port ]
   const hostStart = pos;

@@ -131,3 +131,10 @@ describe('parseVia / formatVia', () => {
     assert.equal(formatVia(v), 'SIP/2.0/UDP h;rport=5099;branch=z9hG4bK3;x=y;received=192.0.2.7');
   });
 });
+
+describe('parseVia whitespace', () => {
+  it('LWS is allowed after the last slash of sent-protocol', () => {
+    assert.equal(parseVia('SIP/2.0/ UDP h;branch=z9hG4bK4')?.transport, 'UDP');
+    assert.equal(parseVia('SIP / 2.0 / tcp h')?.transport, 'TCP');
+  });
+});
