@@ -53,7 +53,6 @@ function lastCsvRow(csv: string): Record<string, string> {
 async function runStep(port: number, rate: number, dir: string): Promise<Step> {
   const calls = rate * SECONDS_PER_STEP;
   const stf = join(dir, `stat-${rate}.csv`);
-  const started = process.hrtime.bigint();
   const code = await new Promise<number | null>((resolve) => {
     const sipp = spawn(
       'sipp',
@@ -64,12 +63,13 @@ async function runStep(port: number, rate: number, dir: string): Promise<Step> {
     );
     sipp.on('close', resolve);
   });
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const row = lastCsvRow(await readFile(stf, 'utf8'));
   const successful = Number(row['SuccessfulCall(C)'] ?? 0);
-  const failed = Number(row['FailedCall(C)'] ?? 0) + (code === 0 ? 0 : Math.max(0, calls - successful - Number(row['FailedCall(C)'] ?? 0)));
+  // Calls sipp never completed (it gave up at -timeout) count as failed too.
+  const failed = Math.max(Number(row['FailedCall(C)'] ?? 0), code === 0 ? 0 : calls - successful);
   const retransmissions = Number(row['Retransmissions(C)'] ?? 0);
-  return { rate, callsPerSec: successful / seconds, successful, failed, retransmissions };
+  // sipp's cumulative call rate: calls placed over the run, without its start-up and shut-down.
+  return { rate, callsPerSec: Number(row['CallRate(C)'] ?? 0), successful, failed, retransmissions };
 }
 
 /** Raises the sipp call rate until a step has failures or retransmissions; reports the highest clean step. */

@@ -20,7 +20,8 @@ export interface ClientTransactionUser {
 export interface ClientTransactionHost {
   readonly transport: SipTransport;
   readonly timers: TimerPort;
-  readonly timerConfig: Omit<TransactionTimerConfig, 'reliable'>;
+  /** T1/T2/T4 and reliability for a transport: two shared frozen objects, not one per transaction. */
+  timerConfig(reliable: boolean): TransactionTimerConfig;
   clientTerminated(tx: ClientTransaction): void;
   /** Sends the CANCEL of a pending INVITE as its own non-INVITE client transaction (§9.1). */
   sendCancel(invite: ClientTransaction, user: ClientTransactionUser | undefined): void;
@@ -33,7 +34,7 @@ export class ClientTransaction {
   readonly #host: ClientTransactionHost;
   readonly #user: ClientTransactionUser;
   readonly #machine: InviteClientMachine<SipResponse> | NonInviteClientMachine<SipResponse>;
-  readonly #onSendError = (err: TransportError): void => this.#machine.input({ type: 'transportError', error: err });
+  readonly #onSendError: (err: TransportError) => void;
   #ack: SipRequest | undefined;
   #cancel: 'none' | 'pending' | 'sent' = 'none';
   #cancelUser: ClientTransactionUser | undefined;
@@ -47,11 +48,13 @@ export class ClientTransaction {
   ) {
     this.#host = host;
     this.#user = user;
-    const cfg = { ...host.timerConfig, reliable: isReliable(destination.transport) };
+    const cfg = host.timerConfig(isReliable(destination.transport));
     this.#machine =
       request.method === 'INVITE'
         ? new InviteClientMachine<SipResponse>(this, host.timers, cfg)
         : new NonInviteClientMachine<SipResponse>(this, host.timers, cfg);
+    // Assigned here rather than as a field initializer: no per-instance function naming by the TS toolchain.
+    this.#onSendError = (err) => this.#machine.input({ type: 'transportError', error: err });
   }
 
   get method(): string {

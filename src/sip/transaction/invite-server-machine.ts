@@ -87,8 +87,9 @@ export class InviteServerMachine<Q, R> extends TransactionMachine<InviteServerSt
     this.#timerGMs = cfg.t1Ms;
   }
 
+  /** Arms the 100 (Trying) timer unless the TU already answered. */
   start(): void {
-    this.startTimer('Trying', TRYING_DELAY_MS);
+    if (this.state === 'proceeding' && this.#last === undefined) this.startTimer('Trying', TRYING_DELAY_MS);
   }
 
   /** The response a retransmitted INVITE is answered with (undefined before the TU or Timer Trying answered). */

@@ -14,7 +14,8 @@ import { TransactionTimeoutError } from './transaction-timeout-error.ts';
 export interface ServerTransactionHost {
   readonly transport: SipTransport;
   readonly timers: TimerPort;
-  readonly timerConfig: Omit<TransactionTimerConfig, 'reliable'>;
+  /** T1/T2/T4 and reliability for a transport: two shared frozen objects, not one per transaction. */
+  timerConfig(reliable: boolean): TransactionTimerConfig;
   serverTerminated(tx: ServerTransaction): void;
   /** An ACK that matched an INVITE transaction in Accepted: handed to the TU like an ACK for 2xx. */
   passAck(ack: SipRequest, tx: ServerTransaction): void;
@@ -36,7 +37,7 @@ export class ServerTransaction {
   #cancelled = false;
   readonly #host: ServerTransactionHost;
   readonly #machine: InviteServerMachine<SipRequest, SipResponse> | NonInviteServerMachine<SipResponse>;
-  readonly #onSendError = (err: TransportError): void => this.#machine.input({ type: 'transportError', error: err });
+  readonly #onSendError: (err: TransportError) => void;
 
   constructor(
     readonly request: SipRequest,
@@ -48,11 +49,13 @@ export class ServerTransaction {
     host: ServerTransactionHost,
   ) {
     this.#host = host;
-    const cfg = { ...host.timerConfig, reliable: isReliable(source.transport) };
+    const cfg = host.timerConfig(isReliable(source.transport));
     this.#machine =
       request.method === 'INVITE'
         ? new InviteServerMachine<SipRequest, SipResponse>(this, host.timers, cfg)
         : new NonInviteServerMachine<SipResponse>(this, host.timers, cfg);
+    // Assigned here rather than as a field initializer: no per-instance function naming by the TS toolchain.
+    this.#onSendError = (err) => this.#machine.input({ type: 'transportError', error: err });
   }
 
   get method(): string {

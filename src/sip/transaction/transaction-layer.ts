@@ -8,6 +8,7 @@ import type { SendErrorHandler, SipTransport, TransportReceiver } from '../trans
 import type { TransportError } from '../transport/transport-error.ts';
 import { ClientTransaction, type ClientTransactionHost, type ClientTransactionUser } from './client-transaction.ts';
 import { createCancel } from './create-cancel.ts';
+import type { TransactionTimerConfig } from './machine.ts';
 import { ServerTransaction, type ServerTransactionHost } from './server-transaction.ts';
 import { nodeTimers, type TimerPort } from './timer-port.ts';
 import { clientKey, MAGIC_COOKIE, responseKey, serverKey } from './transaction-key.ts';
@@ -38,7 +39,8 @@ const IGNORE_RESPONSES = { onResponse(): void {}, onError(): void {} };
  * the TU. Transactions remove themselves from the maps when they reach Terminated, timers included.
  */
 export class TransactionLayer implements TransportReceiver, ClientTransactionHost, ServerTransactionHost {
-  readonly timerConfig: TransactionTimers;
+  readonly #reliable: TransactionTimerConfig;
+  readonly #unreliable: TransactionTimerConfig;
   readonly #clients = new Map<string, ClientTransaction>();
   readonly #servers = new Map<string, ServerTransaction>();
   readonly #log: Logger | undefined;
@@ -51,7 +53,9 @@ export class TransactionLayer implements TransportReceiver, ClientTransactionHos
     readonly timers: TimerPort = nodeTimers,
     logger?: Logger,
   ) {
-    this.timerConfig = { t1Ms: config.t1Ms, t2Ms: config.t2Ms, t4Ms: config.t4Ms };
+    const { t1Ms, t2Ms, t4Ms } = config;
+    this.#reliable = Object.freeze({ t1Ms, t2Ms, t4Ms, reliable: true });
+    this.#unreliable = Object.freeze({ t1Ms, t2Ms, t4Ms, reliable: false });
     this.#log = logger?.child({ layer: 'sip-transaction' });
     transport.setReceiver(this);
   }
@@ -139,12 +143,17 @@ export class TransactionLayer implements TransportReceiver, ClientTransactionHos
     }
     const tx = new ServerTransaction(req, source, local, key, this);
     this.#servers.set(key, tx);
-    tx.start();
     if (req.method === 'CANCEL') this.#cancel(req, tx);
     else this.#dispatch(req, tx, source, local);
+    // After the TU had its chance: one that answered synchronously needs no 100 Trying timer (§17.2.1).
+    tx.start();
   }
 
   // ---- hosts of the transactions ----
+
+  timerConfig(reliable: boolean): TransactionTimerConfig {
+    return reliable ? this.#reliable : this.#unreliable;
+  }
 
   clientTerminated(tx: ClientTransaction): void {
     if (this.#clients.get(tx.key) === tx) this.#clients.delete(tx.key);
