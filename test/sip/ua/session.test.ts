@@ -1,0 +1,142 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SipRequest, SipResponse } from '../../../src/sip/message/index.ts';
+import type { IncomingCall } from '../../../src/sip/ua/incoming-call.ts';
+import type { Session } from '../../../src/sip/ua/session.ts';
+import { memoryPair, settle } from './memory-pair.ts';
+
+const SDP = (port: number) => `v=0\r\no=- 1 ${port} IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0\r\n`;
+
+async function connected(random?: () => number) {
+  const pair = memoryPair(random);
+  let incoming: IncomingCall | undefined;
+  pair.b.ua.onInvite((call) => {
+    incoming = call;
+    void call.accept({ sdp: SDP(5000) });
+  });
+  const call = pair.a.ua.invite({ target: pair.b.uri, from: 'sip:alice@10.0.0.1', sdp: SDP(4000) });
+  const answer = await call.answered;
+  await settle();
+  assert.ok(incoming?.session);
+  return { ...pair, call, caller: answer.session, callee: incoming.session as Session, incoming };
+}
+
+test('in-dialog INFO, OPTIONS and NOTIFY both ways are answered 200 and seen by the peer', async () => {
+  const { caller, callee } = await connected();
+  const seenByCallee: string[] = [];
+  const seenByCaller: string[] = [];
+  callee.on('request', (req) => seenByCallee.push(req.method));
+  caller.on('request', (req) => seenByCaller.push(req.method));
+  for (const method of ['INFO', 'OPTIONS', 'NOTIFY']) {
+    assert.equal((await caller.request(method)).status, 200);
+    assert.equal((await callee.request(method)).status, 200);
+  }
+  assert.deepEqual(seenByCallee, ['INFO', 'OPTIONS', 'NOTIFY']);
+  assert.deepEqual(seenByCaller, ['INFO', 'OPTIONS', 'NOTIFY']);
+  // The callee's first request used CSeq 1 and counted up; the caller's continued after the INVITE's 1.
+  assert.equal(callee.dialog.localSeq, 3);
+  assert.equal(caller.dialog.localSeq, 4);
+});
+
+test('re-INVITE from the callee refreshes the caller and is answered with the caller SDP', async () => {
+  const { caller, callee } = await connected();
+  const answer = await callee.reinvite(SDP(5002));
+  assert.equal(answer, SDP(4000));
+  assert.equal(caller.remoteSdp, SDP(5002));
+  assert.equal(caller.state, 'confirmed');
+  assert.equal(callee.state, 'confirmed');
+});
+
+test('glare: both re-INVITE at once, both get 491, each retries after its §14.1 back-off and succeeds', async () => {
+  // random 0.5: the Call-ID owner (caller) waits 3050 ms, the callee 1000 ms.
+  const { caller, callee, a, b } = await connected(() => 0.5);
+  const statuses: number[] = [];
+  for (const t of [a.transport, b.transport]) t.takeSent();
+  const fromCaller = caller.reinvite(SDP(4002));
+  const fromCallee = callee.reinvite(SDP(5004));
+  await settle(40);
+  for (const t of [a.transport, b.transport]) {
+    for (const { message } of t.takeSent()) if (message instanceof SipResponse) statuses.push(message.status);
+  }
+  assert.deepEqual(statuses.sort(), [491, 491]);
+  b.clock.advance(999);
+  await settle();
+  assert.equal(b.transport.sent.length, 0);
+  b.clock.advance(1);
+  assert.equal(await fromCallee, SDP(4000));
+  a.clock.advance(3050);
+  assert.equal(await fromCaller, SDP(5004));
+  assert.equal(caller.remoteSdp, SDP(5004));
+  assert.equal(callee.remoteSdp, SDP(4002));
+});
+
+test('the callee without ACK: 2xx retransmitted on the session clock, BYE after 64*T1', async () => {
+  const { b } = memoryPair();
+  let incoming: IncomingCall | undefined;
+  b.ua.onInvite((call) => (incoming = call));
+  // A peer that sends the INVITE and nothing else: inject it straight into b.
+  b.transport.inject(
+    [
+      'INVITE sip:user@10.0.0.2:5060 SIP/2.0',
+      'Via: SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bKnoack',
+      'Max-Forwards: 70',
+      'From: <sip:x@10.0.0.9>;tag=peer',
+      'To: <sip:user@10.0.0.2>',
+      'Call-ID: no-ack-call',
+      'CSeq: 1 INVITE',
+      'Contact: <sip:x@10.0.0.9:5060>',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n'),
+    { transport: 'udp', host: '10.0.0.9', port: 5060 },
+  );
+  assert.ok(incoming);
+  const acked = incoming.accept({ sdp: SDP(5000) });
+  acked.catch(() => undefined);
+  await settle();
+  const count200 = () => b.transport.sent.filter((m) => m.message instanceof SipResponse && m.message.status === 200).length;
+  assert.equal(count200(), 1);
+  b.clock.advance(500);
+  await settle();
+  assert.equal(count200(), 2);
+  b.clock.advance(64 * 500 - 500);
+  await assert.rejects(acked, { name: 'AckTimeoutError' });
+  const bye = b.transport.sent.find((m) => m.message instanceof SipRequest && m.message.method === 'BYE');
+  assert.ok(bye);
+  assert.equal((bye.message as SipRequest).uri, 'sip:x@10.0.0.9:5060');
+  assert.deepEqual(bye.to, { transport: 'udp', host: '10.0.0.9', port: 5060 });
+  assert.equal(b.ua.sessionCount, 0);
+});
+
+test('a 2xx from a second fork is ACKed and sent a BYE; the call keeps the first', async () => {
+  const { a, call, caller } = await connected();
+  const invite = a.transport.sent.find((m) => m.message instanceof SipRequest && m.message.method === 'INVITE');
+  assert.ok(invite);
+  const req = invite.message as SipRequest;
+  a.transport.takeSent();
+  a.transport.inject(
+    [
+      'SIP/2.0 200 OK',
+      `Via: ${req.getAll('via')[0] ?? ''}`,
+      `From: ${req.get('from') ?? ''}`,
+      `To: ${req.get('to') ?? ''};tag=fork2`,
+      `Call-ID: ${req.callId}`,
+      'CSeq: 1 INVITE',
+      'Contact: <sip:fork2@10.0.0.3:5060>',
+      'Content-Type: application/sdp',
+      `Content-Length: ${SDP(6000).length}`,
+      '',
+      SDP(6000),
+    ].join('\r\n'),
+    { transport: 'udp', host: '10.0.0.3', port: 5060 },
+  );
+  await settle();
+  const sent = a.transport.takeSent().map((m) => m.message as SipRequest);
+  assert.deepEqual(sent.map((m) => [m.method, m.uri, m.toTag]), [
+    ['ACK', 'sip:fork2@10.0.0.3:5060', 'fork2'],
+    ['BYE', 'sip:fork2@10.0.0.3:5060', 'fork2'],
+  ]);
+  assert.equal(call.session, caller);
+  assert.equal(caller.state, 'confirmed');
+});
