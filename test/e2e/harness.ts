@@ -190,7 +190,9 @@ export async function sipp(opts: {
   readonly args?: readonly string[];
 }): Promise<SippRun> {
   const port = opts.port ?? (await freeUdpPort());
-  const mediaPort = await freeUdpPair();
+  let mediaPort = await freeUdpPair();
+  // A port just released can come straight back from the OS: keep the media ports off the signalling one.
+  while (Math.abs(mediaPort - port) < 4) mediaPort = await freeUdpPair();
   const traceDir = mkdtempSync(join(tmpdir(), 'sipp-'));
   const traceFile = join(traceDir, `msg-${++sippSeq}.log`);
   const args = [
@@ -232,23 +234,25 @@ export async function sipp(opts: {
       resolve(result);
     });
   });
-  if (!opts.remote) await waitUdpBound(port, child);
+  if (!opts.remote) await waitUdpBound(port, child, () => output);
   return { port, done, kill: () => child.kill('SIGKILL') };
 }
 
-/** Waits until some process holds the UDP port (bind fails with EADDRINUSE), at most 5 s. */
-async function waitUdpBound(port: number, child: ChildProcess): Promise<void> {
+/** Whether some socket is bound to this UDP port, read from /proc so that probing never steals the port. */
+function udpPortBound(port: number): boolean {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
+  return readFileSync('/proc/net/udp', 'utf8')
+    .split('\n')
+    .some((line) => line.trim().split(/\s+/)[1]?.endsWith(hex.trim()) === true);
+}
+
+/** Waits until the sipp process holds its UDP port, at most 5 s. */
+async function waitUdpBound(port: number, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 5000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`sipp exited before listening on ${port}`);
-    const s = createSocket('udp4');
-    const bound = await new Promise<boolean>((resolve) => {
-      s.once('error', () => resolve(true));
-      s.bind(port, '127.0.0.1', () => resolve(false));
-    });
-    await new Promise<void>((resolve) => s.close(() => resolve()));
-    if (bound) return;
-    await new Promise((resolve) => setImmediate(resolve));
+    if (child.exitCode !== null) throw new Error(`sipp exited before listening on ${port}: ${output()}`);
+    if (udpPortBound(port)) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
   }
   throw new Error(`sipp did not bind ${port} within 5 s`);
 }
@@ -316,8 +320,8 @@ export function callJson(params: Record<string, unknown>, method = 'switchvox.ca
 /** The messages sipp received of one method (or response status), from its -trace_msg log. */
 export function received(messages: string, startLine: RegExp): string[] {
   return messages
-    .split(/-{10,}\s*\n/)
+    .split(/^-{20,}.*$/m)
     .filter((block) => /message received/.test(block))
-    .map((block) => block.slice(block.indexOf('\n') + 1).trimStart())
+    .map((block) => block.replace(/^\s*\S+ message received[^\n]*\n\s*/, ''))
     .filter((msg) => startLine.test(msg.split(/\r?\n/)[0] ?? ''));
 }
