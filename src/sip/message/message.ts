@@ -393,20 +393,15 @@ export abstract class SipMessageBase implements SipMessageCommon {
       first = parts[0] as string;
       rest = ', ' + parts.slice(1).join(', ');
     }
-    const updated: Via = { ...top, params: { ...top.params } };
     if (p.rport !== undefined) {
       first = top.rport === undefined ? `${first};rport=${p.rport}` : replaceParam(first, RPORT, `;rport=${p.rport}`);
-      updated.rport = p.rport;
-      updated.params['rport'] = String(p.rport);
     }
     if (p.received !== undefined) {
       first =
         top.received === undefined ? `${first};received=${p.received}` : replaceParam(first, RECEIVED, `;received=${p.received}`);
-      updated.received = p.received;
-      updated.params['received'] = p.received;
     }
+    // The cached Via is dropped with the line, and parsed again only if read.
     this.replaceLine(i, first + rest);
-    this.cachedTopVia = updated;
   }
 
   /** Adds (or replaces) the To tag, keeping the rest of the To value as written. */
