@@ -71,9 +71,14 @@ export function renderTone(spec: ToneSpec): Int16Array {
 }
 
 const cache = new Map<string, ToneFrames>();
+/** Per spec object, so the usual call (the same configured spec every time) skips building the key. */
+const bySpec = new WeakMap<ToneSpec, Partial<Record<AudioCodecName, ToneFrames>>>();
 
 /** The tone's frames in a codec, computed on first use and kept for the life of the process. */
 export function toneFrames(codec: AudioCodecName, spec: ToneSpec = NORTH_AMERICAN_RINGBACK): ToneFrames {
+  let known = bySpec.get(spec);
+  const found = known?.[codec];
+  if (found !== undefined) return found;
   const key = `${codec}|${spec.frequencies.join(',')}|${spec.cadenceMs.join(',')}|${spec.levelDbm0 ?? ''}`;
   let frames = cache.get(key);
   if (frames === undefined) {
@@ -82,5 +87,10 @@ export function toneFrames(codec: AudioCodecName, spec: ToneSpec = NORTH_AMERICA
     frames = { codec, frameCount: payload.length / FRAME_SAMPLES, payload };
     cache.set(key, frames);
   }
+  if (known === undefined) {
+    known = {};
+    bySpec.set(spec, known);
+  }
+  known[codec] = frames;
   return frames;
 }
