@@ -6,7 +6,7 @@ import type { CSeq, NameAddr, SipMessageCommon, SipUri, Via } from './types.ts';
 import { SipHeaderError } from './errors.ts';
 import { headerKey, isListHeader } from './header-names.ts';
 import { formatNameAddr, parseNameAddr } from './name-addr.ts';
-import { splitList } from './syntax.ts';
+import { isTokenChar, splitList } from './syntax.ts';
 import { parseUri } from './uri.ts';
 import { parseVia } from './via.ts';
 
@@ -23,11 +23,35 @@ function replaceParam(text: string, re: RegExp, replacement: string): string {
 
 /** Parses a CSeq value: `1*DIGIT LWS Method`, the number below 2**31 (RFC 3261 §8.1.1.5). */
 export function parseCSeq(value: string): CSeq | null {
-  const m = /^(\d{1,10})\s+([A-Za-z0-9\-.!%*_+`'~]+)$/.exec(value);
-  if (m === null) return null;
-  const seq = Number(m[1]);
-  if (seq > 0x7fffffff) return null;
-  return { seq, method: m[2] as string };
+  const len = value.length;
+  let pos = 0;
+  let seq = 0;
+  while (pos < len) {
+    const c = value.charCodeAt(pos);
+    if (c < 48 || c > 57) break;
+    seq = seq * 10 + c - 48;
+    pos++;
+  }
+  if (pos === 0 || pos > 10 || seq > 0x7fffffff) return null;
+  const digitsEnd = pos;
+  while (pos < len && (value.charCodeAt(pos) === 32 || value.charCodeAt(pos) === 9)) pos++;
+  if (pos === digitsEnd || pos === len) return null;
+  const method = pos === 0 ? value : value.slice(pos);
+  for (let i = 0; i < method.length; i++) if (!isTokenChar(method.charCodeAt(i))) return null;
+  return { seq, method };
+}
+
+/** 1*DIGIT up to `max` (at most 10 digits), or null. */
+function parseDigits(value: string, max: number): number | null {
+  const len = value.length;
+  if (len === 0 || len > 10) return null;
+  let n = 0;
+  for (let i = 0; i < len; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 48 || c > 57) return null;
+    n = n * 10 + c - 48;
+  }
+  return n > max ? null : n;
 }
 
 function parseNameAddrList(key: string, values: string[]): NameAddr[] {
@@ -129,7 +153,11 @@ export abstract class SipMessageBase implements SipMessageCommon {
   // ---- raw header access ----
 
   get(name: string): string | undefined {
-    const key = headerKey(name);
+    return this.first(headerKey(name));
+  }
+
+  /** First value for an already folded key. */
+  private first(key: string): string | undefined {
     const keys = this.keys;
     for (let i = 0; i < keys.length; i++) {
       if (keys[i] === key) return this.values[i];
@@ -253,7 +281,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
   }
 
   private required(key: string): string {
-    const v = this.get(key);
+    const v = this.first(key);
     if (v === undefined) throw new SipHeaderError(key, `missing ${key}`);
     return v;
   }
@@ -369,10 +397,11 @@ export abstract class SipMessageBase implements SipMessageCommon {
   }
 
   private numeric(key: string, max: number): number | undefined {
-    const v = this.get(key);
+    const v = this.first(key);
     if (v === undefined) return undefined;
-    if (!/^\d{1,10}$/.test(v) || Number(v) > max) throw new SipHeaderError(key, `malformed ${key}: ${v}`);
-    return Number(v);
+    const n = parseDigits(v, max);
+    if (n === null) throw new SipHeaderError(key, `malformed ${key}: ${v}`);
+    return n;
   }
 
   // ---- mutators the transport, transaction and dialog layers need ----

@@ -293,3 +293,14 @@ describe('structured accessors and mutators', () => {
     assert.equal(r.requestUri.port, 5061);
   });
 });
+
+describe('parseCSeq', () => {
+  it('accepts 1*DIGIT LWS token below 2**31 and rejects the rest', async () => {
+    const { parseCSeq } = await import('../../../src/sip/message/index.ts');
+    assert.deepEqual(parseCSeq('0009 \tINVITE'), { seq: 9, method: 'INVITE' });
+    assert.deepEqual(parseCSeq('2147483647 BYE'), { seq: 2147483647, method: 'BYE' });
+    for (const bad of ['', 'INVITE', '1INVITE', '1 ', '2147483648 INVITE', '-1 INVITE', '1 INV ITE', '12345678901 A']) {
+      assert.equal(parseCSeq(bad), null, bad);
+    }
+  });
+});
