@@ -178,11 +178,17 @@ export class TransportLayer implements SipTransport {
     this.#log?.trace({ from: source, msg: item.toString() }, 'sip in');
     const receiver = this.#receiver;
     if (receiver === undefined) return;
-    if (item.kind === 'request') {
-      stampReceived(item, source);
-      receiver.receiveRequest(item, source, local);
-    } else {
-      receiver.receiveResponse(item, source, local);
+    try {
+      if (item.kind === 'request') {
+        stampReceived(item, source);
+        receiver.receiveRequest(item, source, local);
+      } else {
+        receiver.receiveResponse(item, source, local);
+      }
+    } catch (err) {
+      // One message whose handling threw must not take the socket (and every other call) down with it.
+      if (this.#log !== undefined) this.#log.error({ err, from: source, callId: item.callId }, 'handling an inbound message failed');
+      else process.emitWarning(err instanceof Error ? err : new Error(String(err)), 'SipHandlerError');
     }
   }
 

@@ -360,3 +360,27 @@ describe('TransportLayer over real sockets on 127.0.0.1', () => {
     }
   });
 });
+
+test('a receiver that throws does not stop the listener', async () => {
+  const { tl, inbox } = await layer();
+  const client = await udpClient();
+  let calls = 0;
+  tl.setReceiver({
+    receiveRequest: (req, source, local) => {
+      calls++;
+      if (calls === 1) throw new Error('handler bug');
+      inbox.receiveRequest(req, source, local);
+    },
+    receiveResponse: () => {},
+  });
+  try {
+    const port = tl.localEndpoint('udp').port;
+    client.sock.send(optionsText('127.0.0.1', client.port), port, '127.0.0.1');
+    client.sock.send(optionsText('127.0.0.1', client.port, 'UDP', ';rport', 'z9hG4bK-t9'), port, '127.0.0.1');
+    assert.equal((await inbox.next()).msg.topVia.branch, 'z9hG4bK-t9');
+    assert.equal(calls, 2);
+  } finally {
+    client.sock.close();
+    await tl.close();
+  }
+});
