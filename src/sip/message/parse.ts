@@ -157,8 +157,11 @@ for (const ch of 'abcdefijklmnorstuvxy') {
   COMPACT_BY_CODE[ch.toUpperCase().charCodeAt(0)] = { spelling: ch.toUpperCase(), key, slot };
 }
 
-/** Returns the known header named by text[pos, pos+len), and whether it is written exactly as `spelling`. */
-function matchKnown(text: string, pos: number, len: number): { known: KnownName; exact: boolean } | undefined {
+/** Set by `matchKnown`: whether the name was written exactly as the known spelling (so no slice is needed). */
+let matchedExactly = false;
+
+/** Returns the known header named by text[pos, pos+len) in any letter case. */
+function matchKnown(text: string, pos: number, len: number): KnownName | undefined {
   const candidates = KNOWN_BY_LENGTH[len];
   if (candidates === undefined) return undefined;
   const first = LOWER[text.charCodeAt(pos) & 255];
@@ -175,7 +178,10 @@ function matchKnown(text: string, pos: number, len: number): { known: KnownName;
       exact = false;
       if (c > 255 || LOWER[c] !== key.charCodeAt(j)) break;
     }
-    if (j === len) return { known, exact };
+    if (j === len) {
+      matchedExactly = exact;
+      return known;
+    }
   }
   return undefined;
 }
@@ -254,9 +260,9 @@ export function parseHead(data: Buffer, start: number, headEnd: number, latin1?:
     const m = nameLen === 1 ? undefined : matchKnown(text, pos, nameLen);
     const compact = nameLen === 1 ? COMPACT_BY_CODE[first] : undefined;
     if (m !== undefined) {
-      name = m.exact ? m.known.spelling : text.slice(pos, nameEnd);
-      key = m.known.key;
-      slot = m.known.slot;
+      name = matchedExactly ? m.spelling : text.slice(pos, nameEnd);
+      key = m.key;
+      slot = m.slot;
     } else if (compact !== undefined) {
       name = compact.spelling;
       key = compact.key;
