@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { buildRtpPacket, parseRtpPacket } from '../../src/media/rtp-packet.ts';
 import type { RtpPacket } from '../../src/media/rtp-packet.ts';
 import { RtpPortAllocator, RtpPortsExhaustedError } from '../../src/media/rtp-port-allocator.ts';
@@ -115,7 +114,7 @@ test('a port held by another process is skipped; close gives the port back for r
   const start = squatter.port - (squatter.port % 2);
   if (squatter.port !== start) {
     await closeSocket(squatter.socket);
-    squatter = await bindLoopbackAt(start);
+    squatter = await bindLoopback(start);
   }
   const allocator = new RtpPortAllocator(start, start + 3);
   const sessions: RtpSession[] = [];
@@ -140,14 +139,6 @@ test('a port held by another process is skipped; close gives the port back for r
     if (squatterOpen) await closeSocket(squatter.socket);
   }
 });
-
-async function bindLoopbackAt(port: number): Promise<{ socket: import('node:dgram').Socket; port: number }> {
-  const { createSocket } = await import('node:dgram');
-  const socket = createSocket('udp4');
-  socket.bind(port, '127.0.0.1');
-  await once(socket, 'listening');
-  return { socket, port };
-}
 
 test('close is idempotent and a closed session sends nothing', async () => {
   const allocator = await loopbackAllocator();

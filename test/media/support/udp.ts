@@ -2,13 +2,17 @@ import { createSocket } from 'node:dgram';
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { RtpPortAllocator } from '../../../src/media/rtp-port-allocator.ts';
 
-/** A UDP socket on 127.0.0.1 with a kernel-chosen port. */
-export async function bindLoopback(): Promise<{ socket: Socket; port: number }> {
+/** A UDP socket on 127.0.0.1, on `port` or (0) a kernel-chosen one. */
+export async function bindLoopback(port = 0): Promise<{ socket: Socket; port: number }> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(0, '127.0.0.1', () => {
-      socket.off('error', reject);
+    const onError = (error: Error): void => {
+      socket.close();
+      reject(error);
+    };
+    socket.once('error', onError);
+    socket.bind(port, '127.0.0.1', () => {
+      socket.off('error', onError);
       resolve();
     });
   });
