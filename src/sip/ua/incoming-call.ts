@@ -7,6 +7,7 @@ import { uasDialogState } from '../dialog/dialog-state.ts';
 import { createResponse, newTag, type SipRequest } from '../message/index.ts';
 import type { ServerTransaction } from '../transaction/server-transaction.ts';
 import { AckTimeoutError, SessionEndedError } from './errors.ts';
+import type { RequireAuthResult } from './require-auth.ts';
 import { Session, type SessionEndReason, type SessionHost } from './session.ts';
 
 export interface IncomingCallEvents {
@@ -17,6 +18,11 @@ export interface IncomingCallEvents {
 
 export interface IncomingCallHost extends SessionHost {
   sessionStarted(session: Session): void;
+  requireAuth(
+    req: SipRequest,
+    tx: ServerTransaction,
+    lookupPassword: (username: string) => string | undefined,
+  ): RequireAuthResult;
 }
 
 export interface ResponseOptions {
@@ -57,6 +63,14 @@ export class IncomingCall extends EventEmitter<IncomingCallEvents> {
 
   get session(): Session | undefined {
     return this.#session;
+  }
+
+  /** Digest check of the INVITE; when it fails the INVITE has been answered 401 and this call is over. */
+  authenticate(lookupPassword: (username: string) => string | undefined): RequireAuthResult {
+    if (this.#final) throw new Error('the INVITE already has a final response');
+    const result = this.#host.requireAuth(this.request, this.#tx, lookupPassword);
+    if (!result.ok) this.#final = true;
+    return result;
   }
 
   /** Sends a provisional response (180 by default; 183 with SDP for early media). */

@@ -77,8 +77,13 @@ export class Session extends EventEmitter<SessionEvents> {
   #inviteTx: ServerTransaction | undefined;
   #reinvite: PendingReinvite | undefined;
   #endReason: SessionEndReason | undefined;
-  /** Answers a re-INVITE: the offer (undefined for an offerless re-INVITE) to our answer; default our last SDP. */
-  onReinvite: ((offer: string | undefined, request: SipRequest) => string | undefined) | undefined;
+  /**
+   * Answers a re-INVITE: the offer (undefined for an offerless re-INVITE) to our SDP, or undefined to refuse it
+   * with 488. May be asynchronous (a third-party controller asks the other leg first). Default: our last SDP.
+   */
+  onReinvite:
+    | ((offer: string | undefined, request: SipRequest) => string | undefined | Promise<string | undefined>)
+    | undefined;
   localSdp: string | undefined;
   remoteSdp: string | undefined;
 
@@ -213,8 +218,27 @@ export class Session extends EventEmitter<SessionEvents> {
     if (effects.some((e) => e.type === 'rejectInvite')) return;
     const offer = sdpOf(req);
     const answer = this.onReinvite !== undefined ? this.onReinvite(offer, req) : this.localSdp;
+    if (answer instanceof Promise) {
+      answer.then(
+        (sdp) => this.#answerReinvite(req, tx, offer, sdp),
+        (err: Error) => {
+          this.#log?.warn({ err }, 're-INVITE handler failed');
+          this.#answerReinvite(req, tx, offer, undefined, 500);
+        },
+      );
+    } else {
+      this.#answerReinvite(req, tx, offer, answer);
+    }
+  }
+
+  #answerReinvite(req: SipRequest, tx: ServerTransaction, offer: string | undefined, answer: string | undefined, failure = 488): void {
+    if (this.#endReason !== undefined) {
+      // §15.1.2: the session ended meanwhile; "It is RECOMMENDED that a 487 (Request Terminated) response be generated".
+      tx.respond(createResponse(req, 487));
+      return;
+    }
     if (answer === undefined) {
-      tx.respond(createResponse(req, 488));
+      tx.respond(createResponse(req, failure));
       this.#machine.handle({ type: 'inviteRejected', cseq: req.cseq.seq });
       return;
     }
@@ -244,6 +268,23 @@ export class Session extends EventEmitter<SessionEvents> {
   /** Ends the session with a BYE (§15.1.1); resolves once the BYE has its final response. */
   async bye(): Promise<void> {
     if (this.#endReason !== undefined) return;
+    if (this.#machine.state.name === 'waitingAck') {
+      // §15: "the callee's UA MUST NOT send a BYE on a confirmed dialog until it has received an ACK for its 2xx
+      // response or until the server transaction times out" (the ACK timeout sends its own BYE).
+      const acked = await new Promise<boolean>((resolve) => {
+        const onAck = (): void => {
+          this.off('ended', onEnded);
+          resolve(true);
+        };
+        const onEnded = (): void => {
+          this.off('ack', onAck);
+          resolve(false);
+        };
+        this.once('ack', onAck);
+        this.once('ended', onEnded);
+      });
+      if (!acked || this.#endReason !== undefined) return;
+    }
     const sending = this.#sendBye();
     this.#machine.handle({ type: 'byeSent' });
     await sending;

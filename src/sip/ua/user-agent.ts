@@ -24,9 +24,11 @@ import { nodeTimers, type TimerPort } from '../transaction/timer-port.ts';
 import { TransactionLayer } from '../transaction/transaction-layer.ts';
 import type { Endpoint, TransportProtocol } from '../transport/endpoint.ts';
 import type { SipTransport } from '../transport/transport.ts';
+import { DigestVerifier } from '../auth/digest.ts';
 import type { Credentials } from './client-auth.ts';
 import { IncomingCall, type IncomingCallHost } from './incoming-call.ts';
 import { OutgoingCall, type InviteOptions, type OutgoingCallHost } from './outgoing-call.ts';
+import { requireAuth, type RequireAuthResult } from './require-auth.ts';
 import { sendRequest, type SendResult } from './send-request.ts';
 import type { Session } from './session.ts';
 
@@ -42,6 +44,10 @@ export interface UserAgentOptions {
   readonly publicHost?: string;
   /** User part of our Contact. */
   readonly contactUser?: string;
+  /** Digest realm of `requireAuth` (`sip.realm`). */
+  readonly realm?: string;
+  /** How long a nonce we issue stays valid (default 5 minutes). */
+  readonly nonceTtlMs?: number;
   /** Option tags we support (Require checks, §8.2.2.3). */
   readonly supported?: readonly string[];
   readonly logger?: Logger;
@@ -103,6 +109,7 @@ export class UserAgent implements OutgoingCallHost, IncomingCallHost {
   readonly #sessions = new Map<string, Session>();
   readonly #handlers = new Map<string, RequestHandlerFn>();
   #inviteHandler: ((call: IncomingCall) => void) | undefined;
+  readonly #verifier: DigestVerifier;
 
   constructor(opts: UserAgentOptions) {
     this.#transport = opts.transport;
@@ -114,6 +121,7 @@ export class UserAgent implements OutgoingCallHost, IncomingCallHost {
     this.#publicHost = opts.publicHost;
     this.#contactUser = opts.contactUser ?? 'originate';
     this.#supported = opts.supported ?? [];
+    this.#verifier = new DigestVerifier({ realm: opts.realm ?? 'originate', nonceTtlMs: opts.nonceTtlMs ?? 300_000 });
     this.layer = new TransactionLayer(
       opts.transport,
       { t1Ms: opts.t1Ms, t2Ms: opts.t2Ms, t4Ms: opts.t4Ms },
@@ -149,6 +157,18 @@ export class UserAgent implements OutgoingCallHost, IncomingCallHost {
 
   destination(uri: SipUri, transport: TransportProtocol): Endpoint {
     return uriDestination(uri, transport);
+  }
+
+  /**
+   * Digest check for a request a handler received (REGISTER at the registrar, INVITE from a phone): true with the
+   * user name, or the request has been answered 401 with our challenges.
+   */
+  requireAuth(
+    req: SipRequest,
+    tx: ServerTransaction,
+    lookupPassword: (username: string) => string | undefined,
+  ): RequireAuthResult {
+    return requireAuth(this.#verifier, req, tx, lookupPassword);
   }
 
   /** Sends an INVITE; see OutgoingCall for its events and the late-offer `ack(localSdp)`. */

@@ -140,3 +140,26 @@ test('a 2xx from a second fork is ACKed and sent a BYE; the call keeps the first
   assert.equal(call.session, caller);
   assert.equal(caller.state, 'confirmed');
 });
+
+test('an asynchronous re-INVITE answer; a BYE arriving meanwhile gets the re-INVITE a 487', async () => {
+  const { caller, callee, b } = await connected();
+  let release: (sdp: string | undefined) => void = () => undefined;
+  callee.onReinvite = () => new Promise((resolve) => (release = resolve));
+  const reinvite = caller.reinvite(SDP(4010));
+  await settle();
+  release(SDP(5010));
+  assert.equal(await reinvite, SDP(5010));
+  const second = caller.reinvite(SDP(4012));
+  second.catch(() => undefined);
+  await settle();
+  const ended = new Promise((resolve) => callee.once('ended', resolve));
+  await caller.bye();
+  await ended;
+  await assert.rejects(second, { name: 'SessionEndedError' });
+  b.transport.takeSent();
+  release(SDP(5012));
+  await settle();
+  const [late] = b.transport.takeSent().map((m) => m.message);
+  assert.ok(late instanceof SipResponse);
+  assert.deepEqual([late.status, late.cseq.method], [487, 'INVITE']);
+});

@@ -4,7 +4,6 @@ import { DigestVerifier } from '../../../src/sip/auth/digest.ts';
 import { createResponse, SipResponse } from '../../../src/sip/message/index.ts';
 import { CallCancelledError, SipResponseError } from '../../../src/sip/ua/errors.ts';
 import type { IncomingCall } from '../../../src/sip/ua/incoming-call.ts';
-import { requireAuth } from '../../../src/sip/ua/require-auth.ts';
 import { memoryPair, next, settle } from './memory-pair.ts';
 
 const OFFER = 'v=0\r\no=a 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n';
@@ -126,12 +125,11 @@ test('digest: a second challenge is not answered again', async () => {
   assert.equal(invites, 2);
 });
 
-test('requireAuth: 401 with challenges, then the authorized REGISTER passes', async () => {
+test('ua.requireAuth: 401 with challenges, then the authorized REGISTER passes', async () => {
   const { a, b } = memoryPair();
-  const verifier = new DigestVerifier({ realm: 'pbx', nonceTtlMs: 60_000 });
   const users: string[] = [];
   b.ua.onRequest('REGISTER', (req, tx) => {
-    const r = requireAuth(verifier, req, tx, (u) => (u === '201' ? 'secret' : undefined));
+    const r = b.ua.requireAuth(req, tx, (u) => (u === '201' ? 'secret' : undefined));
     if (r.ok) {
       users.push(r.username);
       tx.respond(createResponse(req, 200, undefined, { toTag: 'reg' }));
@@ -190,4 +188,61 @@ test('an in-dialog request for a dialog we do not know is answered 481', async (
   assert.equal(sent.length, 1);
   assert.ok(sent[0] instanceof SipResponse);
   assert.equal(sent[0].status, 481);
+});
+
+function rawInvite(extra: string[], uri = 'sip:user@10.0.0.2:5060', body = ''): string {
+  return [
+    `INVITE ${uri} SIP/2.0`,
+    'Via: SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bKchk' + Math.random().toString(36).slice(2),
+    'Max-Forwards: 70',
+    'From: <sip:x@10.0.0.9>;tag=peer',
+    'To: <sip:user@10.0.0.2>',
+    'Call-ID: checks-' + Math.random().toString(36).slice(2),
+    'CSeq: 1 INVITE',
+    'Contact: <sip:x@10.0.0.9:5060>',
+    ...extra,
+    `Content-Length: ${body.length}`,
+    '',
+    body,
+  ].join('\r\n');
+}
+
+test('UAS checks run before the INVITE handler: 420 with Unsupported, 415 with Accept, 416', async () => {
+  const { b } = memoryPair();
+  let handled = 0;
+  b.ua.onInvite(() => handled++);
+  const peer = { transport: 'udp' as const, host: '10.0.0.9', port: 5060 };
+  const answer = async (text: string) => {
+    b.transport.inject(text, peer);
+    await settle();
+    const [sent] = b.transport.takeSent();
+    assert.ok(sent?.message instanceof SipResponse);
+    return sent.message;
+  };
+  const r420 = await answer(rawInvite(['Require: 100rel']));
+  assert.equal(r420.status, 420);
+  assert.equal(r420.get('unsupported'), '100rel');
+  const r415 = await answer(rawInvite(['Content-Type: text/plain'], undefined, 'hello'));
+  assert.equal(r415.status, 415);
+  assert.match(r415.get('accept') ?? '', /application\/sdp/);
+  const r416 = await answer(rawInvite([], 'mailto:user@10.0.0.2'));
+  assert.equal(r416.status, 416);
+  assert.equal(handled, 0);
+});
+
+test('an incoming INVITE authenticated with IncomingCall.authenticate: 401 first, then accepted', async () => {
+  const { a, b } = memoryPair();
+  const users: string[] = [];
+  b.ua.onInvite((call) => {
+    const auth = call.authenticate((u) => (u === '201' ? 'pw' : undefined));
+    if (!auth.ok) return;
+    users.push(auth.username);
+    void call.accept({ sdp: ANSWER });
+  });
+  const call = a.ua.invite({ target: b.uri, from: 'sip:201@10.0.0.1', sdp: OFFER, credentials: { username: '201', password: 'pw' } });
+  const answer = await call.answered;
+  assert.equal(answer.sdp, ANSWER);
+  assert.deepEqual(users, ['201']);
+  const denied = a.ua.invite({ target: b.uri, from: 'sip:201@10.0.0.1', sdp: OFFER, credentials: { username: '201', password: 'no' } });
+  await assert.rejects(denied.answered, (err: unknown) => err instanceof SipResponseError && err.status === 401);
 });
