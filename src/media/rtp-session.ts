@@ -2,6 +2,10 @@
  * One RTP endpoint: a UDP socket on a port from the configured range, the SSRC and sequence counter of what we
  * send, and symmetric RTP (RFC 4961): we send back to where the peer's packets come from, so a phone behind NAT
  * that advertised its private address still hears us.
+ *
+ * Latching follows the first source heard. Afterwards another source takes over only after a run of
+ * RELATCH_PACKETS packets in sequence from it, and until then its packets are dropped: a stray or forged packet
+ * cannot steal the call's audio (the "RTP bleed" attack on naive latching).
  */
 import { createSocket } from 'node:dgram';
 import type { RemoteInfo, Socket } from 'node:dgram';
@@ -18,7 +22,7 @@ export interface RtpSessionOptions {
   /** Also bind the RTCP port (RTP port + 1), so nobody else takes it; off by default. */
   readonly rtcp?: boolean;
   readonly remote?: RtpEndpoint;
-  /** Send to the source of the peer's packets (symmetric RTP); on by default. */
+  /** Send to the source of the peer's packets (symmetric RTP) and accept only that source; on by default. */
   readonly latch?: boolean;
   /** Socket errors after binding; without it they are kept in `stats.lastError`. */
   readonly onError?: (error: Error) => void;
@@ -31,11 +35,16 @@ export interface RtpSessionStats {
   packetsReceived: number;
   /** Datagrams that were not RTP (or were RTCP on a shared port). */
   packetsDiscarded: number;
+  /** RTP from a source other than the latched one, dropped. */
+  packetsFromOtherSources: number;
   /** Sends attempted while no remote endpoint was known. */
   packetsUnsent: number;
   errors: number;
   lastError: Error | undefined;
 }
+
+/** In-sequence packets a new source must send before it replaces the latched one. */
+export const RELATCH_PACKETS = 4;
 
 function bindSocket(socket: Socket, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -72,13 +81,16 @@ export class RtpSession {
     packetsSent: 0,
     packetsReceived: 0,
     packetsDiscarded: 0,
+    packetsFromOtherSources: 0,
     packetsUnsent: 0,
     errors: 0,
     lastError: undefined,
   };
   private sequence: number;
   private remoteEndpoint: RtpEndpoint | null;
-  private latchedSsrc: number | undefined;
+  private latched: RtpEndpoint | undefined;
+  /** A source that may be taking over: its SSRC, last sequence number and how many in-sequence packets it sent. */
+  private candidate: { address: string; port: number; ssrc: number; sequence: number; count: number } | undefined;
   private readonly latch: boolean;
   private readonly listeners = new Set<RtpPacketListener>();
   private closed: Promise<void> | undefined;
@@ -147,7 +159,8 @@ export class RtpSession {
   /** Where to send, from signalling (SDP); latching starts over, as the peer may have moved. */
   setRemote(endpoint: RtpEndpoint | null): void {
     this.remoteEndpoint = endpoint;
-    this.latchedSsrc = undefined;
+    this.latched = undefined;
+    this.candidate = undefined;
   }
 
   /** The sequence number for the next packet sent; senders building their own headers take it here. */
@@ -202,12 +215,37 @@ export class RtpSession {
     }
     this.stats.packetsReceived += 1;
     const source: RtpEndpoint = { address: from.address, port: from.port };
-    if (this.latch && this.latchedSsrc !== packet.ssrc) {
-      // Latch on the first packet, and again when a new SSRC shows the peer's media really moved.
-      this.latchedSsrc = packet.ssrc;
-      this.remoteEndpoint = source;
+    if (this.latch && !this.accept(packet, source)) {
+      this.stats.packetsFromOtherSources += 1;
+      return;
     }
     for (const listener of this.listeners) listener(packet, source);
+  }
+
+  /** Latching: whether a packet's source is (or has just become) the peer. */
+  private accept(packet: RtpPacket, source: RtpEndpoint): boolean {
+    const latched = this.latched;
+    if (latched !== undefined && latched.address === source.address && latched.port === source.port) return true;
+    if (latched !== undefined) {
+      const candidate = this.candidate;
+      if (
+        candidate !== undefined &&
+        candidate.address === source.address &&
+        candidate.port === source.port &&
+        candidate.ssrc === packet.ssrc &&
+        packet.sequenceNumber === ((candidate.sequence + 1) & 0xffff)
+      ) {
+        candidate.sequence = packet.sequenceNumber;
+        candidate.count += 1;
+      } else {
+        this.candidate = { ...source, ssrc: packet.ssrc, sequence: packet.sequenceNumber, count: 1 };
+      }
+      if ((this.candidate?.count ?? 0) < RELATCH_PACKETS) return false;
+    }
+    this.latched = source;
+    this.candidate = undefined;
+    this.remoteEndpoint = source;
+    return true;
   }
 
   private fail(error: Error): void {

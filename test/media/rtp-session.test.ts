@@ -3,9 +3,14 @@ import assert from 'node:assert/strict';
 import { buildRtpPacket, parseRtpPacket } from '../../src/media/rtp-packet.ts';
 import type { RtpPacket } from '../../src/media/rtp-packet.ts';
 import { RtpPortAllocator, RtpPortsExhaustedError } from '../../src/media/rtp-port-allocator.ts';
-import { RtpSession } from '../../src/media/rtp-session.ts';
+import { RELATCH_PACKETS, RtpSession } from '../../src/media/rtp-session.ts';
+import type { Socket } from 'node:dgram';
 import type { RtpEndpoint } from '../../src/media/sdp.ts';
 import { bindLoopback, closeSocket, loopbackAllocator, receiveDatagrams } from './support/udp.ts';
+
+function rtp(ssrc: number, sequenceNumber: number): Buffer {
+  return buildRtpPacket({ marker: false, payloadType: 0, sequenceNumber, timestamp: sequenceNumber * 160, ssrc }, Buffer.alloc(160));
+}
 
 function nextPacket(session: RtpSession, timeoutMs = 2000): Promise<{ packet: RtpPacket; from: RtpEndpoint }> {
   return new Promise((resolve, reject) => {
@@ -50,19 +55,13 @@ test('sends V=2 packets with the session SSRC and consecutive sequence numbers t
   }
 });
 
-test('symmetric RTP: latches to where the peer really sends from, and again on a new SSRC', async () => {
+test('symmetric RTP: latches to where the peer really sends from, and replies there', async () => {
   const allocator = await loopbackAllocator();
   const natted = await bindLoopback();
-  const moved = await bindLoopback();
-  const session = await RtpSession.open({
-    host: '127.0.0.1',
-    allocator,
-    remote: { address: '127.0.0.1', port: 9 },
-  });
+  const session = await RtpSession.open({ host: '127.0.0.1', allocator, remote: { address: '127.0.0.1', port: 9 } });
   try {
     const arrival = nextPacket(session);
-    const fromNat = buildRtpPacket({ marker: false, payloadType: 0, sequenceNumber: 1, timestamp: 0, ssrc: 111 }, Buffer.alloc(160));
-    natted.socket.send(fromNat, session.localPort, '127.0.0.1');
+    natted.socket.send(rtp(111, 1), session.localPort, '127.0.0.1');
     const { from } = await arrival;
     assert.deepEqual(from, { address: '127.0.0.1', port: natted.port });
     assert.deepEqual(session.remote, { address: '127.0.0.1', port: natted.port });
@@ -70,20 +69,67 @@ test('symmetric RTP: latches to where the peer really sends from, and again on a
     const reply = receiveDatagrams(natted.socket, 1);
     session.send(Buffer.alloc(4), { payloadType: 0, timestamp: 0 });
     assert.equal(parseRtpPacket((await reply)[0]?.data as Buffer).ssrc, session.ssrc);
-
-    const sameSsrcElsewhere = nextPacket(session);
-    moved.socket.send(fromNat, session.localPort, '127.0.0.1');
-    await sameSsrcElsewhere;
-    assert.equal(session.remote?.port, natted.port, 'a stray packet with the latched SSRC does not move us');
-
-    const newSsrc = nextPacket(session);
-    const fromMoved = buildRtpPacket({ marker: false, payloadType: 0, sequenceNumber: 1, timestamp: 0, ssrc: 222 }, Buffer.alloc(160));
-    moved.socket.send(fromMoved, session.localPort, '127.0.0.1');
-    await newSsrc;
-    assert.equal(session.remote?.port, moved.port);
   } finally {
     await session.close();
-    await Promise.all([closeSocket(natted.socket), closeSocket(moved.socket)]);
+    await closeSocket(natted.socket);
+  }
+});
+
+test('once latched, another source is dropped until it sends RELATCH_PACKETS in sequence (no RTP bleed)', async () => {
+  const allocator = await loopbackAllocator();
+  const phone = await bindLoopback();
+  const intruder = await bindLoopback();
+  const session = await RtpSession.open({ host: '127.0.0.1', allocator });
+  const heard: number[] = [];
+  session.onPacket((packet) => heard.push(packet.ssrc));
+  const send = async (socket: Socket, packet: Buffer): Promise<void> => {
+    socket.send(packet, session.localPort, '127.0.0.1');
+    // Loopback delivers in order: the phone's next packet arriving proves the previous one was handled.
+    const marker = nextPacket(session);
+    phone.socket.send(rtp(111, 900), session.localPort, '127.0.0.1');
+    await marker;
+  };
+  try {
+    const first = nextPacket(session);
+    phone.socket.send(rtp(111, 1), session.localPort, '127.0.0.1');
+    await first;
+
+    await send(intruder.socket, rtp(111, 2));
+    await send(intruder.socket, rtp(999, 50));
+    await send(intruder.socket, rtp(999, 52));
+    assert.equal(session.stats.packetsFromOtherSources, 3);
+    assert.equal(session.remote?.port, phone.port);
+    assert.ok(!heard.includes(999));
+
+    for (let i = 0; i < RELATCH_PACKETS - 1; i++) await send(intruder.socket, rtp(999, 100 + i));
+    assert.equal(session.remote?.port, phone.port, 'one packet short of a run');
+    const moved = nextPacket(session);
+    intruder.socket.send(rtp(999, 100 + RELATCH_PACKETS - 1), session.localPort, '127.0.0.1');
+    assert.equal((await moved).from.port, intruder.port);
+    assert.equal(session.remote?.port, intruder.port, 'a sustained in-sequence stream is the peer having moved');
+  } finally {
+    await session.close();
+    await Promise.all([closeSocket(phone.socket), closeSocket(intruder.socket)]);
+  }
+});
+
+test('setRemote from a new SDP starts latching over', async () => {
+  const allocator = await loopbackAllocator();
+  const before = await bindLoopback();
+  const after = await bindLoopback();
+  const session = await RtpSession.open({ host: '127.0.0.1', allocator });
+  try {
+    const first = nextPacket(session);
+    before.socket.send(rtp(1, 1), session.localPort, '127.0.0.1');
+    await first;
+    session.setRemote({ address: '127.0.0.1', port: after.port });
+    const second = nextPacket(session);
+    after.socket.send(rtp(2, 7), session.localPort, '127.0.0.1');
+    assert.equal((await second).from.port, after.port);
+    assert.equal(session.remote?.port, after.port);
+  } finally {
+    await session.close();
+    await Promise.all([closeSocket(before.socket), closeSocket(after.socket)]);
   }
 });
 
