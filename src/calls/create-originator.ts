@@ -1,6 +1,5 @@
 /**
- * Builds the origination engine from the server's parts: what app.ts calls. The leg signalling is passed in
- * (built on the user agent by `createSipLegSignalling`), so this file wires ports and holds no logic.
+ * Builds the origination engine from the server's parts: what app.ts calls. Wires ports to adapters; no logic.
  */
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
@@ -11,6 +10,8 @@ import { CallRecordStore } from '../store/call-record-store.ts';
 import { createDialPlanRouter, directoryIvrVariables, type ContactLookup } from './adapters/dial-plan-router.ts';
 import { MediaRingback } from './adapters/media-ringback.ts';
 import { OriginationRuntime } from './origination-runtime.ts';
+import { SipLegSignalling, type InviteSender } from './adapters/sip-leg-signalling.ts';
+import type { TransactionLayer } from '../sip/transaction/transaction-layer.ts';
 import type { Clock, LegSignalling, TimerHandle } from './ports.ts';
 
 export interface OriginatorDeps {
@@ -21,8 +22,13 @@ export interface OriginatorDeps {
   readonly locations: ContactLookup;
   readonly media: MediaEngine;
   readonly db: Database;
-  readonly signalling: LegSignalling;
+  /** The SIP user agent (src/sip/ua UserAgent): INVITEs go out through it, BYEs after a restart through its layer. */
+  readonly ua: InviteSender & { readonly layer: TransactionLayer };
+  /** Host of our From URIs toward phones (config.sip.public_host). */
+  readonly publicHost: string;
   readonly logger: Logger;
+  /** Replaces the SIP adapter (tests). */
+  readonly signalling?: LegSignalling;
   readonly clock?: Clock;
 }
 
@@ -50,8 +56,11 @@ export const systemClock: Clock = {
 export function createOriginator(deps: OriginatorDeps): OriginationEngine {
   const records = new CallRecordStore(deps.db);
   const ringback = new MediaRingback(deps.media);
+  const signalling =
+    deps.signalling ??
+    new SipLegSignalling({ ua: deps.ua, layer: deps.ua.layer, directory: deps.directory, host: deps.publicHost, logger: deps.logger.child({ component: 'calls-sip' }) });
   const originator = new OriginationRuntime({
-    signalling: deps.signalling,
+    signalling,
     ringback,
     router: createDialPlanRouter(deps.directory, deps.locations),
     records,

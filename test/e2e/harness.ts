@@ -11,6 +11,18 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { buildApp } from '../../src/app.ts';
+import { createOriginator, type OriginationEngine } from '../../src/calls/create-originator.ts';
+import type { Originator } from '../../src/calls/originator.ts';
+import { parseConfig } from '../../src/config/load-config.ts';
+import { LocationService } from '../../src/directory/registrar/location-service.ts';
+import { attachRegistrar } from '../../src/directory/registrar/register-handler.ts';
+import { Registrar } from '../../src/directory/registrar/registrar.ts';
+import { createMediaEngine } from '../../src/media/media-engine.ts';
+import { TransportLayer } from '../../src/sip/transport/transport-layer.ts';
+import { UserAgent } from '../../src/sip/ua/user-agent.ts';
+import { RegistrationStore } from '../../src/store/registration-store.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const SCENARIOS = join(ROOT, 'test/scenarios/e2e');
@@ -68,6 +80,8 @@ export interface ServerPorts {
   readonly https: number;
   readonly sip: number;
   readonly trunk: number;
+  /** A second trunk, so an outside-to-outside call has two distinct far ends. */
+  readonly trunk2: number;
   readonly rtpMin: number;
 }
 
@@ -93,8 +107,10 @@ calls:
   max_call_seconds: 0
 trunks:
   - { name: carrier, host: 127.0.0.1, port: ${p.trunk}, transport: udp, register: false, default_caller_id: "15550000000" }
+  - { name: carrier2, host: 127.0.0.1, port: ${p.trunk2}, transport: udp, register: false, default_caller_id: "15550000000" }
 outgoing_call_rules:
   - { name: long-distance, pattern_begin: "91", pattern_min: 12, pattern_max: 12, pattern_trim: 1, trunk: carrier, is_final: true }
+  - { name: seven-digit, pattern_begin: "7", pattern_min: 7, pattern_max: 7, trunk: carrier2, is_final: true }
 x-defaults: &api_settings
   call_api_settings:
     rewrites:
@@ -109,7 +125,66 @@ export interface RunningServer {
   readonly ports: ServerPorts;
   readonly dir: string;
   readonly output: () => string;
+  /** In-process servers only: the engine, for looking at call records. */
+  readonly engine?: OriginationEngine;
   stop(): Promise<void>;
+}
+
+/**
+ * The server assembled in this process from the real config format: buildApp (API, store, directory) plus the
+ * SIP transport, user agent, registrar, media and origination engine wired the way a server wires them.
+ */
+export async function startInProcess(extra: { maxRingSeconds?: number } = {}): Promise<RunningServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'originate-e2e-'));
+  const trunk = await freeUdpPort();
+  const trunk2 = await freeUdpPort();
+  const rtpMin = 30000 + Math.floor(Math.random() * 60) * 500;
+  const config = parseConfig(configYaml({ https: 0, sip: 0, trunk, trunk2, rtpMin }, extra), 'e2e.yaml');
+  const logger = pino({ level: process.env.E2E_LOG_LEVEL ?? 'silent' });
+  // buildApp opens the store the engine writes to, so the API gets the engine through this late-bound holder.
+  const late: { engine?: OriginationEngine } = {};
+  const originator: Originator = {
+    originate: (r) => late.engine!.originator.originate(r),
+    listCalls: () => late.engine!.originator.listCalls(),
+    hangUp: (id) => late.engine!.originator.hangUp(id),
+  };
+  const app = await buildApp(config, { dataDir: join(dir, 'data'), logger, originator });
+  const transport = await TransportLayer.listen({ listen: config.sip.listen, publicHost: config.sip.public_host, logger });
+  const ua = new UserAgent({
+    transport,
+    t1Ms: config.sip.t1_ms,
+    t2Ms: config.sip.t2_ms,
+    t4Ms: config.sip.t4_ms,
+    publicHost: config.sip.public_host,
+    logger,
+  });
+  attachRegistrar(ua, new Registrar({ directory: { current: () => app.directory }, store: new RegistrationStore(app.db), logger }));
+  const engine = createOriginator({
+    calls: config.calls,
+    directory: () => app.directory,
+    locations: new LocationService(new RegistrationStore(app.db)),
+    media: createMediaEngine(config.media),
+    db: app.db,
+    ua,
+    publicHost: config.sip.public_host,
+    logger,
+  });
+  late.engine = engine;
+  await engine.recover();
+  const addresses = await app.listen();
+  return {
+    ports: { https: addresses.https!.port, sip: transport.localEndpoint('udp').port, trunk, trunk2, rtpMin },
+    dir,
+    output: () => '',
+    engine,
+    async stop() {
+      engine.close();
+      ua.layer.close();
+      await transport.close();
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Starts `node bin/originate.js serve` on fresh ports; resolves once it logged that it listens. */
@@ -119,6 +194,7 @@ export async function startServer(extra: { maxRingSeconds?: number } = {}): Prom
     https: await freeTcpPort(),
     sip: await freeUdpPort(),
     trunk: await freeUdpPort(),
+    trunk2: await freeUdpPort(),
     rtpMin: 30000 + Math.floor(Math.random() * 60) * 500,
   };
   const configPath = join(dir, 'config.yaml');

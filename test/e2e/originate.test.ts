@@ -1,0 +1,214 @@
+/**
+ * switchvox.call end to end: the server built from the real config format, driven over HTTPS, with sipp
+ * processes registered as the phones and listening as the trunks. Each test checks the API answer and the SIP
+ * each peer received.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { ACCOUNTS, api, callJson, callXml, freeUdpPort, received, register, sipp, startInProcess, type RunningServer, type SippRun } from './harness.ts';
+
+let server: RunningServer;
+before(async () => {
+  server = await startInProcess();
+});
+after(async () => {
+  await server.stop();
+});
+
+const [A101, A102] = ACCOUNTS as [(typeof ACCOUNTS)[number], (typeof ACCOUNTS)[number]];
+
+/** A sipp UAS playing `scenario`, registered as the extension's only phone. */
+async function phone(account: (typeof ACCOUNTS)[number], scenario: string, timeoutS = 15): Promise<SippRun> {
+  const run = await sipp({ scenario, port: await freeUdpPort(), service: account.ext, timeoutS });
+  await register(server, account, run.port);
+  return run;
+}
+
+function trunk(port: number, scenario: string, timeoutS = 15): Promise<SippRun> {
+  return sipp({ scenario, port, service: 'carrier', timeoutS });
+}
+
+/** Waits until the server has no live call, bounded (the last BYE or CANCEL has been handled). */
+async function noLiveCalls(ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (server.engine!.originator.listCalls().length > 0) {
+    if (Date.now() > deadline) throw new Error(`calls still live: ${JSON.stringify(server.engine!.originator.listCalls())}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function ok(run: SippRun): Promise<string> {
+  const r = await run.done;
+  assert.equal(r.code, 0, `${r.output}\n${r.messages}`);
+  return r.messages;
+}
+
+test('extension to extension over XML as admin: caller ID, auto-answer, variables, bridge, BYE from the second party', async (t) => {
+  const first = await phone(A101, 'first-answer-wait-bye.xml');
+  const second = await phone(A102, 'second-answer-send-bye.xml');
+  t.after(() => (first.kill(), second.kill()));
+  const answer = await api(
+    server,
+    'xml',
+    callXml({
+      dial_first: '101',
+      dial_second: '102',
+      dial_as_account_id: '1101',
+      caller_id_name: 'Reminder',
+      auto_answer: '1',
+      variables: ['balance=300', 'nope=1'],
+    }),
+  );
+  assert.equal(answer.status, 200);
+  assert.match(answer.body, /<call_info dialed_first="101" dialed_second="102">/);
+  assert.match(answer.body, /<ivr_variable id="3" name="balance" status="exists"\s*\/>/);
+  assert.match(answer.body, /<ivr_variable name="nope" status="does_not_exist"\s*\/>/);
+  const m1 = await ok(first);
+  const m2 = await ok(second);
+  const invite1 = received(m1, /^INVITE /)[0]!;
+  assert.match(invite1, /^From: "Reminder" <sip:102@/m);
+  assert.match(invite1, /^P-Asserted-Identity: "Reminder" <sip:102@/m);
+  assert.match(invite1, /^Call-Info: <sip:[^>]+>;answer-after=0/m);
+  assert.match(invite1, /^Alert-Info: <http:\/\/127\.0\.0\.1>;info=alert-autoanswer/m);
+  const invite2 = received(m2, /^INVITE /)[0]!;
+  assert.doesNotMatch(invite2, /answer-after|autoanswer/);
+  assert.match(invite2, /^From: "User 101" <sip:15550001 ?01@/m);
+  assert.equal(received(m1, /^BYE /).length, 1, 'the first party is hung up when the second hangs up');
+  await noLiveCalls();
+});
+
+test('extension to outside over JSON as the extension user: dialed numbers rewritten, BYE from the first party', async (t) => {
+  const first = await phone(A101, 'first-answer-send-bye.xml');
+  const far = await trunk(server.ports.trunk, 'second-answer-wait-bye.xml');
+  t.after(() => (first.kill(), far.kill()));
+  const answer = await api(
+    server,
+    'json',
+    callJson({ dial_first: '101', dial_second: '15551234567', caller_id_name: 'Sales' }, 'switchvox.users.call'),
+    A101.ext,
+    A101.apiPassword,
+  );
+  assert.equal(answer.status, 200);
+  const body = JSON.parse(answer.body) as { response: { result: { call_info: { dialed_first: string; dialed_second: string } } } };
+  assert.deepEqual(
+    { first: body.response.result.call_info.dialed_first, second: body.response.result.call_info.dialed_second },
+    { first: '101', second: '915551234567' },
+  );
+  await ok(first);
+  const mt = await ok(far);
+  const invite = received(mt, /^INVITE /)[0]!;
+  assert.match(invite, /^INVITE sip:15551234567@127\.0\.0\.1:\d+ SIP\/2\.0/, 'the trunk gets the number after the rule trimmed the 9');
+  assert.match(invite, /^From: "User 101" <sip:1555000101@/m);
+  assert.match(invite, /^P-Asserted-Identity: "User 101" <sip:1555000101@/m);
+  assert.equal(received(mt, /^BYE /).length, 1, 'the trunk is hung up when the first party hangs up');
+  assert.match(invite, /^From: "User 101"/m);
+  await noLiveCalls();
+});
+
+test('outside to outside with auto_answer=1: no auto-answer headers toward a trunk, first caller ID is the second number', async (t) => {
+  const far1 = await trunk(server.ports.trunk2, 'first-answer-wait-bye.xml');
+  const far2 = await trunk(server.ports.trunk, 'second-answer-send-bye.xml');
+  t.after(() => (far1.kill(), far2.kill()));
+  const answer = await api(server, 'xml', callXml({ dial_first: '7001000', dial_second: '15557654321', dial_as_account_id: '1102', auto_answer: '1' }));
+  assert.match(answer.body, /<call_info dialed_first="7001000" dialed_second="915557654321">/);
+  const m1 = await ok(far1);
+  await ok(far2);
+  const invite1 = received(m1, /^INVITE /)[0]!;
+  assert.match(invite1, /^INVITE sip:7001000@/);
+  assert.doesNotMatch(invite1, /answer-after|autoanswer|auto-answer/i);
+  assert.match(invite1, /^From: "PBX" <sip:915557654321@/m);
+  await noLiveCalls();
+});
+
+test('first leg busy: 41591, the second number never dialed', async (t) => {
+  const first = await phone(A101, 'busy.xml');
+  t.after(() => first.kill());
+  const answer = await api(server, 'xml', callXml({ dial_first: '101', dial_second: '15551234567', dial_as_account_id: '1101' }));
+  assert.match(answer.body, /<error code="41591"/);
+  await ok(first);
+  await noLiveCalls();
+});
+
+test('first leg not answering: CANCEL after the timeout, then 41591 (JSON)', async (t) => {
+  const first = await phone(A101, 'ring-cancelled.xml');
+  t.after(() => first.kill());
+  const started = Date.now();
+  const answer = await api(server, 'json', callJson({ dial_first: '101', dial_second: '102', dial_as_account_id: 1101, timeout: 1 }));
+  assert.ok(Date.now() - started >= 1000);
+  const body = JSON.parse(answer.body) as { response: { errors: { error: { code: number } } } };
+  assert.equal(body.response.errors.error.code, 41591);
+  const m = await ok(first);
+  assert.equal(received(m, /^CANCEL /).length, 1);
+});
+
+test('second leg busy: the API answered, then the first party is hung up', async (t) => {
+  const first = await phone(A101, 'first-answer-until-bye.xml');
+  const far = await trunk(server.ports.trunk, 'busy.xml');
+  t.after(() => (first.kill(), far.kill()));
+  const answer = await api(server, 'xml', callXml({ dial_first: '101', dial_second: '15551234567', dial_as_account_id: '1101' }));
+  assert.match(answer.body, /<call_info /);
+  await ok(far);
+  const m1 = await ok(first);
+  assert.equal(received(m1, /^BYE /).length, 1);
+  await noLiveCalls();
+  assert.equal(server.engine!.records.recent(1)[0]!.endReason, 'second_busy');
+});
+
+test('second leg not answering in timeout_second_call: CANCEL to it, the first party hung up', async (t) => {
+  const first = await phone(A101, 'first-answer-until-bye.xml');
+  const far = await trunk(server.ports.trunk, 'ring-cancelled.xml');
+  t.after(() => (first.kill(), far.kill()));
+  const answer = await api(server, 'xml', callXml({ dial_first: '101', dial_second: '15551234567', dial_as_account_id: '1101', timeout_second_call: '1' }));
+  assert.match(answer.body, /<call_info /);
+  const mt = await ok(far);
+  assert.equal(received(mt, /^CANCEL /).length, 1);
+  await ok(first);
+  await noLiveCalls();
+  assert.equal(server.engine!.records.recent(1)[0]!.endReason, 'second_no_answer');
+});
+
+test('first party hanging up while the second rings cancels the second', async (t) => {
+  const first = await phone(A101, 'first-answer-then-bye.xml');
+  const far = await trunk(server.ports.trunk, 'ring-cancelled.xml');
+  t.after(() => (first.kill(), far.kill()));
+  const answer = await api(server, 'xml', callXml({ dial_first: '101', dial_second: '15551234567', dial_as_account_id: '1101' }));
+  assert.match(answer.body, /<call_info /);
+  await ok(first);
+  const mt = await ok(far);
+  assert.equal(received(mt, /^CANCEL /).length, 1);
+  await noLiveCalls();
+  assert.equal(server.engine!.records.recent(1)[0]!.endReason, 'first_hung_up');
+});
+
+test('a second leg with no route: 41591 and nobody rung', async (t) => {
+  const first = await phone(A101, 'busy.xml', 5);
+  t.after(() => first.kill());
+  const answer = await api(server, 'xml', callXml({ dial_first: '101', dial_second: '55', dial_as_account_id: '1101' }));
+  assert.match(answer.body, /<error code="41591"/);
+  first.kill();
+  const r = await first.done;
+  assert.equal(received(r.messages, /^INVITE /).length, 0, 'the first phone never rang');
+  assert.equal(server.engine!.records.recent(1)[0]!.endReason, 'second_no_route');
+});
+
+test('currentCalls.getList shows the bridged call and hangUp ends both legs', async (t) => {
+  const first = await phone(A101, 'first-answer-wait-bye.xml');
+  const second = await phone(A102, 'second-answer-wait-bye.xml');
+  t.after(() => (first.kill(), second.kill()));
+  const answer = await api(server, 'xml', callXml({ dial_first: '101', dial_second: '102', dial_as_account_id: '1101' }));
+  assert.match(answer.body, /<call_info /);
+  const deadline = Date.now() + 5000;
+  while (server.engine!.originator.listCalls()[0]?.state !== 'bridged') {
+    assert.ok(Date.now() < deadline, 'call never bridged');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const list = await api(server, 'xml', '<request method="switchvox.currentCalls.getList"><parameters/></request>');
+  const id = server.engine!.originator.listCalls()[0]!.callId;
+  assert.ok(list.body.includes(id), list.body);
+  const hang = await api(server, 'xml', `<request method="switchvox.currentCalls.hangUp"><parameters><current_call_id>${id}</current_call_id></parameters></request>`);
+  assert.doesNotMatch(hang.body, /<error/);
+  await ok(first);
+  await ok(second);
+  await noLiveCalls();
+  assert.equal(server.engine!.records.recent(1)[0]!.endReason, 'api_hangup');
+});
