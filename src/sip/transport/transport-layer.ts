@@ -140,7 +140,7 @@ export class TransportLayer implements SipTransport {
       return;
     }
     if (to.transport === 'udp') {
-      const listener = (local !== undefined ? this.#udp.find((u) => u.local.port === local.port) : undefined) ?? this.#udp[0];
+      const listener = (local !== undefined ? this.#udp.find((u) => u.local.port === local.port && u.local.host === local.host) : undefined) ?? this.#udp[0];
       if (listener === undefined) return this.#fail(new TransportError('no udp listener', to), onError);
       listener.send(data, to, onError);
     } else {

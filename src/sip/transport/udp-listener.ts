@@ -47,6 +47,11 @@ export class UdpListener {
     return this.#local;
   }
 
+  /** SO_RCVBUF as the kernel granted it (Linux doubles the request and caps it at net.core.rmem_max). */
+  get receiveBufferBytes(): number {
+    return this.#socket.getRecvBufferSize();
+  }
+
   send(data: Buffer, to: Endpoint, onError: SendErrorHandler | undefined): void {
     if (onError === undefined) {
       this.#socket.send(data, to.port, to.host);

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { test } from 'node:test';
+import { UdpListener } from '../../../src/sip/transport/udp-listener.ts';
+import type { Endpoint } from '../../../src/sip/transport/index.ts';
+
+test('UdpListener: port 0 binds an ephemeral port, the receive buffer is configurable, datagrams carry their source', async () => {
+  const errors: Error[] = [];
+  let deliver: (v: { data: string; source: Endpoint }) => void = () => {};
+  const received = new Promise<{ data: string; source: Endpoint }>((resolve, reject) => {
+    deliver = resolve;
+    AbortSignal.timeout(3000).addEventListener('abort', () => reject(new Error('no datagram')));
+  });
+  const small = await UdpListener.bind({ host: '127.0.0.1', port: 0, receiveBufferBytes: 65536 }, () => {}, (e) => errors.push(e));
+  const big = await UdpListener.bind(
+    { host: '127.0.0.1', port: 0, receiveBufferBytes: 1 << 20 },
+    (data, source) => deliver({ data: data.toString(), source }),
+    (e) => errors.push(e),
+  );
+  const client = dgram.createSocket('udp4');
+  try {
+    assert.ok(big.local.port > 0);
+    assert.notEqual(big.local.port, small.local.port);
+    // The kernel may cap the request at rmem_max, but a larger request never yields a smaller buffer.
+    assert.ok(big.receiveBufferBytes >= small.receiveBufferBytes);
+    assert.ok(small.receiveBufferBytes >= 65536);
+    await new Promise<void>((resolve) => client.bind(0, '127.0.0.1', resolve));
+    client.send('hello', big.local.port, '127.0.0.1');
+    assert.deepEqual(await received, { data: 'hello', source: { transport: 'udp', host: '127.0.0.1', port: client.address().port } });
+    assert.deepEqual(errors, []);
+  } finally {
+    client.close();
+    await small.close();
+    await big.close();
+  }
+});
