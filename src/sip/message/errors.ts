@@ -5,8 +5,8 @@ import type { SipRequest } from './message.ts';
  * A message that could not be parsed. Returned (never thrown) by `parseMessage` and `StreamFramer`.
  *
  * `status` is what a UAS should answer when it can answer at all: 400, 505 for an unsupported SIP version
- * (§8.2.? / RFC 4475 badvers), 513 for an oversized message. `partial` is the request as far as it was readable
- * when its request line and top Via were: enough for `createResponse(partial, err.status)`.
+ * (RFC 3261 §21.5.6, RFC 4475 badvers), 513 for an oversized message (§21.5.7). `partial` is the request as far
+ * as it was readable when its request line or top Via was: enough for `createResponse(partial, err.status)`.
  */
 export class SipParseError extends Error {
   override readonly name = 'SipParseError';

@@ -75,7 +75,7 @@ describe('RFC 4475 §3.1.1 valid messages', () => {
     }
   });
 
-  it('wsinv: whitespace, folding and compact forms everywhere (§3.1.1.1)', () => {
+  it('wsinv: whitespace, folding and compact forms everywhere', () => {
     const m = request('valid/wsinv.dat');
     assert.equal(m.method, 'INVITE');
     assert.equal(m.uri, 'sip:vivekg@chair-dnrc.example.com;unknownparam');
@@ -109,7 +109,7 @@ describe('RFC 4475 §3.1.1 valid messages', () => {
     assert.equal(checkRequest(m), null);
   });
 
-  it('intmeth: unusual characters in method, URI, display names, Call-ID, header names (§3.1.1.2)', () => {
+  it('intmeth: unusual characters in method, URI, display names, Call-ID, header names', () => {
     const m = request('valid/intmeth.dat');
     assert.equal(m.method, "!interesting-Method0123456789_*+`.%indeed'~");
     assert.equal(m.cseq.method, m.method);
@@ -127,7 +127,7 @@ describe('RFC 4475 §3.1.1 valid messages', () => {
     assert.equal(m.get("extensionHeader-!.%*+_`'~"), '\ufeff\u5927\u505c\u96fb');
   });
 
-  it('esc01: escaped characters in URIs compare unescaped (§3.1.1.3)', () => {
+  it('esc01: escaped characters in URIs compare unescaped', () => {
     const m = request('valid/esc01.dat');
     assert.equal(m.requestUri.user, 'sips:user@example.com');
     assert.equal(m.requestUri.host, 'example.net');
@@ -140,7 +140,7 @@ describe('RFC 4475 §3.1.1 valid messages', () => {
     assert.equal(m.body.length, 150);
   });
 
-  it('esc02: escapes in the method and display name are not decoded; C%6Fntact is another header (§3.1.1.4)', () => {
+  it('esc02: escapes in the method and display name are not decoded; C%6Fntact is another header', () => {
     const m = request('valid/esc02.dat');
     assert.equal(m.method, 'RE%47IST%45R');
     assert.equal(m.cseq.method, 'RE%47IST%45R');
@@ -155,7 +155,7 @@ describe('RFC 4475 §3.1.1 valid messages', () => {
     assert.equal(m.get('C%6Fntact'), '<sip:alias2@host2.example.com>');
   });
 
-  it('escnull: %00 in user parts (§3.1.1.5)', () => {
+  it('escnull: %00 in user parts', () => {
     const m = request('valid/escnull.dat');
     assert.equal(m.to.uri.user, 'null-\x00-null');
     const c = m.contacts;
@@ -176,7 +176,7 @@ describe('RFC 4475 §3.1.1 valid messages', () => {
     assert.equal(again.to.params['tag'], 't1');
   });
 
-  it('longreq: long values and 34 Via lines written many ways (§3.1.1.6)', () => {
+  it('longreq: long values and 34 Via lines written many ways', () => {
     const m = request('valid/longreq.dat');
     assert.equal(m.vias.length, 34);
     assert.equal(m.topVia.host, 'sip33.example.com');
@@ -190,7 +190,7 @@ describe('RFC 4475 §3.1.1 valid messages', () => {
     assert.equal(m.body.length, 150);
   });
 
-  it('dblreq: a second message after Content-Length in the datagram is ignored (§3.1.1.7)', () => {
+  it('dblreq: a second message after Content-Length in the datagram is ignored', () => {
     const m = request('valid/dblreq.dat');
     assert.equal(m.method, 'REGISTER');
     assert.equal(m.callId, 'dblreq.0ha0isndaksdj99sdfafnl3lk233412');
@@ -198,7 +198,7 @@ describe('RFC 4475 §3.1.1 valid messages', () => {
     assert.ok(!m.serialize().includes('INVITE'));
   });
 
-  it('semiuri: a ; in the user part, and a folded Accept list (§3.1.1.8)', () => {
+  it('semiuri: a ; in the user part, and a folded Accept list', () => {
     const m = request('valid/semiuri.dat');
     assert.equal(m.requestUri.user, 'user;par=u@example.net');
     assert.equal(m.requestUri.host, 'example.com');
@@ -206,7 +206,7 @@ describe('RFC 4475 §3.1.1 valid messages', () => {
     assert.equal(m.getAll('accept').length, 6);
   });
 
-  it('transports: unknown transports in Via (§3.1.1.9)', () => {
+  it('transports: unknown transports in Via', () => {
     const m = request('valid/transports.dat');
     assert.deepEqual(
       m.vias.map((v) => v.transport),
@@ -215,27 +215,27 @@ describe('RFC 4475 §3.1.1 valid messages', () => {
     assert.equal(m.callId, 'transports.kijh4akdnaqjkwendsasfdj');
   });
 
-  it('mpart01: a multipart body is kept byte for byte (§3.1.1.10)', () => {
+  it('mpart01: a multipart body is kept byte for byte', () => {
     const m = request('valid/mpart01.dat');
     assert.equal(m.contentType, 'multipart/mixed');
     assert.equal(m.body.length, 553);
     assert.ok(m.body.includes('7a9cbec02ceef655'));
   });
 
-  it('unreason: UTF-8 reason phrase (§3.1.1.11)', () => {
+  it('unreason: UTF-8 reason phrase', () => {
     const m = response('valid/unreason.dat');
     assert.equal(m.status, 200);
     assert.ok(m.reason.startsWith('= 2**3 * 5**2 \u043d\u043e \u0441\u0442\u043e'), m.reason);
     assert.equal(m.body.length, 154);
   });
 
-  it('noreason: empty reason phrase (§3.1.1.12)', () => {
+  it('noreason: empty reason phrase', () => {
     const m = response('valid/noreason.dat');
     assert.equal(m.status, 100);
     assert.equal(m.reason, '');
   });
 
-  it('lwsdisp: no LWS between display name and < (§3.1.1.? lwsdisp)', () => {
+  it('lwsdisp: no LWS between display name and <', () => {
     const m = request('valid/lwsdisp.dat');
     assert.equal(m.from.displayName, 'caller');
     assert.equal(m.from.params['tag'], '323');
@@ -243,73 +243,73 @@ describe('RFC 4475 §3.1.1 valid messages', () => {
 });
 
 describe('RFC 4475 §3.1.2 invalid messages', () => {
-  it('badinv01: extraneous separators in the only Via: rejected, no response possible (§3.1.2.1)', () => {
+  it('badinv01: extraneous separators in the only Via: rejected, no response possible', () => {
     const err = parseErr('other/badinv01.dat');
     assert.equal(err.status, 400);
     assert.equal(err.partial, undefined);
     assert.ok(err.offset > 0 && err.offset < load('other/badinv01.dat').length);
   });
 
-  it('clerr: Content-Length larger than the datagram: 400 (§3.1.2.2)', () => {
+  it('clerr: Content-Length larger than the datagram: 400', () => {
     rejectedWith400('other/clerr.dat', 'clerr.0ha0isndaksdjweiafasdk3');
   });
 
-  it('ncl: negative Content-Length: 400 (§3.1.2.3)', () => {
+  it('ncl: negative Content-Length: 400', () => {
     rejectedWith400('other/ncl.dat', 'ncl.0ha0isndaksdj2193423r542w35');
   });
 
-  it('scalar02: CSeq and Max-Forwards beyond their ranges: 400 (§3.1.2.4)', () => {
+  it('scalar02: CSeq and Max-Forwards beyond their ranges: 400', () => {
     rejectedWith400('other/scalar02.dat', 'scalar02.23o0pd9vanlq3wnrlnewofjas9ui32');
   });
 
-  it('scalarlg: response with overlarge scalars is rejected (dropped: no response to a response) (§3.1.2.5)', () => {
+  it('scalarlg: response with overlarge scalars is rejected (dropped: no response to a response)', () => {
     const err = parseErr('other/scalarlg.dat');
     assert.equal(err.partial, undefined);
   });
 
-  it('quotbal: unterminated quoted display name: 400 (§3.1.2.6)', () => {
+  it('quotbal: unterminated quoted display name: 400', () => {
     rejectedWith400('other/quotbal.dat', 'quotbal.aksdj');
   });
 
-  it('ltgtruri: <> around the Request-URI: 400 (§3.1.2.7)', () => {
+  it('ltgtruri: <> around the Request-URI: 400', () => {
     rejectedWith400('other/ltgtruri.dat', 'ltgtruri.1@192.0.2.5');
   });
 
-  it('lwsruri: LWS inside the Request-URI: 400 (§3.1.2.8)', () => {
+  it('lwsruri: LWS inside the Request-URI: 400', () => {
     rejectedWith400('other/lwsruri.dat', 'lwsruri.asdfasdoeoi2323-asdfwrn23-asd834rk423');
   });
 
-  it('lwsstart: several SP between request line elements: 400 (§3.1.2.9)', () => {
+  it('lwsstart: several SP between request line elements: 400', () => {
     rejectedWith400('other/lwsstart.dat', 'lwsstart.dfknq234oi243099adsdfnawe3@example.com');
   });
 
-  it('trws: SP after the SIP version: 400 (§3.1.2.10)', () => {
+  it('trws: SP after the SIP version: 400', () => {
     rejectedWith400('other/trws.dat', 'trws.oicu34958239neffasdhr2345r');
   });
 
-  it('escruri: headers in the Request-URI: 400 (§3.1.2.11)', () => {
+  it('escruri: headers in the Request-URI: 400', () => {
     rejectedWith400('other/escruri.dat', 'escruri.23940-asdfhj-aje3br-234q098w-fawerh2q-h4n5');
   });
 
-  it('baddate: non-GMT Date is accepted: nothing of ours depends on Date (§3.1.2.12 allows it)', () => {
+  it('baddate: non-GMT Date is accepted: nothing of ours depends on Date (the RFC allows it)', () => {
     const m = request('other/baddate.dat');
     assert.equal(checkRequest(m), null);
   });
 
-  it('regbadct: Contact URI with ? not in <>: parsed, checkRequest answers 400 (§3.1.2.13)', () => {
+  it('regbadct: Contact URI with ? not in <>: parsed, checkRequest answers 400', () => {
     const m = request('other/regbadct.dat');
     assert.equal(checkRequest(m)?.status, 400);
   });
 
-  it('badaspec: spaces inside <>: 400 (§3.1.2.14)', () => {
+  it('badaspec: spaces inside <>: 400', () => {
     rejectedWith400('other/badaspec.dat', 'badaspec.sdf0234n2nds0a099u23h3hnnw009cdkne3');
   });
 
-  it('baddn: non-token characters in an unquoted display name: 400 (§3.1.2.15)', () => {
+  it('baddn: non-token characters in an unquoted display name: 400', () => {
     rejectedWith400('other/baddn.dat', 'baddn.31415@c.example.com');
   });
 
-  it('badvers: SIP/7.0: 505 with a response possible (§3.1.2.16)', () => {
+  it('badvers: SIP/7.0: 505 with a response possible', () => {
     const err = parseErr('other/badvers.dat');
     assert.equal(err.status, 505);
     assert.equal(err.versionNotSupported, true);
@@ -320,20 +320,23 @@ describe('RFC 4475 §3.1.2 invalid messages', () => {
     assert.equal(res.get('call-id'), 'badvers.31417@c.example.com');
   });
 
-  it('mismatch01: CSeq method differs from the request method: 400 (§3.1.2.17)', () => {
+  it('mismatch01: CSeq method differs from the request method: 400', () => {
     rejectedWith400('other/mismatch01.dat', 'mismatch01.dj0234sxdfl3');
   });
 
-  it('mismatch02: unknown method and CSeq mismatch: 400, which the RFC accepts besides 501 (§3.1.2.18)', () => {
+  it('mismatch02: unknown method and CSeq mismatch: 400, which the RFC accepts besides 501', () => {
     rejectedWith400('other/mismatch02.dat', 'mismatch02.dj0234sxdfl3');
   });
 
-  it('bigcode: 4294967301 status code is rejected, not wrapped (§3.1.2.19)', () => {
+  it('bigcode: 4294967301 status code is rejected, not wrapped', () => {
     const err = parseErr('other/bigcode.dat');
     assert.equal(err.partial, undefined);
   });
 
-  it('insuf: missing Call-ID, From, To: 400 copying what exists (§3.1.2.? insuf)', () => {
+});
+
+describe('RFC 4475 §3.2-§3.4 transaction, application and compatibility cases (parsed; the named layer answers)', () => {
+  it('insuf: missing Call-ID, From, To: 400 copying what exists', () => {
     const err = parseErr('other/insuf.dat');
     assert.equal(err.status, 400);
     assert.ok(err.partial);
@@ -349,33 +352,30 @@ describe('RFC 4475 §3.1.2 invalid messages', () => {
   it('mcl01: two Content-Length headers: 400', () => {
     rejectedWith400('other/mcl01.dat', 'mcl01.fhn2323orihawfdoa3o4r52o3irsdf');
   });
-});
-
-describe('RFC 4475 §3.2-3.4 transaction and application layer cases (parsed; the named layer answers)', () => {
-  it('badbranch: branch of only the magic cookie parses; the transaction layer matches it (§3.2.1)', () => {
+  it('badbranch: branch of only the magic cookie parses; the transaction layer matches it', () => {
     const m = request('other/badbranch.dat');
     assert.equal(m.topVia.branch, 'z9hG4bK');
     assert.equal(checkRequest(m), null);
   });
 
-  it('insuf and inv2543: RFC 2543 request without branch or Max-Forwards is accepted (§3.4.1)', () => {
+  it('inv2543: RFC 2543 request without branch or Max-Forwards is accepted', () => {
     const m = request('other/inv2543.dat');
     assert.equal(m.topVia.branch, undefined);
     assert.equal(m.maxForwards, undefined);
     assert.equal(checkRequest(m), null);
   });
 
-  it('unkscm: unknown Request-URI scheme: 416 from checkRequest (§3.3.1)', () => {
+  it('unkscm: unknown Request-URI scheme: 416 from checkRequest', () => {
     const m = request('other/unkscm.dat');
     assert.equal(m.requestUri.scheme, 'nobodyknowsthisscheme');
     assert.equal(checkRequest(m)?.status, 416);
   });
 
-  it('novelsc: novel scheme soap.beep: 416 from checkRequest (§3.3.2)', () => {
+  it('novelsc: novel scheme soap.beep: 416 from checkRequest', () => {
     assert.equal(checkRequest(request('other/novelsc.dat'))?.status, 416);
   });
 
-  it('unksm2: non-SIP schemes in To, From, Contact parse; the registrar rejects the AOR (§3.3.3)', () => {
+  it('unksm2: non-SIP schemes in To, From, Contact parse; the registrar rejects the AOR', () => {
     const m = request('other/unksm2.dat');
     assert.equal(m.to.uri.scheme, 'isbn');
     assert.equal(m.to.uri.opaque, '2983792873');
@@ -383,25 +383,25 @@ describe('RFC 4475 §3.2-3.4 transaction and application layer cases (parsed; th
     assert.equal(checkRequest(m), null);
   });
 
-  it('bext01: unknown Require option tags: 420 with Unsupported (§3.3.4)', () => {
+  it('bext01: unknown Require option tags: 420 with Unsupported', () => {
     const r = checkRequest(request('other/bext01.dat'));
     assert.equal(r?.status, 420);
     assert.deepEqual(r?.headers, [['Unsupported', 'nothingSupportsThis, nothingSupportsThisEither']]);
   });
 
-  it('invut: unknown Content-Type: 415 with Accept (§3.3.5)', () => {
+  it('invut: unknown Content-Type: 415 with Accept', () => {
     const r = checkRequest(request('other/invut.dat'));
     assert.equal(r?.status, 415);
     assert.equal(r?.headers?.[0]?.[0], 'Accept');
   });
 
-  it('regaut01: unknown authorization scheme parses; the registrar answers 401 (§3.3.6)', () => {
+  it('regaut01: unknown authorization scheme parses; the registrar answers 401', () => {
     const m = request('other/regaut01.dat');
     assert.equal(m.get('authorization'), 'NoOneKnowsThisScheme opaque-data=here');
     assert.equal(checkRequest(m), null);
   });
 
-  it('multi01/regescrt: escaped header in a Contact URI inside <> is accepted (§3.3.7)', () => {
+  it('regescrt: escaped header in a Contact URI inside <> is accepted', () => {
     const m = request('other/regescrt.dat');
     const c = m.contacts;
     assert.ok(c !== '*');
@@ -409,17 +409,17 @@ describe('RFC 4475 §3.2-3.4 transaction and application layer cases (parsed; th
     assert.equal(checkRequest(m), null);
   });
 
-  it('sdp01: Accept without SDP on INVITE: 406 (§3.3.8)', () => {
+  it('sdp01: Accept without SDP on INVITE: 406', () => {
     assert.equal(checkRequest(request('other/sdp01.dat'))?.status, 406);
   });
 
-  it('zeromf: Max-Forwards 0 is processed by an endpoint (483 is a proxy answer) (§3.3.9)', () => {
+  it('zeromf: Max-Forwards 0 is processed by an endpoint (483 is a proxy answer)', () => {
     const m = request('other/zeromf.dat');
     assert.equal(m.maxForwards, 0);
     assert.equal(checkRequest(m), null);
   });
 
-  it('cparam01/cparam02: header vs URI parameters of Contact (§3.3.10, §3.3.11)', () => {
+  it('cparam01/cparam02: header vs URI parameters of Contact', () => {
     const a = request('other/cparam01.dat').contacts;
     assert.ok(a !== '*');
     assert.deepEqual(a[0]?.params, { unknownparam: null });
