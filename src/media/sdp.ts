@@ -196,11 +196,15 @@ function isRtpAudio(media: MediaDescription): boolean {
   return media.type === 'audio' && media.port !== 0 && /^RTP\/AVP$|^RTP\/AVPF$/i.test(media.protocol);
 }
 
+/** Addresses that say "do not send to me": RFC 2543 hold, and its IPv6 form some phones write. */
+function isNullAddress(address: string | undefined): boolean {
+  return address === '0.0.0.0' || address === '::';
+}
+
 /** The direction the peer declared for a stream, with RFC 2543 hold (c=0.0.0.0) read as "do not send to me". */
 function declaredDirection(session: SessionDescription, media: MediaDescription): MediaDirection {
   const direction = (media.direction ?? session.direction ?? 'sendrecv') as MediaDirection;
-  const address = media.connection?.ip ?? session.connection?.ip;
-  if (address !== '0.0.0.0') return direction;
+  if (!isNullAddress(media.connection?.ip ?? session.connection?.ip)) return direction;
   if (direction === 'sendrecv') return 'sendonly';
   if (direction === 'recvonly') return 'inactive';
   return direction;
@@ -349,7 +353,7 @@ export function remoteRtpEndpoint(sdp: string | SessionDescription): RemoteRtpEn
   const media = session.media.find(isRtpAudio);
   if (media === undefined) return null;
   const address = media.connection?.ip ?? session.connection?.ip;
-  if (address === undefined || address === '0.0.0.0' || address === '::') return null;
+  if (address === undefined || isNullAddress(address)) return null;
   return {
     address,
     port: media.port,

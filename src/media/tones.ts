@@ -11,7 +11,8 @@ const FRAME_MS = (FRAME_SAMPLES * 1000) / SAMPLE_RATE;
 
 /**
  * A tone: frequencies summed, played on/off by the cadence. `cadenceMs` alternates on and off durations, starting
- * with on ([2000, 4000]: 2 s on, 4 s off); each must be a multiple of 20 ms. An empty cadence is a steady tone.
+ * with on ([2000, 4000]: 2 s on, 4 s off); the whole period must be a multiple of 20 ms so it loops on frame
+ * boundaries. An empty cadence is a steady tone.
  */
 export interface ToneSpec {
   readonly frequencies: readonly number[];
@@ -22,6 +23,12 @@ export interface ToneSpec {
 
 /** ANSI T1.401 / North American ringback: 440 + 480 Hz at -19 dBm0 each, 2 s on, 4 s off. */
 export const NORTH_AMERICAN_RINGBACK: ToneSpec = { frequencies: [440, 480], cadenceMs: [2000, 4000], levelDbm0: -19 };
+
+/** North American busy: 480 + 620 Hz, 0.5 s on, 0.5 s off. */
+export const NORTH_AMERICAN_BUSY: ToneSpec = { frequencies: [480, 620], cadenceMs: [500, 500], levelDbm0: -24 };
+
+/** North American reorder (fast busy, all circuits busy): 480 + 620 Hz, 0.25 s on, 0.25 s off. */
+export const NORTH_AMERICAN_REORDER: ToneSpec = { frequencies: [480, 620], cadenceMs: [250, 250], levelDbm0: -24 };
 
 /** ITU-T G.711 puts 0 dBm0 at a sine peak of 5664 on the 14-bit mu-law scale: 22656 in 16-bit samples. */
 const ZERO_DBM0_PEAK = 22656;
@@ -46,10 +53,14 @@ export function renderTone(spec: ToneSpec): Int16Array {
   if (spec.frequencies.length === 0) throw new ToneSpecError('a tone needs at least one frequency');
   const segments = spec.cadenceMs.length === 0 ? [1000] : spec.cadenceMs;
   for (const ms of segments) {
-    if (!(ms > 0) || ms % FRAME_MS !== 0) throw new ToneSpecError(`cadence step ${ms} ms is not a multiple of 20 ms`);
+    if (!(ms > 0) || !Number.isInteger((ms * SAMPLE_RATE) / 1000)) {
+      throw new ToneSpecError(`cadence step ${ms} ms is not a whole number of samples`);
+    }
   }
+  const period = segments.reduce((sum, ms) => sum + ms, 0);
+  if (period % FRAME_MS !== 0) throw new ToneSpecError(`cadence period ${period} ms is not a multiple of 20 ms`);
   const steady = spec.cadenceMs.length === 0;
-  const total = segments.reduce((sum, ms) => sum + (ms * SAMPLE_RATE) / 1000, 0);
+  const total = (period * SAMPLE_RATE) / 1000;
   const amplitude = ZERO_DBM0_PEAK * 10 ** ((spec.levelDbm0 ?? -19) / 20);
   const pcm = new Int16Array(total);
   let start = 0;

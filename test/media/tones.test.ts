@@ -1,7 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeG711 } from '../../src/media/g711.ts';
-import { NORTH_AMERICAN_RINGBACK, renderTone, toneFrames, ToneSpecError } from '../../src/media/tones.ts';
+import {
+  NORTH_AMERICAN_BUSY,
+  NORTH_AMERICAN_REORDER,
+  NORTH_AMERICAN_RINGBACK,
+  renderTone,
+  toneFrames,
+  ToneSpecError,
+} from '../../src/media/tones.ts';
 import type { ToneSpec } from '../../src/media/tones.ts';
 import { goertzelPower, rms } from './support/goertzel.ts';
 
@@ -51,6 +58,18 @@ test('a configurable cadence: UK ringback 400+450 Hz, 0.4 on 0.2 off 0.4 on 2.0 
   assert.ok(goertzelPower(first, 400) > 1e-4 && goertzelPower(first, 450) > 1e-4);
 });
 
+test('busy and reorder: 480 + 620 Hz; reorder steps of 250 ms loop in 25 frames', () => {
+  const busy = toneFrames('PCMU', NORTH_AMERICAN_BUSY);
+  const reorder = toneFrames('PCMU', NORTH_AMERICAN_REORDER);
+  assert.equal(busy.frameCount, 50);
+  assert.equal(reorder.frameCount, 25);
+  const pcm = decodeG711('PCMU', reorder.payload);
+  const on = pcm.subarray(ms(10), ms(240));
+  assert.ok(goertzelPower(on, 480) > 1e-5 && goertzelPower(on, 620) > 1e-5);
+  assert.ok(goertzelPower(on, 440) < goertzelPower(on, 480) / 100);
+  assert.ok(rms(pcm.subarray(ms(250), ms(500))) < 16);
+});
+
 test('a steady tone loops a second without a seam', () => {
   const pcm = renderTone({ frequencies: [350, 440], cadenceMs: [] });
   assert.equal(pcm.length, 8000);
@@ -64,6 +83,8 @@ test('a steady tone loops a second without a seam', () => {
 
 test('tone descriptions that cannot be framed are ToneSpecErrors', () => {
   assert.throws(() => renderTone({ frequencies: [440], cadenceMs: [2010, 4000] }), ToneSpecError);
+  assert.throws(() => renderTone({ frequencies: [440], cadenceMs: [0.1, 19.9] }), ToneSpecError);
+  assert.throws(() => renderTone({ frequencies: [440], cadenceMs: [0, 20] }), ToneSpecError);
   assert.throws(() => renderTone({ frequencies: [], cadenceMs: [2000] }), ToneSpecError);
   assert.equal(NORTH_AMERICAN_RINGBACK.cadenceMs.length, 2);
 });
