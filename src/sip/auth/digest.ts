@@ -317,14 +317,17 @@ export class DigestVerifier {
     this.maxTracked = options.maxTrackedNonces ?? 10_000;
   }
 
-  /** A fresh nonce: issue time in base 36 and its MAC. */
+  /**
+   * A fresh nonce: issue time (base 36), a random salt, and their MAC. The salt keeps nonces issued in the same
+   * millisecond apart, since each nonce has its own nonce-count sequence.
+   */
   nonce(): string {
-    const issued = this.now().toString(36);
-    return `${issued}.${this.mac(issued)}`;
+    const stamp = `${this.now().toString(36)}.${randomBytes(9).toString('base64url')}`;
+    return `${stamp}.${this.mac(stamp)}`;
   }
 
-  private mac(issued: string): string {
-    return createHmac('sha256', this.secret).update(`${issued}:${this.realm}`).digest('base64url');
+  private mac(stamp: string): string {
+    return createHmac('sha256', this.secret).update(`${stamp}:${this.realm}`).digest('base64url');
   }
 
   /** One header value per algorithm, all with the same fresh nonce. */
@@ -338,13 +341,14 @@ export class DigestVerifier {
 
   /** Issue time of a nonce we made, or null when forged or malformed. */
   private nonceIssuedAt(nonce: string): number | null {
-    const dot = nonce.indexOf('.');
-    if (dot <= 0) return null;
-    const issued = nonce.slice(0, dot);
+    const dot = nonce.lastIndexOf('.');
+    const first = nonce.indexOf('.');
+    if (first <= 0 || dot === first) return null;
+    const stamp = nonce.slice(0, dot);
     const given = Buffer.from(nonce.slice(dot + 1), 'utf8');
-    const expected = Buffer.from(this.mac(issued), 'utf8');
+    const expected = Buffer.from(this.mac(stamp), 'utf8');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
-    const at = parseInt(issued, 36);
+    const at = parseInt(nonce.slice(0, first), 36);
     return Number.isFinite(at) ? at : null;
   }
 

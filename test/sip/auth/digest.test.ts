@@ -174,3 +174,17 @@ test('verifier honours the algorithms option', () => {
   const sha = answerChallenge({ challenge: (ch[0] ?? '').replace('MD5', 'SHA-256'), method: 'POST', uri: '/', username: 'admin', password: 'pw' });
   assert.deepEqual(v.verify(sha, 'POST', lookup), { ok: false, stale: false, reason: 'unsupported algorithm' });
 });
+
+test('verifier: nonces issued in the same millisecond differ, each with its own nonce-count sequence', () => {
+  const now = { t: 1_700_000_000_000 };
+  const v = makeVerifier(now);
+  const [a, b] = [v.challenges()[0] ?? '', v.challenges()[0] ?? ''];
+  assert.notEqual(parseChallenge(a)?.params.nonce, parseChallenge(b)?.params.nonce);
+  for (const challenge of [a, b]) {
+    const r = answerChallenge({ challenge, method: 'POST', uri: '/', username: 'admin', password: 'pw', nc: 1 });
+    assert.equal(v.verify(r, 'POST', lookup).ok, true);
+  }
+  const tampered = (parseChallenge(a)?.params.nonce ?? '').replace(/^[0-9a-z]+/, (t) => (parseInt(t, 36) + 1).toString(36));
+  const forged = answerChallenge({ challenge: `Digest realm="pbx", qop="auth", nonce="${tampered}"`, method: 'POST', uri: '/', username: 'admin', password: 'pw' });
+  assert.deepEqual(v.verify(forged, 'POST', lookup), { ok: false, stale: false, reason: 'nonce not issued here' });
+});
