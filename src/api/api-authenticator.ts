@@ -15,7 +15,8 @@ export type AuthOutcome =
   | { readonly ok: true; readonly principal: Principal }
   /** 401: send these WWW-Authenticate values; hold the answer back delayMs (a throttled failure). */
   | { readonly ok: false; readonly status: 401; readonly challenges: readonly string[]; readonly delayMs: number }
-  | { readonly ok: false; readonly status: 429; readonly retryAfterSeconds: number };
+  /** 429: locked out; newlyLocked on the failure that caused it (log once, not per refused request). */
+  | { readonly ok: false; readonly status: 429; readonly retryAfterSeconds: number; readonly newlyLocked: boolean };
 
 export interface ApiAuthenticatorOptions {
   readonly auth: ApiConfig['auth'];
@@ -70,7 +71,7 @@ export class ApiAuthenticator {
 
   authenticate(authorization: string | undefined, httpMethod: string, address: string): AuthOutcome {
     const locked = this.#throttle.lockedFor(address);
-    if (locked > 0) return { ok: false, status: 429, retryAfterSeconds: Math.ceil(locked / 1000) };
+    if (locked > 0) return { ok: false, status: 429, retryAfterSeconds: Math.ceil(locked / 1000), newlyLocked: false };
     if (authorization === undefined || authorization === '') {
       return { ok: false, status: 401, challenges: this.challenges(), delayMs: 0 };
     }
@@ -86,7 +87,7 @@ export class ApiAuthenticator {
     }
     const delayMs = this.#throttle.fail(address);
     const after = this.#throttle.lockedFor(address);
-    if (after > 0) return { ok: false, status: 429, retryAfterSeconds: Math.ceil(after / 1000) };
+    if (after > 0) return { ok: false, status: 429, retryAfterSeconds: Math.ceil(after / 1000), newlyLocked: true };
     return { ok: false, status: 401, challenges: this.challenges(), delayMs };
   }
 

@@ -65,7 +65,7 @@ export function createApiServer(o: ApiServerOptions): FastifyInstance {
       return;
     }
     if (auth.status === 429) {
-      req.log.warn({ address: req.ip }, 'API login locked out');
+      if (auth.newlyLocked) req.log.warn({ address: req.ip, seconds: auth.retryAfterSeconds }, 'API logins locked out for this address');
       reply.header('retry-after', String(auth.retryAfterSeconds));
       return send(reply, format, '', { errors: [ApiErrors.lockedOut(auth.retryAfterSeconds)] }, 429);
     }

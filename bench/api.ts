@@ -1,0 +1,157 @@
+/**
+ * Throughput of the Switchvox API on its hot path: a valid-but-rejected switchvox.call (dial_as_account_id of no
+ * account: 77427, the full parse -> auth -> validate -> render path without placing a call) over HTTPS keep-alive
+ * with Digest SHA-256, a fresh response per request (nc incremented on each connection's own nonce).
+ *
+ * The server runs in a child process (one event loop: one core); this process is the load generator.
+ *   npm run bench:api [-- --seconds 5 --connections 16]
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { computeDigestResponse, parseChallenge } from '../src/sip/auth/digest.ts';
+
+const ADMIN_PASSWORD = 'bench-admin-password';
+const BODY =
+  '<request method="switchvox.call"><parameters><dial_first>15551112222</dial_first><dial_second>800</dial_second>' +
+  '<dial_as_account_id>9999</dial_as_account_id><caller_id_name>Bench</caller_id_name>' +
+  '<variables><variable>balance=300</variable></variables></parameters></request>';
+
+interface ServerStats {
+  rss: number;
+  heapUsed: number;
+  cpuUserMicros: number;
+  cpuSystemMicros: number;
+}
+
+async function serve(): Promise<void> {
+  const { pino } = await import('pino');
+  const { buildApp } = await import('../src/app.ts');
+  const { parseConfig } = await import('../src/config/load-config.ts');
+  const dataDir = mkdtempSync(join(tmpdir(), 'originate-bench-'));
+  const config = parseConfig(
+    `api:\n  https: { host: 127.0.0.1, port: 0 }\n  admin: { username: admin, password: ${ADMIN_PASSWORD} }\n` +
+      'accounts:\n  - { account_id: "1101", extension: "101", type: sip, api_password: x, sip_password: y }\n',
+    'bench',
+  );
+  const app = await buildApp(config, { dataDir, logger: pino({ level: 'warn' }) });
+  const { https } = await app.listen();
+  // The load generator may die without saying stop: never outlive it.
+  process.once('disconnect', () => process.exit(0));
+  process.on('message', (m: string) => {
+    if (m === 'stats') {
+      const mem = process.memoryUsage();
+      const cpu = process.cpuUsage();
+      const stats: ServerStats = { rss: mem.rss, heapUsed: mem.heapUsed, cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system };
+      process.send?.(stats);
+    } else if (m === 'stop') {
+      void app.close().then(() => {
+        rmSync(dataDir, { recursive: true, force: true });
+        process.exit(0);
+      });
+    }
+  });
+  process.send?.({ port: https?.port });
+}
+
+function ask<T>(child: ChildProcess, message: string): Promise<T> {
+  return new Promise((resolve) => {
+    child.once('message', (m) => resolve(m as T));
+    child.send(message);
+  });
+}
+
+interface Reply {
+  status: number;
+  body: string;
+  challenge: string | undefined;
+}
+
+function post(agent: Agent, port: number, authorization: string | undefined): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/xml',
+        method: 'POST',
+        agent,
+        headers: { 'content-length': String(Buffer.byteLength(BODY)), ...(authorization === undefined ? {} : { authorization }) },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body, challenge: res.headersDistinct['www-authenticate']?.find((c) => c.includes('SHA-256')) }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(BODY);
+  });
+}
+
+/** One client connection: its own nonce, one request in flight, nc counting up. */
+async function connectionLoop(agent: Agent, port: number, until: { t: number }, counts: { ok: number; other: number }): Promise<void> {
+  let nonce = '';
+  let realm = '';
+  let nc = 0;
+  const cnonce = Math.random().toString(36).slice(2);
+  while (performance.now() < until.t) {
+    let authorization: string | undefined;
+    if (nonce !== '') {
+      nc++;
+      const ncHex = nc.toString(16).padStart(8, '0');
+      const response = computeDigestResponse({ algorithm: 'SHA-256', username: 'admin', realm, password: ADMIN_PASSWORD, method: 'POST', uri: '/xml', nonce, nc: ncHex, cnonce, qop: 'auth' });
+      authorization = `Digest username="admin", realm="${realm}", nonce="${nonce}", uri="/xml", algorithm=SHA-256, response="${response}", qop=auth, nc=${ncHex}, cnonce="${cnonce}"`;
+    }
+    const r = await post(agent, port, authorization);
+    if (r.status === 401 && r.challenge !== undefined) {
+      const ch = parseChallenge(r.challenge);
+      nonce = ch?.params.nonce ?? '';
+      realm = ch?.params.realm ?? '';
+      nc = 0;
+      continue;
+    }
+    if (r.status === 200 && r.body.includes('code="77427"')) counts.ok++;
+    else counts.other++;
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, connections: { type: 'string', default: '16' }, serve: { type: 'boolean' } } });
+  if (values.serve === true) return serve();
+  const seconds = Number(values.seconds);
+  const connections = Number(values.connections);
+  const child = fork(new URL(import.meta.url).pathname, ['--serve'], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_SERVER_PROFILE === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_SERVER_PROFILE])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const { port } = await new Promise<{ port: number }>((resolve) => child.once('message', (m) => resolve(m as { port: number })));
+  const agent = new Agent({ keepAlive: true, maxSockets: connections, rejectUnauthorized: false });
+
+  const warm = { ok: 0, other: 0 };
+  await Promise.all(Array.from({ length: connections }, () => connectionLoop(agent, port, { t: performance.now() + 1500 }, warm)));
+  if (warm.ok === 0) throw new Error(`warm-up got no 77427 answers (${warm.other} other replies)`);
+
+  const before = await ask<ServerStats>(child, 'stats');
+  const counts = { ok: 0, other: 0 };
+  const start = performance.now();
+  await Promise.all(Array.from({ length: connections }, () => connectionLoop(agent, port, { t: start + seconds * 1000 }, counts)));
+  const wall = (performance.now() - start) / 1000;
+  const after = await ask<ServerStats>(child, 'stats');
+  agent.destroy();
+
+  const serverCpu = (after.cpuUserMicros + after.cpuSystemMicros - before.cpuUserMicros - before.cpuSystemMicros) / 1e6;
+  const rps = counts.ok / wall;
+  console.log(`bench:api  switchvox.call -> 77427, HTTPS keep-alive, Digest SHA-256 per request, ${connections} connections, ${wall.toFixed(1)} s`);
+  console.log(`  ${Math.round(rps).toLocaleString('en-US')} requests/s  (${counts.ok} answered 77427, ${counts.other} other)`);
+  console.log(`  server CPU ${(serverCpu / wall * 100).toFixed(0)}% of one core -> ${Math.round(counts.ok / serverCpu).toLocaleString('en-US')} requests per server CPU-second`);
+  console.log(`  server memory: rss ${(after.rss / 2 ** 20).toFixed(1)} MiB, heap used ${(after.heapUsed / 2 ** 20).toFixed(1)} MiB`);
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.send('stop');
+  await exited;
+}
+
+await main();
