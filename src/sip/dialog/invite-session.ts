@@ -279,6 +279,11 @@ export class InviteSession {
     return step.effects;
   }
 
+  /** Releases the timers without a transition: the UA is shutting down and sends nothing more. */
+  dispose(): void {
+    for (const timer of [...this.#timers.keys()]) this.#clear(timer);
+  }
+
   #run(effect: InviteSessionEffect): void {
     switch (effect.type) {
       case 'setTimer': {

@@ -130,6 +130,11 @@ export class Session extends EventEmitter<SessionEvents> {
     return this.#endReason;
   }
 
+  /** Stops the session's timers without signalling (shutdown). */
+  dispose(): void {
+    this.#machine.dispose();
+  }
+
   // ---- UAC side of the initial INVITE ----
 
   /** The 2xx to our INVITE confirmed the dialog. */

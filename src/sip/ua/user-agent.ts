@@ -50,6 +50,8 @@ export interface UserAgentOptions {
   readonly nonceTtlMs?: number;
   /** Option tags we support (Require checks, §8.2.2.3). */
   readonly supported?: readonly string[];
+  /** Body types we take (others are answered 415, §8.2.3); default SDP, multipart, DTMF relay and plain text. */
+  readonly acceptTypes?: readonly string[];
   readonly logger?: Logger;
   /** Transaction timers (tests pass a ManualTimerPort). */
   readonly timers?: TimerPort;
@@ -80,6 +82,7 @@ export interface RequestOptions {
   readonly credentials?: Credentials;
 }
 
+const DEFAULT_ACCEPT = ['application/sdp', 'multipart/mixed', 'application/dtmf-relay', 'application/dtmf', 'text/plain'];
 const ALLOW_BASE = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'NOTIFY', 'MESSAGE'];
 
 const realClock: SessionTimerPort = {
@@ -106,6 +109,7 @@ export class UserAgent implements OutgoingCallHost, IncomingCallHost {
   readonly #publicHost: string | undefined;
   readonly #contactUser: string;
   readonly #supported: readonly string[];
+  readonly #acceptTypes: readonly string[];
   readonly #sessions = new Map<string, Session>();
   readonly #handlers = new Map<string, RequestHandlerFn>();
   #inviteHandler: ((call: IncomingCall) => void) | undefined;
@@ -121,6 +125,7 @@ export class UserAgent implements OutgoingCallHost, IncomingCallHost {
     this.#publicHost = opts.publicHost;
     this.#contactUser = opts.contactUser ?? 'originate';
     this.#supported = opts.supported ?? [];
+    this.#acceptTypes = opts.acceptTypes ?? DEFAULT_ACCEPT;
     this.#verifier = new DigestVerifier({ realm: opts.realm ?? 'originate', nonceTtlMs: opts.nonceTtlMs ?? 300_000 });
     this.layer = new TransactionLayer(
       opts.transport,
@@ -203,6 +208,7 @@ export class UserAgent implements OutgoingCallHost, IncomingCallHost {
   /** Stops every transaction; sessions are forgotten without BYE (shutdown drains calls before this). */
   close(): void {
     this.layer.close();
+    for (const session of this.#sessions.values()) session.dispose();
     this.#sessions.clear();
   }
 
@@ -235,7 +241,7 @@ export class UserAgent implements OutgoingCallHost, IncomingCallHost {
       if (id !== null) this.#sessions.get(dialogKey(id))?.receiveRequest(req, undefined);
       return;
     }
-    const rejection = checkRequest(req, { supported: this.#supported });
+    const rejection = checkRequest(req, { supported: this.#supported, acceptTypes: this.#acceptTypes });
     if (rejection !== null) {
       tx.respond(createResponse(req, rejection.status, rejection.reason, { headers: rejection.headers ?? [] }));
       return;

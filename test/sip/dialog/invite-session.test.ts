@@ -132,3 +132,13 @@ test('BYE ends the session and cancels pending timers', () => {
   assert.equal(clock.pendingCount, 0);
   assert.deepEqual(log, ['terminated bye-received']);
 });
+
+test('dispose releases every timer without effects', () => {
+  const { clock, session, log, retransmitTimes } = harness();
+  session.handle({ type: '2xxSent', cseq: 1 });
+  session.dispose();
+  assert.equal(clock.pendingCount, 0);
+  clock.advance(60_000);
+  assert.deepEqual(log, []);
+  assert.deepEqual(retransmitTimes, []);
+});

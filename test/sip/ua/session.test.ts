@@ -163,3 +163,33 @@ test('an asynchronous re-INVITE answer; a BYE arriving meanwhile gets the re-INV
   assert.ok(late instanceof SipResponse);
   assert.deepEqual([late.status, late.cseq.method], [487, 'INVITE']);
 });
+
+test('in-dialog digest: a challenged INFO is answered once with the next CSeq in the same dialog', async () => {
+  const pair = memoryPair();
+  let callee: Session | undefined;
+  pair.b.ua.onInvite((call) => {
+    void call.accept({ sdp: SDP(5000) });
+    callee = call.session;
+  });
+  const call = pair.a.ua.invite({
+    target: pair.b.uri,
+    from: 'sip:alice@10.0.0.1',
+    sdp: SDP(4000),
+    credentials: { username: 'alice', password: 'pw' },
+  });
+  const { session: caller } = await call.answered;
+  await settle();
+  assert.ok(callee);
+  const infos: { seq: number; authorized: boolean }[] = [];
+  callee.on('request', (req, tx) => {
+    infos.push({ seq: req.cseq.seq, authorized: req.has('authorization') });
+    pair.b.ua.requireAuth(req, tx, (u) => (u === 'alice' ? 'pw' : undefined));
+  });
+  const res = await caller.request('INFO', { body: 'Signal=5\r\n', contentType: 'application/dtmf-relay' });
+  assert.equal(res.status, 200);
+  assert.deepEqual(infos, [
+    { seq: 2, authorized: false },
+    { seq: 3, authorized: true },
+  ]);
+  assert.equal(caller.dialog.localSeq, 3);
+});

@@ -222,7 +222,7 @@ test('UAS checks run before the INVITE handler: 420 with Unsupported, 415 with A
   const r420 = await answer(rawInvite(['Require: 100rel']));
   assert.equal(r420.status, 420);
   assert.equal(r420.get('unsupported'), '100rel');
-  const r415 = await answer(rawInvite(['Content-Type: text/plain'], undefined, 'hello'));
+  const r415 = await answer(rawInvite(['Content-Type: application/x-unknown'], undefined, 'hello'));
   assert.equal(r415.status, 415);
   assert.match(r415.get('accept') ?? '', /application\/sdp/);
   const r416 = await answer(rawInvite([], 'mailto:user@10.0.0.2'));
