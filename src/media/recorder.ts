@@ -11,8 +11,11 @@ import { SAMPLE_RATE } from './tones.ts';
 import { pcm16ToBytes, WavFileWriter } from './wav.ts';
 
 export interface RecordOptions {
-  /** Payload types to record and their codec; other packets (telephone-event, comfort noise) are left out. */
-  readonly payloadTypes: Readonly<Record<number, AudioCodecName>>;
+  /**
+   * Payload types to record and their codec (default: the static ones, 0 PCMU and 8 PCMA); other packets
+   * (telephone-event, comfort noise) are left out.
+   */
+  readonly payloadTypes?: Readonly<Record<number, AudioCodecName>>;
   /** The longest gap filled with silence; a larger jump (a new timeline) is joined without a gap. */
   readonly maxGapMs?: number;
 }
@@ -24,14 +27,17 @@ export interface Recording {
 
 const BYTES_PER_SAMPLE = 2;
 
-export async function recordToWav(session: RtpSession, path: string, options: RecordOptions): Promise<Recording> {
+const STATIC_G711: Readonly<Record<number, AudioCodecName>> = { 0: 'PCMU', 8: 'PCMA' };
+
+export async function recordToWav(session: RtpSession, path: string, options: RecordOptions = {}): Promise<Recording> {
   const writer = await WavFileWriter.open(path, 'pcm16', SAMPLE_RATE);
+  const payloadTypes = options.payloadTypes ?? STATIC_G711;
   const maxGap = ((options.maxGapMs ?? 1000) * SAMPLE_RATE) / 1000;
   let ssrc: number | undefined;
   let expected = 0;
 
   const onPacket = (packet: RtpPacket): void => {
-    const codec = options.payloadTypes[packet.payloadType];
+    const codec = payloadTypes[packet.payloadType];
     if (codec === undefined || packet.payload.length === 0) return;
     if (packet.ssrc === ssrc) {
       // Signed 32-bit difference: timestamps wrap around.

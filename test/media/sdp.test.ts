@@ -180,6 +180,10 @@ test('hold: a=sendonly is answered recvonly; a=inactive inactive; c=0.0.0.0 is h
   assert.equal(rfc2543.direction, 'recvonly');
   assert.equal(isHold(holdOffer({ c: '0.0.0.0' })), true);
 
+  const ipv6Hold = holdOffer({}).replace('c=IN IP4 10.0.0.7', 'c=IN IP6 ::');
+  assert.equal(isHold(ipv6Hold), true);
+  assert.equal(remoteRtpEndpoint(ipv6Hold), null);
+
   assert.equal(isHold(holdOffer({})), false);
   assert.equal(mediaDirection(holdOffer({ direction: 'recvonly' })), 'recvonly');
   const recvonly = buildAnswer(holdOffer({ direction: 'recvonly' }), { host: '203.0.113.5', port: 20000 });
