@@ -37,6 +37,8 @@ export class TransportLayer implements SipTransport {
   readonly #publicHost: string;
   readonly #maxBytes: number;
   readonly #log: Logger | undefined;
+  /** Raw SIP is logged at trace level only; decided once so the hot path does not stringify messages. */
+  readonly #traceSip: boolean;
   #receiver: TransportReceiver | undefined;
 
   private constructor(udp: UdpListener[], tcp: TcpListener[], opts: TransportLayerOptions, log: Logger | undefined) {
@@ -45,6 +47,7 @@ export class TransportLayer implements SipTransport {
     this.#publicHost = opts.publicHost;
     this.#maxBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.#log = log;
+    this.#traceSip = log?.isLevelEnabled('trace') ?? false;
   }
 
   /** Binds every listener of `opts.listen`; rejects (closing what was bound) when one cannot be bound. */
@@ -148,7 +151,7 @@ export class TransportLayer implements SipTransport {
       if (listener === undefined) return this.#fail(new TransportError('no tcp listener', to), onError);
       listener.send(data, to, onError);
     }
-    this.#log?.trace({ to, msg: data.toString('utf8') }, 'sip out');
+    if (this.#traceSip) this.#log?.trace({ to, sip: data.toString('utf8') }, 'sip out');
   }
 
   #fail(err: TransportError, onError: SendErrorHandler | undefined): void {
@@ -175,7 +178,7 @@ export class TransportLayer implements SipTransport {
       this.#rejectMalformed(item, source, local);
       return;
     }
-    this.#log?.trace({ from: source, msg: item.toString() }, 'sip in');
+    if (this.#traceSip) this.#log?.trace({ from: source, sip: item.toString() }, 'sip in');
     const receiver = this.#receiver;
     if (receiver === undefined) return;
     try {

@@ -384,3 +384,29 @@ test('a receiver that throws does not stop the listener', async () => {
     await tl.close();
   }
 });
+
+test('raw SIP is logged at trace level only', async () => {
+  const { default: pino } = await import('pino');
+  const { Writable } = await import('node:stream');
+  for (const level of ['trace', 'debug'] as const) {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        lines.push(chunk.toString());
+        cb();
+      },
+    });
+    const { tl, inbox } = await layer({ logger: pino({ level }, sink) });
+    const client = await udpClient();
+    try {
+      client.sock.send(optionsText('127.0.0.1', client.port), tl.localEndpoint('udp').port, '127.0.0.1');
+      await inbox.next();
+      const sipIn = lines.filter((l) => l.includes('"msg":"sip in"'));
+      assert.equal(sipIn.length, level === 'trace' ? 1 : 0);
+      if (level === 'trace') assert.match(sipIn[0] ?? '', /OPTIONS sip:pbx@127.0.0.1/);
+    } finally {
+      client.sock.close();
+      await tl.close();
+    }
+  }
+});
