@@ -10,7 +10,7 @@ import { createResponse, newTag } from '../src/sip/message/index.ts';
 import { TransactionLayer } from '../src/sip/transaction/index.ts';
 import { TransportLayer } from '../src/sip/transport/index.ts';
 
-const SDP = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
+const SDP = Buffer.from('v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n');
 const SECONDS_PER_STEP = 3;
 const RATES = [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 10000, 12000];
 

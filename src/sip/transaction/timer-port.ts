@@ -2,6 +2,9 @@
  * Timers of the transaction machines go through this port so tests drive them with a manual clock and the layer
  * can run many thousands of live transactions without a closure per timer: the port calls
  * `target.onTimer(name)` and node's `setTimeout(fn, ms, ...args)` carries the target and name as arguments.
+ * Node already coalesces timers: all timeouts of one duration share a linked list behind a single libuv timer, and
+ * the transaction timers use a handful of durations (T1 multiples, T2, T4, 64*T1), so inserting and cancelling is
+ * O(1) without a wheel of our own.
  */
 
 /** RFC 3261 §17 timers, RFC 6026 L and M, and the 200 ms "send 100 Trying" timer of §17.2.1. */
