@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { describe, test } from 'node:test';
 import { createRequest, createResponse, newTag, type SipRequest, type SipResponse } from '../../../src/sip/message/index.ts';
+import type { SipConfig } from '../../../src/config/schema.ts';
 import { TransportError, TransportLayer, type Endpoint, type TransportReceiver } from '../../../src/sip/transport/index.ts';
 
 const WAIT_MS = 3000;
@@ -408,5 +409,42 @@ test('raw SIP is logged at trace level only', async () => {
       client.sock.close();
       await tl.close();
     }
+  }
+});
+
+test('fromConfig binds sip.listen and applies the transport settings', async () => {
+  const sip: SipConfig = {
+    listen: [
+      { transport: 'udp', host: '127.0.0.1', port: 0 },
+      { transport: 'tcp', host: '0.0.0.0', port: 0 },
+    ],
+    public_host: 'pbx.test',
+    realm: 'pbx.test',
+    t1_ms: 500,
+    t2_ms: 4000,
+    t4_ms: 5000,
+    udp_receive_buffer_bytes: 1 << 20,
+    tcp_idle_timeout_seconds: 1,
+    max_message_bytes: 600,
+    registrar: { min_expires: 60, max_expires: 3600, default_expires: 600, max_failures: 5, window_seconds: 60, lockout_seconds: 300 },
+  };
+  const tl = await TransportLayer.fromConfig(sip);
+  try {
+    assert.deepEqual(
+      tl.listeners.map((l) => l.transport),
+      ['udp', 'tcp'],
+    );
+    assert.equal(tl.localEndpoint('udp').host, '127.0.0.1');
+    assert.equal(tl.localEndpoint('tcp').host, 'pbx.test');
+    const big = createRequest({
+      method: 'MESSAGE',
+      uri: 'sip:x@127.0.0.1',
+      headers: [['Via', 'SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK-c'], ['From', '<sip:a@b>;tag=1'], ['To', '<sip:x@y>'], ['Call-ID', 'cfg'], ['CSeq', '1 MESSAGE']],
+      body: 'x'.repeat(700),
+    });
+    const err = await new Promise<TransportError>((resolve) => tl.send(big, { transport: 'udp', host: '127.0.0.1', port: 9 }, resolve));
+    assert.match(err.message, /exceeds 600/);
+  } finally {
+    await tl.close();
   }
 });
