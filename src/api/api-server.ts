@@ -55,26 +55,30 @@ export function createApiServer(o: ApiServerOptions): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  app.addHook('onRequest', async (req, reply) => {
+  // Callback style, not async: on the hot path (good credentials) no promise is created before the handler.
+  app.addHook('onRequest', (req, reply, done) => {
     // Clients send anything from application/xml to text/json, or a malformed value: the path decides.
     req.headers['content-type'] = 'application/octet-stream';
-    const format = formatOf(req.url);
     const auth = authenticator.authenticate(req.headers.authorization, req.method, req.ip);
     if (auth.ok) {
       req.principal = auth.principal;
+      done();
       return;
     }
+    const format = formatOf(req.url);
     if (auth.status === 429) {
       if (auth.newlyLocked) req.log.warn({ address: req.ip, seconds: auth.retryAfterSeconds }, 'API logins locked out for this address');
       reply.header('retry-after', String(auth.retryAfterSeconds));
-      return send(reply, format, '', { errors: [ApiErrors.lockedOut(auth.retryAfterSeconds)] }, 429);
+      send(reply, format, '', { errors: [ApiErrors.lockedOut(auth.retryAfterSeconds)] }, 429);
+      return;
     }
-    if (auth.delayMs > 0) await delay(auth.delayMs);
     reply.header('www-authenticate', auth.challenges);
-    return send(reply, format, '', { errors: [ApiErrors.authenticationRequired()] }, 401);
+    const refuse = () => send(reply, format, '', { errors: [ApiErrors.authenticationRequired()] }, 401);
+    if (auth.delayMs > 0) void delay(auth.delayMs).then(refuse);
+    else refuse();
   });
 
-  const handler = (format: Format) => async (req: FastifyRequest, reply: FastifyReply) => {
+  const handler = (format: Format) => (req: FastifyRequest, reply: FastifyReply) => {
     const env = parseEnvelope((req.body as Buffer | undefined) ?? '', format);
     if (!env.ok) return send(reply, format, env.method, { errors: [env.error] });
     const { method: name, params } = env.request;
@@ -84,7 +88,9 @@ export function createApiServer(o: ApiServerOptions): FastifyInstance {
     if (principal.kind === 'user' && !method.userMethod) {
       return send(reply, format, name, { errors: [ApiErrors.permissionDenied(name)] });
     }
-    return send(reply, format, name, await method.handle(params, principal, services));
+    const outcome = method.handle(params, principal, services);
+    // Validation failures answer synchronously; only work that waits (a call being placed) goes through a promise.
+    return outcome instanceof Promise ? outcome.then((o) => send(reply, format, name, o)) : send(reply, format, name, outcome);
   };
   app.post('/xml', handler('xml'));
   app.post('/json', handler('json'));

@@ -1,5 +1,11 @@
 /** switchvox.call (admin) and switchvox.users.call (an extension user, as itself): validate, originate, render. */
-import { OriginateFailedError, OriginationUnavailableError, type OriginateResult } from '../../calls/originator.ts';
+import {
+  OriginateFailedError,
+  OriginationUnavailableError,
+  type OriginateRequest,
+  type OriginateResult,
+  type Originator,
+} from '../../calls/originator.ts';
 import { ApiErrors } from '../api-error.ts';
 import type { Params } from '../envelope.ts';
 import type { MethodOutcome, XNode } from '../render.ts';
@@ -24,12 +30,17 @@ export function renderCallInfo(r: OriginateResult): XNode {
   };
 }
 
-async function call(method: string, params: Params, principal: Principal, services: ApiServices): Promise<MethodOutcome> {
+function call(method: string, params: Params, principal: Principal, services: ApiServices): MethodOutcome | Promise<MethodOutcome> {
   const v = validateCallParams(params, { method, principal, directory: services.directory });
   if (!v.ok) return { errors: v.errors };
-  if (services.originator === undefined) return { errors: [ApiErrors.originationUnavailable()] };
+  const { originator } = services;
+  if (originator === undefined) return { errors: [ApiErrors.originationUnavailable()] };
+  return originate(originator, v.request);
+}
+
+async function originate(originator: Originator, request: OriginateRequest): Promise<MethodOutcome> {
   try {
-    return { result: [renderCallInfo(await services.originator.originate(v.request))] };
+    return { result: [renderCallInfo(await originator.originate(request))] };
   } catch (err) {
     if (err instanceof OriginateFailedError) return { errors: [ApiErrors.originateFailed()] };
     if (err instanceof OriginationUnavailableError) return { errors: [ApiErrors.originationUnavailable()] };
