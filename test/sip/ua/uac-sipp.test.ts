@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import type { TransportProtocol } from '../../../src/sip/transport/endpoint.ts';
 import { CallCancelledError, SipResponseError } from '../../../src/sip/ua/errors.ts';
 import { SipResponse, type SipMessage } from '../../../src/sip/message/index.ts';
-import { startSipp, startUa } from './sipp.ts';
+import { RegistrationClient } from '../../../src/sip/ua/registration-client.ts';
+import { beforeSippEnds, startSipp, startUa } from './sipp.ts';
 
 const NEW_OFFER = 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40002 RTP/AVP 0\r\n';
 const OFFER = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n';
@@ -136,6 +137,38 @@ for (const transport of ['udp', 'tcp'] as const) {
     await new Promise<void>((resolve) => call.on('progress', (res) => res.status === 180 && resolve()));
     call.cancel();
     await assert.rejects(call.answered, CallCancelledError);
+    const result = await sipp.done;
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+  });
+}
+
+for (const transport of ['udp', 'tcp'] as const) {
+  test(`registration client over ${transport}: digest, refresh before expiry, un-register (uas-register.xml)`, async (t) => {
+    const node = await startUa();
+    t.after(() => node.close());
+    const sipp = await startSipp('uas-register.xml', transport);
+    t.after(() => sipp.stop());
+    const client = new RegistrationClient(node.ua, {
+      registrar: `sip:127.0.0.1:${sipp.port}${transport === 'tcp' ? ';transport=tcp' : ''}`,
+      aor: 'sip:trunkuser@127.0.0.1',
+      destination: { transport, host: '127.0.0.1', port: sipp.port },
+      credentials: { username: 'trunkuser', password: 'trunkpw' },
+      expires: 2,
+    });
+    const granted: number[] = [];
+    const twice = new Promise<void>((resolve) =>
+      client.on('registered', (expires) => {
+        granted.push(expires);
+        if (granted.length === 2) resolve();
+      }),
+    );
+    const failures: string[] = [];
+    client.on('failed', (cause) => failures.push(cause instanceof Error ? cause.message : String(cause.status)));
+    client.start();
+    await beforeSippEnds(sipp, twice);
+    assert.deepEqual(granted, [2, 2]);
+    await client.stop();
+    assert.deepEqual(failures, []);
     const result = await sipp.done;
     assert.equal(result.code, 0, result.stdout + result.stderr);
   });
