@@ -230,11 +230,17 @@ export class OutgoingCall extends EventEmitter<OutgoingCallEvents> implements Cl
 
   /** §13.2.2.4: a 2xx from a second fork is ACKed and its session ended with a BYE right away. */
   #discardFork(res: SipResponse): void {
-    const fork = new Session(this.#host, uacDialogState(this.#request, res), this.#destination.transport, {
-      credentials: this.#opts.credentials,
-    });
+    let dialog: DialogState;
+    try {
+      dialog = uacDialogState(this.#request, res);
+    } catch (err) {
+      // Without To tag or Contact there is no dialog to ACK in; the fork's UAS gives up on its own.
+      this.#host.logger?.info({ err, sipCallId: res.callId }, 'unusable 2xx from another fork');
+      return;
+    }
+    const fork = new Session(this.#host, dialog, this.#destination.transport, { credentials: this.#opts.credentials });
     this.#host.sessionStarted(fork);
-    fork.answered(fork.dialog);
+    fork.answered(dialog);
     fork.sendAck(this.#request);
     void fork.bye();
   }
