@@ -140,6 +140,19 @@ describe('API server over HTTPS with a fake originator', () => {
     }
   });
 
+  test('an unexpected failure in the call layer answers 10017 with HTTP 500 and no stack trace', async () => {
+    originator.behaviour = () => {
+      throw new TypeError('engine bug at /srv/secret/path.ts:12');
+    };
+    try {
+      const r = await apiCall(`${server.httpsUrl}/xml`, CALL_XML, 'admin', 'admin-secret');
+      assert.equal(r.status, 500);
+      assert.equal(r.body, '<response method=""><errors><error code="10017" message="Internal error. The request may not have been carried out." /></errors></response>\n');
+    } finally {
+      originator.behaviour = new FakeOriginator().behaviour;
+    }
+  });
+
   test('extension users may call switchvox.users.* only, as themselves', async () => {
     const users = (params: string) => `<request method="switchvox.users.call"><parameters><dial_first>101</dial_first><dial_second>800</dial_second>${params}</parameters></request>`;
     const ok = await apiCall(`${server.httpsUrl}/xml`, users(''), '101', 'alice-pw');

@@ -298,8 +298,8 @@ export class DigestVerifier {
   private readonly secret: Buffer;
   private readonly now: () => number;
   private readonly maxTracked: number;
-  /** nonce -> highest nc seen; insertion order is issue order closely enough for eviction. */
-  private readonly counts = new Map<string, number>();
+  /** nonce -> highest nc seen and issue time (so a tracked nonce needs no MAC check again). */
+  private readonly counts = new Map<string, { nc: number; issuedAt: number }>();
   /** Nonces issued at or before this time may have been evicted from `counts`: they are stale. */
   private forgottenBefore = -1;
 
@@ -390,34 +390,33 @@ export class DigestVerifier {
     if (given.length !== expected.length || !timingSafeEqual(given, Buffer.from(expected, 'utf8'))) {
       return fail('wrong response');
     }
-    const issuedAt = this.nonceIssuedAt(nonce);
+    const tracked = this.counts.get(nonce);
+    const issuedAt = tracked?.issuedAt ?? this.nonceIssuedAt(nonce);
     if (issuedAt === null) return fail('nonce not issued here');
     const now = this.now();
     if (now - issuedAt > this.nonceTtlMs || issuedAt > now + 1000) return { ok: false, stale: true, reason: 'nonce expired' };
     if (qop === undefined) return { ok: true, username };
     const nc = parseInt(p.nc as string, 16);
-    const seen = this.counts.get(nonce);
-    if (seen === undefined) {
+    if (tracked === undefined) {
       if (issuedAt <= this.forgottenBefore) return { ok: false, stale: true, reason: 'nonce no longer tracked' };
-      this.track(nonce, nc);
+      this.track(nonce, nc, issuedAt);
     } else {
-      if (nc <= seen) return fail('nonce count replayed');
-      this.counts.set(nonce, nc);
+      if (nc <= tracked.nc) return fail('nonce count replayed');
+      tracked.nc = nc;
     }
     return { ok: true, username };
   }
 
-  private track(nonce: string, nc: number): void {
+  private track(nonce: string, nc: number, issuedAt: number): void {
     if (this.counts.size >= this.maxTracked) {
-      const oldest = this.counts.keys().next();
+      const oldest = this.counts.entries().next();
       if (!oldest.done) {
-        this.counts.delete(oldest.value);
-        const at = parseInt(oldest.value.slice(0, oldest.value.indexOf('.')), 36);
+        this.counts.delete(oldest.value[0]);
         // Every evicted nonce was issued at or before forgottenBefore, so none of them comes back with a reset count.
-        this.forgottenBefore = Math.max(this.forgottenBefore, at);
+        this.forgottenBefore = Math.max(this.forgottenBefore, oldest.value[1].issuedAt);
       }
     }
-    this.counts.set(nonce, nc);
+    this.counts.set(nonce, { nc, issuedAt });
   }
 }
 
