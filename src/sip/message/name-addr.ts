@@ -21,12 +21,21 @@ export function parseNameAddr(text: string): NameAddr | null {
   if (lt !== -1) {
     if (displayName === undefined && lt > pos) {
       // An unquoted display name is a sequence of tokens separated by LWS (RFC 4475 baddn).
-      const raw = text.slice(pos, lt).trim();
-      for (let i = 0; i < raw.length; i++) {
-        const c = raw.charCodeAt(i);
-        if (!isTokenChar(c) && !isWs(c)) return null;
+      let end = lt;
+      while (end > pos && isWs(text.charCodeAt(end - 1))) end--;
+      let collapse = false;
+      for (let i = pos; i < end; i++) {
+        const c = text.charCodeAt(i);
+        if (isWs(c)) {
+          if (c !== 32 || isWs(text.charCodeAt(i + 1))) collapse = true;
+        } else if (!isTokenChar(c)) {
+          return null;
+        }
       }
-      if (raw.length > 0) displayName = /\s\s|\t/.test(raw) ? raw.replace(/\s+/g, ' ') : raw;
+      if (end > pos) {
+        const raw = text.slice(pos, end);
+        displayName = collapse ? raw.replace(/\s+/g, ' ') : raw;
+      }
     }
     const gt = text.indexOf('>', lt + 1);
     if (gt === -1) return null;
@@ -34,9 +43,7 @@ export function parseNameAddr(text: string): NameAddr | null {
     if (uri === null) return null;
     const params = parseParams(text, gt + 1);
     if (params === null) return null;
-    const na: NameAddr = { uri, params };
-    if (displayName !== undefined) na.displayName = displayName;
-    return na;
+    return { displayName, uri, params };
   }
   // addr-spec: the URI runs to the first ';' and the rest are header parameters (§20). Such a URI may not carry
   // ',' '?' or ';' of its own, and may not contain white space (RFC 4475 regbadct, badaspec).
@@ -47,7 +54,7 @@ export function parseNameAddr(text: string): NameAddr | null {
   if (uri === null) return null;
   const params = semi === -1 ? {} : parseParams(text, semi);
   if (params === null) return null;
-  return { uri, params };
+  return { displayName: undefined, uri, params };
 }
 
 export function formatNameAddr(na: NameAddr): string {

@@ -56,6 +56,29 @@ export function quote(value: string): string {
   return `"${value.replace(/["\\]/g, '\\$&')}"`;
 }
 
+// Parameter names that occur on nearly every message. Returning these constants instead of fresh slices saves
+// an allocation and, more importantly, the string-table lookup V8 does for every new property key.
+const COMMON_PARAMS = ['tag', 'branch', 'rport', 'received', 'lr', 'transport', 'user', 'maddr', 'ttl', 'expires', 'q', 'ob', 'method'];
+const PARAMS_BY_LENGTH: string[][] = [];
+for (const name of COMMON_PARAMS) (PARAMS_BY_LENGTH[name.length] ??= []).push(name);
+
+/** The lower-cased parameter name in text[start, end) (token characters, already checked). */
+export function paramName(text: string, start: number, end: number): string {
+  const candidates = PARAMS_BY_LENGTH[end - start];
+  if (candidates !== undefined) {
+    for (let n = 0; n < candidates.length; n++) {
+      const name = candidates[n] as string;
+      let j = 0;
+      for (; j < name.length; j++) {
+        const c = text.charCodeAt(start + j);
+        if (c !== name.charCodeAt(j) && c + 32 !== name.charCodeAt(j)) break;
+      }
+      if (j === name.length) return name;
+    }
+  }
+  return text.slice(start, end).toLowerCase();
+}
+
 export type Params = Record<string, string | null>;
 
 /**
@@ -70,16 +93,9 @@ export function parseParams(text: string, pos: number): Params | null {
     if (text.charCodeAt(pos) !== 59 /* ; */) return null;
     pos = skipWs(text, pos + 1);
     const nameStart = pos;
-    let upper = false;
-    while (pos < len) {
-      const c = text.charCodeAt(pos);
-      if (!isTokenChar(c)) break;
-      if (c >= 65 && c <= 90) upper = true;
-      pos++;
-    }
+    while (pos < len && isTokenChar(text.charCodeAt(pos))) pos++;
     if (pos === nameStart) return null;
-    const rawName = text.slice(nameStart, pos);
-    const name = upper ? rawName.toLowerCase() : rawName;
+    const name = paramName(text, nameStart, pos);
     pos = skipWs(text, pos);
     if (pos < len && text.charCodeAt(pos) === 61 /* = */) {
       pos = skipWs(text, pos + 1);

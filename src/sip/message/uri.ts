@@ -3,6 +3,7 @@
  * compare equal, §19.1.4) and re-escaped by `formatUri`; parameters and headers are kept as written.
  */
 import type { SipUri } from './types.ts';
+import { paramName } from './syntax.ts';
 
 const USER_CHARS = new Uint8Array(128);
 const PASSWORD_CHARS = new Uint8Array(128);
@@ -116,7 +117,11 @@ export function parseUri(text: string): SipUri | null {
     pos = colon + 1;
   }
   const len = text.length;
-  const uri: SipUri = { scheme, host: '', params: {}, headers: {} };
+  let user: string | undefined;
+  let password: string | undefined;
+  let port: number | undefined;
+  const params: Record<string, string | null> = {};
+  const headers: Record<string, string> = {};
 
   // userinfo runs to the last '@' (the user part may contain ';', '?' and '/', the host part no '@').
   const at = text.lastIndexOf('@');
@@ -137,11 +142,11 @@ export function parseUri(text: string): SipUri | null {
     }
     const userEnd = pw === -1 ? at : pw;
     if (userEnd === pos) return null;
-    const user = text.slice(pos, userEnd);
-    uri.user = escaped ? unescape(user) : user;
+    user = text.slice(pos, userEnd);
+    if (escaped) user = unescape(user);
     if (pw !== -1) {
-      const password = text.slice(pw + 1, at);
-      uri.password = escaped ? unescape(password) : password;
+      password = text.slice(pw + 1, at);
+      if (escaped) password = unescape(password);
     }
     pos = at + 1;
   }
@@ -165,15 +170,15 @@ export function parseUri(text: string): SipUri | null {
     }
     if (pos === hostStart) return null;
   }
-  uri.host = text.slice(hostStart, pos);
+  const host = text.slice(hostStart, pos);
 
   // port
   if (pos < len && text.charCodeAt(pos) === 58) {
     const portStart = ++pos;
-    let port = 0;
-    while (pos < len && isDigit(text.charCodeAt(pos))) port = port * 10 + text.charCodeAt(pos++) - 48;
-    if (pos === portStart || pos - portStart > 5 || port > 65535) return null;
-    uri.port = port;
+    let n = 0;
+    while (pos < len && isDigit(text.charCodeAt(pos))) n = n * 10 + text.charCodeAt(pos++) - 48;
+    if (pos === portStart || pos - portStart > 5 || n > 65535) return null;
+    port = n;
   }
 
   // ;params
@@ -190,9 +195,14 @@ export function parseUri(text: string): SipUri | null {
       pos++;
     }
     if (pos === nameStart) return null;
-    const rawName = text.slice(nameStart, pos);
-    if (escaped && !allowed(PARAM_CHARS, rawName, true)) return null;
-    const name = upper ? rawName.toLowerCase() : rawName;
+    let name: string;
+    if (escaped) {
+      const rawName = text.slice(nameStart, pos);
+      if (!allowed(PARAM_CHARS, rawName, true)) return null;
+      name = rawName.toLowerCase();
+    } else {
+      name = upper ? text.slice(nameStart, pos).toLowerCase() : paramName(text, nameStart, pos);
+    }
     if (pos < len && text.charCodeAt(pos) === 61) {
       const valueStart = ++pos;
       while (pos < len) {
@@ -203,17 +213,18 @@ export function parseUri(text: string): SipUri | null {
       }
       const value = text.slice(valueStart, pos);
       if (value.indexOf('%') !== -1 && !allowed(PARAM_CHARS, value, true)) return null;
-      uri.params[name] = value;
+      params[name] = value;
     } else {
-      uri.params[name] = null;
+      params[name] = null;
     }
   }
 
   // ?headers
   if (pos < len) {
-    if (text.charCodeAt(pos) !== 63 || !parseUriHeaders(text.slice(pos + 1), uri.headers)) return null;
+    if (text.charCodeAt(pos) !== 63 || !parseUriHeaders(text.slice(pos + 1), headers)) return null;
   }
-  return uri;
+  // One object literal with every field, so all SIP URIs share one shape.
+  return { scheme, user, password, host, port, params, headers };
 }
 
 function parseTel(rest: string): SipUri | null {

@@ -61,37 +61,30 @@ export function parseVia(text: string): Via | null {
     host = text.slice(hostStart, pos);
     if (host.length === 0) return null;
   }
-  const via: Via = { transport, host, params: {} };
   pos = skipWs(text, pos);
+  let port: number | undefined;
   if (pos < len && text.charCodeAt(pos) === 58) {
     pos = skipWs(text, pos + 1);
     const portStart = pos;
-    while (pos < len && text.charCodeAt(pos) >= 48 && text.charCodeAt(pos) <= 57) pos++;
-    if (pos === portStart || pos - portStart > 5) return null;
-    const port = Number(text.slice(portStart, pos));
-    if (port > 65535) return null;
-    via.port = port;
+    port = 0;
+    while (pos < len && text.charCodeAt(pos) >= 48 && text.charCodeAt(pos) <= 57) port = port * 10 + text.charCodeAt(pos++) - 48;
+    if (pos === portStart || pos - portStart > 5 || port > 65535) return null;
   }
   const params = parseParams(text, pos);
   if (params === null) return null;
-  via.params = params;
   const branch = params['branch'];
-  if (branch !== undefined) {
-    if (branch === null) return null;
-    via.branch = branch;
-  }
   const received = params['received'];
-  if (received !== undefined) {
-    if (received === null) return null;
-    via.received = received;
+  const rportText = params['rport'];
+  if (branch === null || received === null) return null;
+  let rport: number | true | undefined;
+  if (rportText === null) {
+    rport = true;
+  } else if (rportText !== undefined) {
+    if (!/^\d{1,5}$/.test(rportText)) return null;
+    rport = Number(rportText);
   }
-  const rport = params['rport'];
-  if (rport !== undefined) {
-    if (rport === null) via.rport = true;
-    else if (/^\d{1,5}$/.test(rport)) via.rport = Number(rport);
-    else return null;
-  }
-  return via;
+  // One object literal with every field, so all Vias share one shape.
+  return { transport, host, port, branch, received, rport, params };
 }
 
 /**
