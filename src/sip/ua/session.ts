@@ -45,12 +45,16 @@ export interface SessionEvents {
   ended: [reason: SessionEndReason];
   /** The ACK for our 2xx arrived (its body is the answer when our 2xx carried the offer). */
   ack: [ack: SipRequest];
-  /** An in-dialog request other than ACK, BYE and INVITE; answered 200 after the listeners ran unless they answered. */
+  /**
+   * An in-dialog request other than ACK, BYE and INVITE. Unless a listener answers it synchronously, OPTIONS, INFO,
+   * NOTIFY and MESSAGE are then answered 200 and any other method 405.
+   */
   request: [request: SipRequest, tx: ServerTransaction];
 }
 
 const SDP = 'application/sdp';
 const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, MESSAGE';
+const ANSWERED_BY_DEFAULT = new Set(['OPTIONS', 'INFO', 'NOTIFY', 'MESSAGE']);
 
 function sdpOf(message: SipRequest | SipResponse): string | undefined {
   return message.body.length > 0 && message.contentType === SDP ? message.body.toString('utf8') : undefined;
@@ -198,11 +202,15 @@ export class Session extends EventEmitter<SessionEvents> {
       case 'INVITE':
         this.#receiveReinvite(req, tx);
         return;
-      default:
+      default: {
         this.emit('request', req, tx);
-        if (tx.state === 'trying' || tx.state === 'proceeding') {
-          tx.respond(createResponse(req, 200, undefined, req.method === 'OPTIONS' ? { headers: [['Allow', ALLOW]] } : {}));
-        }
+        if (tx.state !== 'trying' && tx.state !== 'proceeding') return;
+        // The listeners did not answer: the methods we allow get 200, others (UPDATE, PRACK, REFER ...) 405.
+        const known = ANSWERED_BY_DEFAULT.has(req.method);
+        tx.respond(
+          createResponse(req, known ? 200 : 405, undefined, req.method === 'OPTIONS' || !known ? { headers: [['Allow', ALLOW]] } : {}),
+        );
+      }
     }
   }
 

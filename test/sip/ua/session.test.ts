@@ -193,3 +193,11 @@ test('in-dialog digest: a challenged INFO is answered once with the next CSeq in
   ]);
   assert.equal(caller.dialog.localSeq, 3);
 });
+
+test('an in-dialog method we do not handle (UPDATE) is answered 405 with Allow', async () => {
+  const { caller } = await connected();
+  const res = await caller.request('UPDATE');
+  assert.equal(res.status, 405);
+  assert.match(res.get('allow') ?? '', /INFO/);
+  assert.equal(caller.state, 'confirmed');
+});
