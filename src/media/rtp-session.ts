@@ -14,6 +14,8 @@ import { parseRtpPacket, RtpParseError, buildRtpPacket } from './rtp-packet.ts';
 import type { RtpPacket } from './rtp-packet.ts';
 import type { RtpPortAllocator } from './rtp-port-allocator.ts';
 import { RtpPortsExhaustedError } from './rtp-port-allocator.ts';
+import { ReceptionStatistics } from './reception-stats.ts';
+import type { ReceptionReport } from './reception-stats.ts';
 import type { RtpEndpoint } from './sdp.ts';
 
 export interface RtpSessionOptions {
@@ -93,6 +95,7 @@ export class RtpSession {
   private candidate: { address: string; port: number; ssrc: number; sequence: number; count: number } | undefined;
   private readonly latch: boolean;
   private readonly listeners = new Set<RtpPacketListener>();
+  private readonly reception = new ReceptionStatistics();
   private closed: Promise<void> | undefined;
 
   private constructor(
@@ -219,7 +222,13 @@ export class RtpSession {
       this.stats.packetsFromOtherSources += 1;
       return;
     }
+    this.reception.update(packet.ssrc, packet.sequenceNumber, packet.timestamp, performance.now());
     for (const listener of this.listeners) listener(packet, source);
+  }
+
+  /** Loss and jitter of the peer's current stream (RFC 3550 §6.4.1); undefined before its first packet. */
+  receptionReport(): ReceptionReport | undefined {
+    return this.reception.report();
   }
 
   /** Latching: whether a packet's source is (or has just become) the peer. */

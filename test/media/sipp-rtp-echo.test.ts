@@ -89,6 +89,10 @@ test('ringback to sipp -rtp_echo comes back intact: same SSRC, continuous seq an
       assert.equal(packet.timestamp, (previous.timestamp + 160) >>> 0);
     }
     assert.deepEqual(session.remote, { address: '127.0.0.1', port: mediaPort }, 'latched on the echo source');
+    const report = session.receptionReport();
+    assert.equal(report?.ssrc, session.ssrc);
+    assert.equal(report?.packetsLost, 0);
+    assert.ok((report?.packetsReceived ?? 0) >= ECHOES);
     const pcm = wavSamples(await readWavFile(path));
     assert.ok(pcm.length === samples && samples >= ECHOES * 160);
     const tone = pcm.subarray(160, ECHOES * 160);
