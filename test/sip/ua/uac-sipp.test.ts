@@ -46,6 +46,19 @@ test('our late-offer UAC over udp: sipp retransmits the 200 until ack(answer) se
 });
 
 for (const transport of ['udp', 'tcp'] as const) {
+  test(`our UAC over ${transport}: ACK and BYE follow the reversed Record-Route, loose routing (uas-record-route.xml)`, async (t) => {
+    const node = await startUa();
+    t.after(() => node.close());
+    const sipp = await startSipp('uas-record-route.xml', transport);
+    t.after(() => sipp.stop());
+    const call = node.ua.invite({ target: target(sipp.port, transport), from: 'sip:pbx@127.0.0.1', sdp: OFFER });
+    const { session } = await call.answered;
+    assert.equal(session.dialog.routeSet.length, 2);
+    await call.bye();
+    const result = await sipp.done;
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+  });
+
   test(`our UAC over ${transport}: a retransmitted 200 gets the ACK again (uas-reack.xml)`, async (t) => {
     const node = await startUa();
     t.after(() => node.close());
