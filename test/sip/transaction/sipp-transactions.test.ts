@@ -13,9 +13,10 @@ import {
   type TransportReceiver,
 } from '../../../src/sip/transport/index.ts';
 import { recorder } from './helpers.ts';
-import { runSipp, startSipp } from './sipp.ts';
+import { runSipp, startSipp, waitForTcpListener } from './sipp.ts';
 
 const SCENARIOS = fileURLToPath(new URL('../../scenarios/transaction/', import.meta.url));
+const sippTransport = (t: TransportProtocol): string => (t === 'udp' ? 'u1' : 't1');
 const SIPP_BOUNDS = ['-m', '1', '-timeout', '15', '-timeout_error', '-max_recv_loops', '1000'];
 const wait = (): { signal: AbortSignal } => ({ signal: AbortSignal.timeout(15_000) });
 
@@ -53,14 +54,16 @@ class Observed extends EventEmitter implements SipTransport {
   }
 }
 
-async function stack(): Promise<{ net: Observed; layer: TransactionLayer; port: number; close: () => Promise<void> }> {
-  const tl = await TransportLayer.listen({ listen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }], publicHost: '127.0.0.1' });
+async function stack(
+  transport: TransportProtocol = 'udp',
+): Promise<{ net: Observed; layer: TransactionLayer; port: number; close: () => Promise<void> }> {
+  const tl = await TransportLayer.listen({ listen: [{ transport, host: '127.0.0.1', port: 0 }], publicHost: '127.0.0.1' });
   const net = new Observed(tl);
   const layer = new TransactionLayer(net, { t1Ms: 500, t2Ms: 4000, t4Ms: 5000 });
   return {
     net,
     layer,
-    port: tl.localEndpoint('udp').port,
+    port: tl.localEndpoint(transport).port,
     close: async () => {
       layer.close();
       await net.close();
@@ -121,8 +124,9 @@ test('INVITE client: unanswered INVITE is retransmitted (Timer A); the late 486 
   }
 });
 
-test('CANCEL against our UAS: 200 to the CANCEL, 487 to the INVITE, ACK absorbed', async () => {
-  const s = await stack();
+for (const transport of ['udp', 'tcp'] as const) {
+test(`CANCEL against our UAS over ${transport}: 200 to the CANCEL, 487 to the INVITE, ACK absorbed`, async () => {
+  const s = await stack(transport);
   const cancelled: ServerTransaction[] = [];
   s.layer.onRequest((_req, tx) => {
     if (tx === undefined) return;
@@ -134,23 +138,26 @@ test('CANCEL against our UAS: 200 to the CANCEL, 487 to the INVITE, ACK absorbed
   });
   try {
     const acked = once(s.net, 'ACK', wait());
-    const res = await runSipp(['-sf', `${SCENARIOS}uac-cancel.xml`, `127.0.0.1:${s.port}`, ...SIPP_BOUNDS]);
+    const res = await runSipp(['-sf', `${SCENARIOS}uac-cancel.xml`, `127.0.0.1:${s.port}`, '-t', sippTransport(transport), ...SIPP_BOUNDS]);
     assert.equal(res.code, 0, res.stdout.slice(-2000));
     await acked;
     assert.equal(cancelled.length, 1);
-    assert.equal(cancelled[0]?.state, 'confirmed');
+    // Timer I is zero on TCP (§17.2.1).
+    assert.equal(cancelled[0]?.state, transport === 'udp' ? 'confirmed' : 'terminated');
   } finally {
     await s.close();
   }
 });
 
-test('our CANCEL: sent after the 180 with the INVITE branch; the INVITE ends with 487 and its ACK', async () => {
-  const s = await stack();
-  const sipp = await startSipp(['-sf', `${SCENARIOS}uas-cancel.xml`, ...SIPP_BOUNDS]);
+test(`our CANCEL over ${transport}: sent after the 180 with the INVITE branch; the INVITE ends with 487 and its ACK`, async () => {
+  const s = await stack(transport);
+  const sipp = await startSipp(['-sf', `${SCENARIOS}uas-cancel.xml`, '-t', sippTransport(transport), ...SIPP_BOUNDS]);
   try {
+    // Over UDP a lost first INVITE is retransmitted; over TCP the connection must find sipp listening.
+    if (transport === 'tcp') await waitForTcpListener(sipp.port);
     const cancelUser = recorder();
     const user = recorder();
-    const dest: Endpoint = { transport: 'udp', host: '127.0.0.1', port: sipp.port };
+    const dest: Endpoint = { transport, host: '127.0.0.1', port: sipp.port };
     const tx = s.layer.sendRequest(invite(sipp.port), dest, {
       onResponse(res, t) {
         user.onResponse(res, t);
@@ -168,3 +175,4 @@ test('our CANCEL: sent after the 180 with the INVITE branch; the INVITE ends wit
     await s.close();
   }
 });
+}

@@ -65,3 +65,21 @@ export async function startSipp(args: string[], killAfterMs = 30_000): Promise<{
   );
   return { port, done };
 }
+
+/** Resolves once something accepts TCP connections on 127.0.0.1:port (sipp binds a moment after it starts). */
+export async function waitForTcpListener(port: number, deadlineMs = 10_000): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const connected = await new Promise<boolean>((resolve) => {
+      const sock = net.connect(port, '127.0.0.1');
+      sock.once('connect', () => {
+        sock.destroy();
+        resolve(true);
+      });
+      sock.once('error', () => resolve(false));
+    });
+    if (connected) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on tcp port ${port}`);
+    await new Promise<void>((resolve) => setTimeout(resolve, 20));
+  }
+}
