@@ -36,7 +36,7 @@ export function parseCSeq(value: string): CSeq | null {
   const digitsEnd = pos;
   while (pos < len && (value.charCodeAt(pos) === 32 || value.charCodeAt(pos) === 9)) pos++;
   if (pos === digitsEnd || pos === len) return null;
-  const method = pos === 0 ? value : value.slice(pos);
+  const method = value.slice(pos);
   for (let i = 0; i < method.length; i++) if (!isTokenChar(method.charCodeAt(i))) return null;
   return { seq, method };
 }
@@ -119,14 +119,6 @@ export abstract class SipMessageBase implements SipMessageCommon {
     this.startLineEnd = table.startLineEnd;
     this.bodyBuf = body;
     this.raw = raw;
-    this.cachedVias = undefined;
-    this.cachedTopVia = undefined;
-    this.cachedCSeq = undefined;
-    this.cachedFrom = undefined;
-    this.cachedTo = undefined;
-    this.cachedContacts = undefined;
-    this.cachedRoutes = undefined;
-    this.cachedRecordRoutes = undefined;
   }
 
   /** The start line, without CRLF. */
@@ -565,18 +557,22 @@ export class SipRequest extends SipMessageBase {
   uri: string;
   private cachedUri: SipUri | null | undefined;
   private cachedUriText: string | undefined;
-  private rawMethod: string | undefined;
-  private rawUri: string | undefined;
+  /** The start line as constructed: an edit of `method` or `uri` is noticed by comparing with these. */
+  private readonly rawMethod: string;
+  private readonly rawUri: string;
 
   constructor(method: string, uri: string, table: HeaderTable = emptyHeaderTable(), body: Buffer = EMPTY, raw?: Buffer) {
     super(table, body, raw);
     this.method = method;
     this.uri = uri;
-    this.rawMethod = table.startLineEnd >= 0 ? method : undefined;
-    this.rawUri = table.startLineEnd >= 0 ? uri : undefined;
+    this.rawMethod = method;
+    this.rawUri = uri;
   }
 
-  /** The parsed Request-URI, or null when its scheme is not sip/sips/tel (a UAS answers 416, see checkRequest). */
+  /**
+   * The parsed Request-URI, or null when it is malformed. Schemes other than sip, sips and tel parse as opaque
+   * (a UAS answers those 416, see checkRequest).
+   */
   get requestUriOrNull(): SipUri | null {
     if (this.cachedUriText !== this.uri) {
       this.cachedUri = parseUri(this.uri);
@@ -585,7 +581,7 @@ export class SipRequest extends SipMessageBase {
     return this.cachedUri ?? null;
   }
 
-  /** The parsed Request-URI; throws SipHeaderError when it is not a sip/sips/tel URI. */
+  /** The parsed Request-URI; throws SipHeaderError when it is malformed. */
   get requestUri(): SipUri {
     const uri = this.requestUriOrNull;
     if (uri === null) throw new SipHeaderError('request-uri', `unsupported Request-URI: ${this.uri}`);
@@ -608,15 +604,15 @@ export class SipResponse extends SipMessageBase {
   readonly kind = 'response';
   status: number;
   reason: string;
-  private rawStatus: number | undefined;
-  private rawReason: string | undefined;
+  private readonly rawStatus: number;
+  private readonly rawReason: string;
 
   constructor(status: number, reason: string, table: HeaderTable = emptyHeaderTable(), body: Buffer = EMPTY, raw?: Buffer) {
     super(table, body, raw);
     this.status = status;
     this.reason = reason;
-    this.rawStatus = table.startLineEnd >= 0 ? status : undefined;
-    this.rawReason = table.startLineEnd >= 0 ? reason : undefined;
+    this.rawStatus = status;
+    this.rawReason = reason;
   }
 
   protected startLine(): string {

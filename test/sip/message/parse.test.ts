@@ -304,3 +304,15 @@ describe('parseCSeq', () => {
     }
   });
 });
+
+describe('serialize: UTF-8 heads', () => {
+  it('an untouched message with UTF-8 in its head is returned byte for byte', () => {
+    const data = msg([...BASE.filter((l) => !l.startsWith('From')), 'From: "Zoë" <sip:z@example.com>;tag=9', 'Content-Length: 0']);
+    const m = ok(data);
+    assert.deepEqual(m.serialize(), data);
+    m.setToTag('t');
+    const again = ok(m.serialize());
+    assert.equal(again.from.displayName, 'Zoë');
+    assert.equal(again.toTag, 't');
+  });
+});
