@@ -1,0 +1,36 @@
+/** Public API of the dialog layer: pure dialog state, in-dialog request builders, the INVITE usage machine. */
+export {
+  DialogStateError,
+  confirmUacDialog,
+  confirmUasDialog,
+  dialogIdOfRequest,
+  dialogIdOfResponse,
+  dialogKey,
+  inDialogRouting,
+  nextLocalSeq,
+  receiveRequest,
+  receiveTargetRefreshResponse,
+  uacDialogState,
+  uasDialogState,
+  type DialogId,
+  type DialogState,
+  type InDialogRouting,
+  type RemoteRequestVerdict,
+} from './dialog-state.ts';
+export { createAckFor2xx, createInDialogRequest, type InDialogRequestOptions } from './in-dialog-request.ts';
+export {
+  InviteSession,
+  InviteSessionTransitionError,
+  glareBackoffMs,
+  initialInviteSessionState,
+  transition,
+  type InviteSessionContext,
+  type InviteSessionEffect,
+  type InviteSessionInput,
+  type InviteSessionPorts,
+  type InviteSessionState,
+  type InviteSessionStateName,
+  type SessionTimer,
+  type SessionTimerPort,
+  type TerminationReason,
+} from './invite-session.ts';
