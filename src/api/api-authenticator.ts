@@ -69,7 +69,8 @@ export class ApiAuthenticator {
     return [...this.#verifier.challenges(stale), this.#basicChallenge];
   }
 
-  authenticate(authorization: string | undefined, httpMethod: string, address: string): AuthOutcome {
+  /** `url`: the request-target as received, which Digest credentials must name. */
+  authenticate(authorization: string | undefined, httpMethod: string, url: string, address: string): AuthOutcome {
     const locked = this.#throttle.lockedFor(address);
     if (locked > 0) return { ok: false, status: 429, retryAfterSeconds: Math.ceil(locked / 1000), newlyLocked: false };
     if (authorization === undefined || authorization === '') {
@@ -78,7 +79,7 @@ export class ApiAuthenticator {
     const space = authorization.indexOf(' ');
     const scheme = (space < 0 ? authorization : authorization.slice(0, space)).toLowerCase();
     if (scheme === 'digest') {
-      const r = this.#verifier.verify(authorization, httpMethod, this.#lookup);
+      const r = this.#verifier.verify(authorization, httpMethod, this.#lookup, url);
       if (r.ok) return { ok: true, principal: this.#principal(r.username) };
       if (r.stale) return { ok: false, status: 401, challenges: this.challenges(true), delayMs: 0 };
     } else if (scheme === 'basic') {

@@ -1,7 +1,7 @@
 /**
  * Failed logins per client address: after half of max_failures within window_seconds each further failure is
  * answered more slowly; at max_failures the address is locked out for lockout_seconds. Memory is bounded: when
- * full, entries with nothing to remember are dropped first, then the oldest.
+ * full, entries with nothing to remember are dropped first, then the oldest not locked out, then the oldest.
  */
 export interface LoginThrottleOptions {
   readonly maxFailures: number;
@@ -59,9 +59,15 @@ export class LoginThrottle {
     for (const [k, e] of this.#entries) {
       if (e.lockedUntil <= now && now - e.windowStart > this.#o.windowMs) this.#entries.delete(k);
     }
-    if (this.#entries.size >= this.#o.maxAddresses) {
-      const oldest = this.#entries.keys().next();
-      if (!oldest.done) this.#entries.delete(oldest.value);
+    if (this.#entries.size < this.#o.maxAddresses) return;
+    // Spraying from many addresses must not flush a live lockout: drop the oldest unlocked entry first.
+    for (const [k, e] of this.#entries) {
+      if (e.lockedUntil <= now) {
+        this.#entries.delete(k);
+        return;
+      }
     }
+    const oldest = this.#entries.keys().next();
+    if (!oldest.done) this.#entries.delete(oldest.value);
   }
 }

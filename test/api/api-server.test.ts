@@ -93,6 +93,8 @@ describe('API server over HTTPS with a fake originator', () => {
     });
     assert.equal((await rawRequest(`${server.httpsUrl}/xml`, CALL_XML, { authorization })).status, 200);
     assert.equal((await rawRequest(`${server.httpsUrl}/xml`, CALL_XML, { authorization })).status, 401, 'replayed nonce count');
+    const otherUri = answerChallenge({ challenge: first.challenges, method: 'POST', uri: '/json', username: 'admin', password: 'admin-secret', nc: 5 });
+    assert.equal((await rawRequest(`${server.httpsUrl}/xml`, CALL_XML, { authorization: otherUri })).status, 401, 'credentials for another URI');
     assert.equal(originator.requests.length, before + 1);
   });
 

@@ -352,10 +352,15 @@ export class DigestVerifier {
     return Number.isFinite(at) ? at : null;
   }
 
+  /**
+   * `requestUri`, when given, must equal the credentials' uri (RFC 7616 §3.4.6: credentials computed for another
+   * resource are refused). SIP callers whose Request-URI may be rewritten in transit can leave it out.
+   */
   verify(
     authorization: string,
     method: string,
     lookupPassword: (username: string) => string | undefined,
+    requestUri?: string,
   ): DigestVerifyResult {
     const parsed = parseAuthorization(authorization);
     if (parsed === null) return fail('malformed credentials');
@@ -366,6 +371,7 @@ export class DigestVerifier {
       return fail('missing username, nonce, uri or response');
     }
     if (p.realm !== this.realm) return fail('wrong realm');
+    if (requestUri !== undefined && uri !== requestUri) return fail('uri does not match the request');
     const algorithm = toAlgorithm(p.algorithm);
     if (algorithm === null || !this.algorithms.includes(algorithm)) return fail('unsupported algorithm');
     let qop: 'auth' | undefined;

@@ -188,3 +188,10 @@ test('verifier: nonces issued in the same millisecond differ, each with its own 
   const forged = answerChallenge({ challenge: `Digest realm="pbx", qop="auth", nonce="${tampered}"`, method: 'POST', uri: '/', username: 'admin', password: 'pw' });
   assert.deepEqual(v.verify(forged, 'POST', lookup), { ok: false, stale: false, reason: 'nonce not issued here' });
 });
+
+test('verifier: credentials for another request URI are refused when the caller names its URI', () => {
+  const v = makeVerifier({ t: 1_700_000_000_000 });
+  const a = answerChallenge({ challenge: v.challenges()[0] ?? '', method: 'POST', uri: '/json', username: 'admin', password: 'pw' });
+  assert.deepEqual(v.verify(a, 'POST', lookup, '/xml'), { ok: false, stale: false, reason: 'uri does not match the request' });
+  assert.equal(v.verify(a, 'POST', lookup, '/json').ok, true);
+});
