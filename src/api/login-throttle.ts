@@ -23,6 +23,7 @@ interface Entry {
 export class LoginThrottle {
   readonly #o: Required<LoginThrottleOptions>;
   readonly #entries = new Map<string, Entry>();
+  #lastSweep = -Infinity;
 
   constructor(options: LoginThrottleOptions) {
     this.#o = { delayStepMs: 200, maxDelayMs: 2000, maxAddresses: 100_000, now: Date.now, ...options };
@@ -56,8 +57,12 @@ export class LoginThrottle {
   }
 
   #evict(now: number): void {
-    for (const [k, e] of this.#entries) {
-      if (e.lockedUntil <= now && now - e.windowStart > this.#o.windowMs) this.#entries.delete(k);
+    // A full sweep is O(entries): at most once a second, so spraying addresses cannot make every failure pay it.
+    if (now - this.#lastSweep >= 1000) {
+      this.#lastSweep = now;
+      for (const [k, e] of this.#entries) {
+        if (e.lockedUntil <= now && now - e.windowStart > this.#o.windowMs) this.#entries.delete(k);
+      }
     }
     if (this.#entries.size < this.#o.maxAddresses) return;
     // Spraying from many addresses must not flush a live lockout: drop the oldest unlocked entry first.
