@@ -5,6 +5,7 @@ import { FrameScheduler } from '../src/media/frame-scheduler.ts';
 import { startRingback } from '../src/media/ringback.ts';
 import { RtpPortAllocator } from '../src/media/rtp-port-allocator.ts';
 import { RtpSession } from '../src/media/rtp-session.ts';
+import { buildAnswer, buildOffer } from '../src/media/sdp.ts';
 import { toneFrames } from '../src/media/tones.ts';
 
 const HOST = '127.0.0.1';
@@ -24,11 +25,19 @@ sink.on('message', () => {
 const base = Math.min(sinkPort + 2 - (sinkPort % 2), 65535 - 4 * CONCURRENT - 2);
 const allocator = new RtpPortAllocator(base, base + 4 * CONCURRENT + 1);
 
-toneFrames('PCMU');
+const phoneOffer = buildOffer({ host: '192.168.1.10', port: 10000 });
 let started = performance.now();
+for (let i = 0; i < 5000; i++) buildAnswer(phoneOffer, { host: HOST, port: 20000 });
+console.log(`SDP answer to a phone's offer:  ${(((performance.now() - started) * 1000) / 5000).toFixed(1)} µs (parse + negotiate + write)`);
+started = performance.now();
+for (let i = 0; i < 5000; i++) buildOffer({ host: HOST, port: 20000 });
+console.log(`SDP offer:                      ${(((performance.now() - started) * 1000) / 5000).toFixed(1)} µs`);
+
+toneFrames('PCMU');
+started = performance.now();
 const sessions = await Promise.all(Array.from({ length: CONCURRENT }, () => RtpSession.open({ host: HOST, allocator })));
 const openMs = performance.now() - started;
-console.log(`open ${CONCURRENT} RTP sessions:      ${((openMs * 1000) / CONCURRENT).toFixed(1)} µs each (${Math.round((CONCURRENT / openMs) * 1000).toLocaleString('en')}/s)`);
+console.log(`open ${CONCURRENT} RTP sessions:       ${((openMs * 1000) / CONCURRENT).toFixed(1)} µs each (${Math.round((CONCURRENT / openMs) * 1000).toLocaleString('en')}/s)`);
 
 const idle = new FrameScheduler();
 started = performance.now();
@@ -39,7 +48,7 @@ for (let round = 0; round < 20; round++) {
   for (const ringback of ringbacks) ringback.stop();
 }
 const startStopUs = ((performance.now() - started) * 1000) / (20 * CONCURRENT);
-console.log(`ringback start + stop:         ${startStopUs.toFixed(2)} µs (no packet sent)`);
+console.log(`ringback start + stop:          ${startStopUs.toFixed(2)} µs (no packet sent)`);
 
 const scheduler = new FrameScheduler();
 const sentBefore = sessions.reduce((sum, s) => sum + s.stats.packetsSent, 0);
@@ -69,5 +78,5 @@ console.log(`  tick lateness p50 ${percentile(0.5)} ms, p99 ${percentile(0.99)} 
 
 started = performance.now();
 await Promise.all(sessions.map((s) => s.close()));
-console.log(`close ${CONCURRENT} sessions:           ${(((performance.now() - started) * 1000) / CONCURRENT).toFixed(1)} µs each`);
+console.log(`close ${CONCURRENT} sessions:            ${(((performance.now() - started) * 1000) / CONCURRENT).toFixed(1)} µs each`);
 sink.close();

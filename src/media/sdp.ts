@@ -1,11 +1,13 @@
 /**
- * SDP offer/answer for audio (RFC 3264 on RFC 4566), over sdp-transform.
+ * SDP offer/answer for audio (RFC 3264 on RFC 4566). Peers' SDP is read with sdp-transform; ours is written
+ * directly as text: it is always the same handful of lines, and sdp-transform's generic writer cost more than
+ * the rest of an answer put together.
  *
  * The PBX speaks G.711 (PCMU, PCMA) and RFC 4733 telephone-event only, so negotiation is: take the first audio
  * stream of the offer that shares a G.711 codec with us, answer it with the offerer's payload numbers, reject every
  * other stream with port 0 (RFC 3264 §6: the answer has as many m= lines as the offer, in the same order).
  */
-import { parse, write } from 'sdp-transform';
+import { parse } from 'sdp-transform';
 import type { MediaDescription, SessionDescription } from 'sdp-transform';
 import { randomInt } from 'node:crypto';
 
@@ -105,22 +107,44 @@ function ipVersion(host: string): 4 | 6 {
   return host.includes(':') ? 6 : 4;
 }
 
-function baseSession(host: string, session: SdpSession): SessionDescription {
-  return {
-    version: 0,
-    origin: {
-      username: '-',
-      sessionId: session.sessionId,
-      sessionVersion: session.nextVersion(),
-      netType: 'IN',
-      ipVer: ipVersion(host),
-      address: host,
-    },
-    name: 'originate',
-    connection: { version: ipVersion(host), ip: host },
-    timing: { start: 0, stop: 0 },
-    media: [],
-  };
+/** One m= section we write: formats with their rtpmap, or none for a rejected stream. */
+interface MediaSection {
+  readonly type: string;
+  readonly port: number;
+  readonly protocol: string;
+  /** Payload types listed on the m= line; a rejected stream still lists one (RFC 4566 §5.14 wants a format). */
+  readonly payloads: readonly (number | string)[];
+  readonly formats: readonly { readonly name: SupportedCodecName; readonly payloadType: number }[];
+  readonly direction?: MediaDirection;
+}
+
+function writeSdp(host: string, session: SdpSession, sections: readonly MediaSection[]): string {
+  const ip = `IN IP${ipVersion(host)} ${host}`;
+  let text =
+    `v=0\r\no=- ${session.sessionId} ${session.nextVersion()} ${ip}\r\ns=originate\r\n` + `c=${ip}\r\nt=0 0\r\n`;
+  for (const section of sections) {
+    text += `m=${section.type} ${section.port} ${section.protocol} ${section.payloads.join(' ')}\r\n`;
+    for (const format of section.formats) {
+      text += `a=rtpmap:${format.payloadType} ${format.name}/${G711_CLOCK_RATE}\r\n`;
+      if (format.name === 'telephone-event') text += `a=fmtp:${format.payloadType} ${DTMF_EVENTS}\r\n`;
+    }
+    if (section.formats.length > 0) text += 'a=ptime:20\r\n';
+    if (section.direction !== undefined) text += `a=${section.direction}\r\n`;
+  }
+  return text;
+}
+
+function audioSection(
+  port: number,
+  formats: readonly { name: SupportedCodecName; payloadType: number }[],
+  direction: MediaDirection,
+): MediaSection {
+  return { type: 'audio', port, protocol: 'RTP/AVP', payloads: formats.map((f) => f.payloadType), formats, direction };
+}
+
+function rejectedSection(media: MediaDescription): MediaSection {
+  const first = String(media.payloads ?? '').split(' ')[0] ?? '';
+  return { type: media.type, port: 0, protocol: media.protocol, payloads: first === '' ? [] : [first], formats: [] };
 }
 
 export interface OfferOptions {
@@ -136,35 +160,10 @@ export interface OfferOptions {
 /** An audio offer from the PBX. */
 export function buildOffer(options: OfferOptions): string {
   const codecs = options.codecs ?? ['PCMU', 'PCMA', 'telephone-event'];
-  const description = baseSession(options.host, options.session ?? new SdpSession());
-  description.media.push(
-    audioMedia(
-      options.port,
-      codecs.map((name) => ({ name, payloadType: OUR_PAYLOAD_TYPES[name] })),
-      options.direction ?? 'sendrecv',
-    ),
-  );
-  return write(description);
-}
-
-function audioMedia(
-  port: number,
-  formats: readonly { name: SupportedCodecName; payloadType: number }[],
-  direction: MediaDirection,
-): MediaDescription {
-  const media: MediaDescription = {
-    type: 'audio',
-    port,
-    protocol: 'RTP/AVP',
-    payloads: formats.map((f) => f.payloadType).join(' '),
-    rtp: formats.map((f) => ({ payload: f.payloadType, codec: f.name, rate: G711_CLOCK_RATE })),
-    fmtp: formats
-      .filter((f) => f.name === 'telephone-event')
-      .map((f) => ({ payload: f.payloadType, config: DTMF_EVENTS })),
-    ptime: 20,
-    direction,
-  };
-  return media;
+  const formats = codecs.map((name) => ({ name, payloadType: OUR_PAYLOAD_TYPES[name] }));
+  return writeSdp(options.host, options.session ?? new SdpSession(), [
+    audioSection(options.port, formats, options.direction ?? 'sendrecv'),
+  ]);
 }
 
 interface OfferedFormat {
@@ -291,22 +290,15 @@ export function buildAnswer(offer: string | SessionDescription, options: AnswerO
   const remoteDirection = declaredDirection(offered, chosenMedia);
   const direction = combineDirections(options.direction ?? 'sendrecv', ANSWER_DIRECTION[remoteDirection]);
 
-  const answer = baseSession(options.host, options.session ?? new SdpSession());
-  for (const [index, media] of offered.media.entries()) {
-    if (index !== choice.index) {
-      answer.media.push(rejectedMedia(media));
-      continue;
-    }
-    const formats: { name: SupportedCodecName; payloadType: number }[] = [
-      { name: choice.codec.name, payloadType: choice.codec.payloadType },
-    ];
-    if (choice.telephoneEvent !== undefined) {
-      formats.push({ name: 'telephone-event', payloadType: choice.telephoneEvent });
-    }
-    answer.media.push(audioMedia(options.port, formats, direction));
-  }
+  const formats: { name: SupportedCodecName; payloadType: number }[] = [
+    { name: choice.codec.name, payloadType: choice.codec.payloadType },
+  ];
+  if (choice.telephoneEvent !== undefined) formats.push({ name: 'telephone-event', payloadType: choice.telephoneEvent });
+  const sections = offered.media.map((media, index) =>
+    index === choice.index ? audioSection(options.port, formats, direction) : rejectedSection(media),
+  );
   return {
-    sdp: write(answer),
+    sdp: writeSdp(options.host, options.session ?? new SdpSession(), sections),
     codec: choice.codec,
     ...(choice.telephoneEvent !== undefined ? { telephoneEvent: choice.telephoneEvent } : {}),
     remote: remoteRtpEndpoint(offered),
@@ -330,17 +322,10 @@ export function readAnswer(answer: string | SessionDescription, offered: readonl
   };
 }
 
-function rejectedMedia(media: MediaDescription): MediaDescription {
-  const payloads = String(media.payloads ?? '').split(' ')[0] ?? '';
-  return { type: media.type, port: 0, protocol: media.protocol, payloads, rtp: [], fmtp: [] };
-}
-
 /** An answer refusing every stream of the offer (port 0), e.g. for an offer made only of video. */
 export function rejectSdp(offer: string | SessionDescription, options: { host: string; session?: SdpSession }): string {
   const offered = asSession(offer);
-  const answer = baseSession(options.host, options.session ?? new SdpSession());
-  answer.media = offered.media.map(rejectedMedia);
-  return write(answer);
+  return writeSdp(options.host, options.session ?? new SdpSession(), offered.media.map(rejectedSection));
 }
 
 /**
