@@ -89,7 +89,9 @@ export class ManualTimerPort implements TimerPort {
   fireNext(): TimerName | undefined {
     const next = this.#sorted()[0];
     if (next === undefined) return undefined;
-    this.advance(next.at - this.#now);
+    this.#pending = this.#pending.filter((t) => t !== next);
+    this.#now = next.at;
+    next.target.onTimer(next.name);
     return next.name;
   }
 
