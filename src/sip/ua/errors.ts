@@ -34,3 +34,20 @@ export class AckTimeoutError extends Error {
     super('no ACK for our 2xx within 64*T1: session ended with BYE');
   }
 }
+
+/** §14.1: "a UAC MUST NOT initiate a new INVITE transaction within a dialog while another INVITE transaction is in
+ * progress in either direction". */
+export class InviteInProgressError extends Error {
+  override readonly name = 'InviteInProgressError';
+  constructor() {
+    super('an INVITE transaction is already in progress in this dialog');
+  }
+}
+
+/** The incoming INVITE already has its final response; it cannot be answered again. */
+export class AlreadyAnsweredError extends Error {
+  override readonly name = 'AlreadyAnsweredError';
+  constructor() {
+    super('the INVITE already has a final response');
+  }
+}

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { uasDialogState } from '../dialog/dialog-state.ts';
 import { createResponse, newTag, type SipRequest } from '../message/index.ts';
 import type { ServerTransaction } from '../transaction/server-transaction.ts';
-import { AckTimeoutError, SessionEndedError } from './errors.ts';
+import { AckTimeoutError, AlreadyAnsweredError, SessionEndedError } from './errors.ts';
 import type { RequireAuthResult } from './require-auth.ts';
 import { Session, type SessionEndReason, type SessionHost } from './session.ts';
 
@@ -67,7 +67,7 @@ export class IncomingCall extends EventEmitter<IncomingCallEvents> {
 
   /** Digest check of the INVITE; when it fails the INVITE has been answered 401 and this call is over. */
   authenticate(lookupPassword: (username: string) => string | undefined): RequireAuthResult {
-    if (this.#final) throw new Error('the INVITE already has a final response');
+    if (this.#final) throw new AlreadyAnsweredError();
     const result = this.#host.requireAuth(this.request, this.#tx, lookupPassword);
     if (!result.ok) this.#final = true;
     return result;
@@ -82,7 +82,7 @@ export class IncomingCall extends EventEmitter<IncomingCallEvents> {
 
   /** Answers 200 with our SDP; resolves when the ACK arrives, rejects when it never does (we then sent BYE). */
   accept(opts: ResponseOptions = {}): Promise<Acknowledged> {
-    if (this.#final) return Promise.reject(new Error('the INVITE already has a final response'));
+    if (this.#final) return Promise.reject(new AlreadyAnsweredError());
     this.#final = true;
     const session = this.#ensureSession(false);
     const ok = this.#response(200, opts);

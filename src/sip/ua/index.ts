@@ -13,4 +13,11 @@ export {
 export { AuthChallengeError, authorizeRequest, credentialHeaders, type Credentials } from './client-auth.ts';
 export { requireAuth, type RequireAuthResult } from './require-auth.ts';
 export { sendRequest, type SendOptions, type SendResult } from './send-request.ts';
-export { AckTimeoutError, CallCancelledError, SessionEndedError, SipResponseError } from './errors.ts';
+export {
+  AckTimeoutError,
+  AlreadyAnsweredError,
+  CallCancelledError,
+  InviteInProgressError,
+  SessionEndedError,
+  SipResponseError,
+} from './errors.ts';

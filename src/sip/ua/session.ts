@@ -21,7 +21,7 @@ import type { ServerTransaction } from '../transaction/server-transaction.ts';
 import type { TransactionLayer } from '../transaction/transaction-layer.ts';
 import type { Endpoint, TransportProtocol } from '../transport/endpoint.ts';
 import { credentialHeaders, type Credentials } from './client-auth.ts';
-import { SessionEndedError, SipResponseError } from './errors.ts';
+import { InviteInProgressError, SessionEndedError, SipResponseError } from './errors.ts';
 import { sendRequest } from './send-request.ts';
 
 /** What a session needs from its user agent. */
@@ -303,10 +303,16 @@ export class Session extends EventEmitter<SessionEvents> {
     await sending;
   }
 
-  /** Re-INVITE with a new offer; resolves with the answer (§14.1), retrying once after a 491 (glare). */
+  /**
+   * Re-INVITE with a new offer; resolves with the answer (§14.1), retrying once after a 491 (glare). Rejects with
+   * InviteInProgressError while another INVITE transaction of the dialog, in either direction, is not finished.
+   */
   reinvite(sdp: string): Promise<string | undefined> {
     if (this.#endReason !== undefined) return Promise.reject(new SessionEndedError(this.#endReason));
-    if (this.#reinvite !== undefined) return Promise.reject(new Error('a re-INVITE of ours is already pending'));
+    const { name, incomingInvite } = this.#machine.state;
+    if (this.#reinvite !== undefined || incomingInvite !== null || name === 'waitingAck' || name === 'early') {
+      return Promise.reject(new InviteInProgressError());
+    }
     return new Promise((resolve, reject) => {
       this.#reinvite = { sdp, retried: false, resolve, reject };
       this.#sendReinvite();

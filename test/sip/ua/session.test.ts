@@ -201,3 +201,14 @@ test('an in-dialog method we do not handle (UPDATE) is answered 405 with Allow',
   assert.match(res.get('allow') ?? '', /INFO/);
   assert.equal(caller.state, 'confirmed');
 });
+
+test('no re-INVITE of ours while the peer re-INVITE is still being answered (§14.1)', async () => {
+  const { caller, callee } = await connected();
+  let release: (sdp: string | undefined) => void = () => undefined;
+  callee.onReinvite = () => new Promise((resolve) => (release = resolve));
+  const theirs = caller.reinvite(SDP(4020));
+  await settle();
+  await assert.rejects(callee.reinvite(SDP(5020)), { name: 'InviteInProgressError' });
+  release(SDP(5022));
+  assert.equal(await theirs, SDP(5022));
+});
