@@ -193,6 +193,12 @@ export abstract class SipMessageBase implements SipMessageCommon {
   set(name: string, value: string | readonly string[]): void {
     const key = headerKey(name);
     const at = this.keys.indexOf(key);
+    if (typeof value === 'string' && at !== -1 && this.keys.indexOf(key, at + 1) === -1) {
+      // The common edit (one line replaced by one value) without reshaping the arrays.
+      this.names[at] = name;
+      this.replaceLine(at, value.trim());
+      return;
+    }
     this.removeKey(key);
     const vals = typeof value === 'string' ? [value] : value;
     this.insertAt(at === -1 ? this.keys.length : at, name, key, vals);
