@@ -81,6 +81,8 @@ export class DtmfReceiver {
   private readonly reported = new Float64Array(REMEMBERED_EVENTS).fill(-1);
   private reportedNext = 0;
   private pending: ReceivedDigit | undefined;
+  /** Packets whose payload was no telephone-event: counted, since they come from the network and must not throw. */
+  malformed = 0;
 
   constructor(
     readonly payloadType: number,
@@ -90,6 +92,10 @@ export class DtmfReceiver {
   /** Feeds one received packet; packets of other payload types are ignored. */
   receive(packet: RtpPacket): void {
     if (packet.payloadType !== this.payloadType) return;
+    if (packet.payload.length === 0 || packet.payload.length % EVENT_BLOCK_BYTES !== 0) {
+      this.malformed += 1;
+      return;
+    }
     let start = packet.timestamp;
     for (const block of parseTelephoneEvents(packet.payload)) {
       this.block(block, start);

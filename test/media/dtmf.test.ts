@@ -124,10 +124,12 @@ test('several events packed in one packet (RFC 4733 §2.5.1.5) are each reported
   );
 });
 
-test('packets of other payload types are ignored', () => {
+test('packets of other payload types are ignored; malformed payloads are counted, not thrown', () => {
   const { receiver, digits } = collect();
   receiver.receive({ ...(keyPress(3, 0).at(-1) as RtpPacket), payloadType: 0 });
+  receiver.receive({ ...(keyPress(3, 0).at(-1) as RtpPacket), payload: Buffer.from([1, 2, 3]) });
   assert.equal(digits.length, 0);
+  assert.equal(receiver.malformed, 1);
 });
 
 test('sendDtmf over UDP: marker on the first packet, one timestamp, growing duration, end sent three times', async () => {
