@@ -43,6 +43,8 @@ export interface RtpSessionStats {
   packetsUnsent: number;
   errors: number;
   lastError: Error | undefined;
+  /** performance.now() of the peer's last accepted packet: how a call notices its media died. */
+  lastReceivedAt: number | undefined;
 }
 
 /** In-sequence packets a new source must send before it replaces the latched one. */
@@ -87,6 +89,7 @@ export class RtpSession {
     packetsUnsent: 0,
     errors: 0,
     lastError: undefined,
+    lastReceivedAt: undefined,
   };
   private sequence: number;
   private remoteEndpoint: RtpEndpoint | null;
@@ -222,7 +225,9 @@ export class RtpSession {
       this.stats.packetsFromOtherSources += 1;
       return;
     }
-    this.reception.update(packet.ssrc, packet.sequenceNumber, packet.timestamp, performance.now());
+    const now = performance.now();
+    this.stats.lastReceivedAt = now;
+    this.reception.update(packet.ssrc, packet.sequenceNumber, packet.timestamp, now);
     for (const listener of this.listeners) listener(packet, source);
   }
 

@@ -65,6 +65,7 @@ test('symmetric RTP: latches to where the peer really sends from, and replies th
     const { from } = await arrival;
     assert.deepEqual(from, { address: '127.0.0.1', port: natted.port });
     assert.deepEqual(session.remote, { address: '127.0.0.1', port: natted.port });
+    assert.ok(session.stats.lastReceivedAt !== undefined && session.stats.lastReceivedAt <= performance.now());
 
     const reply = receiveDatagrams(natted.socket, 1);
     session.send(Buffer.alloc(4), { payloadType: 0, timestamp: 0 });
