@@ -59,6 +59,29 @@ for (const transport of ['udp', 'tcp'] as const) {
     assert.equal(result.code, 0, result.stdout + result.stderr);
   });
 
+  test(`our UAC over ${transport}: glare, 491 both ways, our retry after the Call-ID owner's back-off (uas-glare.xml)`, async (t) => {
+    // random 0: the Call-ID owner's back-off is its minimum, 2.1 s.
+    const node = await startUa({ random: () => 0 });
+    t.after(() => node.close());
+    const sipp = await startSipp('uas-glare.xml', transport);
+    t.after(() => sipp.stop());
+    const sent491: number[] = [];
+    node.tap.on('out', (m) => {
+      if (m instanceof SipResponse && m.status === 491) sent491.push(m.cseq.seq);
+    });
+    const call = node.ua.invite({ target: target(sipp.port, transport), from: 'sip:pbx@127.0.0.1', sdp: OFFER });
+    const { session } = await call.answered;
+    const started = Date.now();
+    const answer = await beforeSippEnds(sipp, session.reinvite(NEW_OFFER));
+    const elapsed = Date.now() - started;
+    assert.match(answer ?? '', /m=audio 40030/);
+    assert.deepEqual(sent491, [1]);
+    assert.ok(elapsed >= 2100 && elapsed < 4000, `retried after ${elapsed} ms`);
+    await call.bye();
+    const result = await sipp.done;
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+  });
+
   test(`our UAC over ${transport}: a retransmitted 200 gets the ACK again (uas-reack.xml)`, async (t) => {
     const node = await startUa();
     t.after(() => node.close());
