@@ -30,7 +30,7 @@ export type RequestHandler = (req: SipRequest, tx: ServerTransaction | undefined
 /** A response that matched no client transaction: the 2xx retransmissions of an INVITE the dialog layer re-ACKs. */
 export type StrayResponseHandler = (res: SipResponse, source: Endpoint) => void;
 
-/** A CANCEL whose caller did not ask for its outcome still has its failure logged. */
+/** Outcome sink of a CANCEL nobody asked about, when there is no logger to report its failure to either. */
 const IGNORE_RESPONSES = { onResponse(): void {}, onError(): void {} };
 
 /**
@@ -143,8 +143,14 @@ export class TransactionLayer implements TransportReceiver, ClientTransactionHos
     }
     const tx = new ServerTransaction(req, source, local, key, this);
     this.#servers.set(key, tx);
-    if (req.method === 'CANCEL') this.#cancel(req, tx);
-    else this.#dispatch(req, tx, source, local);
+    try {
+      if (req.method === 'CANCEL') this.#cancel(req, tx);
+      else this.#dispatch(req, tx, source, local);
+    } catch (err) {
+      // A TU that threw will not answer: a 500 ends the transaction instead of leaving it pending forever.
+      if (tx.state === 'proceeding' || tx.state === 'trying') tx.respond(createResponse(req, 500, undefined, { toTag: newTag() }));
+      throw err;
+    }
     // After the TU had its chance: one that answered synchronously needs no 100 Trying timer (§17.2.1).
     tx.start();
   }

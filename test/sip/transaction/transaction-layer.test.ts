@@ -196,3 +196,15 @@ describe('transaction layer: CANCEL (RFC 3261 §9.2)', () => {
     assert.deepEqual(s.sent(), ['481 CANCEL']);
   });
 });
+
+test('a request handler that throws: the request gets 500, the error reaches the transport, the transaction ends', () => {
+  const t = setup();
+  t.layer.onRequest(() => {
+    throw new Error('TU bug');
+  });
+  assert.throws(() => t.net.inject(request('INVITE'), t.peer), /TU bug/);
+  const sent = t.net.takeSent()[0]?.message;
+  assert.equal(sent?.kind === 'response' ? sent.status : 0, 500);
+  t.timers.advance(64 * 500);
+  assert.equal(t.layer.size.server, 0);
+});
