@@ -421,7 +421,14 @@ export abstract class SipMessageBase implements SipMessageCommon {
       rest = ', ' + parts.slice(1).join(', ');
     }
     if (p.rport !== undefined) {
-      first = top.rport === undefined ? `${first};rport=${p.rport}` : replaceParam(first, RPORT, `;rport=${p.rport}`);
+      // Clients send a bare ";rport" (RFC 3581 §3): fill it in without a regular expression.
+      const bare = first.indexOf(';rport');
+      const after = bare === -1 ? -1 : first.charCodeAt(bare + 6);
+      if (top.rport === true && bare !== -1 && (Number.isNaN(after) || after === 59 || after === 32)) {
+        first = `${first.slice(0, bare)};rport=${p.rport}${first.slice(bare + 6)}`;
+      } else {
+        first = top.rport === undefined ? `${first};rport=${p.rport}` : replaceParam(first, RPORT, `;rport=${p.rport}`);
+      }
     }
     if (p.received !== undefined) {
       first =
@@ -539,7 +546,8 @@ export abstract class SipMessageBase implements SipMessageCommon {
         off += out.write(piece, off, 'utf8');
       } else {
         const end = plan[++j] as number;
-        (src as Buffer).copy(out, off, piece, end);
+        // A plain view + set: Buffer#copy's argument handling costs more than the copy at these sizes.
+        out.set(new Uint8Array((src as Buffer).buffer, (src as Buffer).byteOffset + piece, end - piece), off);
         off += end - piece;
       }
     }

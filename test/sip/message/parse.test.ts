@@ -316,3 +316,23 @@ describe('serialize: UTF-8 heads', () => {
     assert.equal(again.toTag, 't');
   });
 });
+
+describe('setTopViaParams spellings', () => {
+  const top = (via: string): SipMessage => ok(msg([BASE[0] as string, `Via: ${via}`, ...BASE.slice(2)]));
+
+  it('fills a bare rport in the middle, at the end, or in upper case, and replaces an existing value', () => {
+    for (const [via, expected] of [
+      ['SIP/2.0/UDP h;rport;branch=z9hG4bKa', 'SIP/2.0/UDP h;rport=7;branch=z9hG4bKa;received=1.2.3.4'],
+      ['SIP/2.0/UDP h;branch=z9hG4bKa;rport', 'SIP/2.0/UDP h;branch=z9hG4bKa;rport=7;received=1.2.3.4'],
+      ['SIP/2.0/UDP h;branch=z9hG4bKa;RPORT', 'SIP/2.0/UDP h;branch=z9hG4bKa;rport=7;received=1.2.3.4'],
+      ['SIP/2.0/UDP h;rport=1;received=9.9.9.9;branch=z9hG4bKa', 'SIP/2.0/UDP h;rport=7;received=1.2.3.4;branch=z9hG4bKa'],
+      ['SIP/2.0/UDP h;branch=z9hG4bKa', 'SIP/2.0/UDP h;branch=z9hG4bKa;rport=7;received=1.2.3.4'],
+    ] as const) {
+      const m = top(via);
+      m.setTopViaParams({ received: '1.2.3.4', rport: 7 });
+      assert.equal(m.get('via'), expected);
+      assert.equal(m.topVia.rport, 7);
+      assert.equal(m.topVia.received, '1.2.3.4');
+    }
+  });
+});
