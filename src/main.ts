@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config/load-config.ts';
+import { logLevel } from './config/log-level.ts';
 
 const USAGE = 'usage: originate serve [--config FILE] [--data DIR]\n';
 
@@ -31,16 +32,18 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   let config;
+  let level;
   try {
     config = loadConfig(args.values.config);
+    level = logLevel();
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof RangeError) {
       process.stderr.write(`${err.message}\n`);
       return 1;
     }
     throw err;
   }
-  const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+  const logger = pino({ level });
   const app = await buildApp(config, { dataDir: args.values.data, logger });
   if (app.generatedSecrets.length > 0) {
     process.stdout.write(
