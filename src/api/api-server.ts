@@ -4,7 +4,7 @@
  * the client can cause is an error envelope with a documented code, never a stack trace.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiErrors } from './api-error.ts';
 import type { ApiAuthenticator } from './api-authenticator.ts';
@@ -41,12 +41,12 @@ function send(reply: FastifyReply, format: Format, method: string, outcome: Meth
 }
 
 export function createApiServer(o: ApiServerOptions): FastifyInstance {
-  const { services, authenticator } = o;
+  const { services, authenticator, logger: log } = o;
   const maxBody = services.config.api.max_body_bytes;
   const app = Fastify({
-    loggerInstance: o.logger,
-    // Per-request log lines cost more than the request itself on the hot path.
-    logController: new LogController({ disableRequestLogging: true }),
+    // No Fastify logger: it would build a child logger per request and log each one. The few events worth a line
+    // (lockouts, bugs) are logged below with ours.
+    logger: false,
     bodyLimit: maxBody,
     ...(o.tls === undefined ? {} : { https: { cert: o.tls.cert, key: o.tls.key } }),
   }) as unknown as FastifyInstance;
@@ -67,7 +67,7 @@ export function createApiServer(o: ApiServerOptions): FastifyInstance {
     }
     const format = formatOf(req.url);
     if (auth.status === 429) {
-      if (auth.newlyLocked) req.log.warn({ address: req.ip, seconds: auth.retryAfterSeconds }, 'API logins locked out for this address');
+      if (auth.newlyLocked) log.warn({ address: req.ip, seconds: auth.retryAfterSeconds }, 'API logins locked out for this address');
       reply.header('retry-after', String(auth.retryAfterSeconds));
       send(reply, format, '', { errors: [ApiErrors.lockedOut(auth.retryAfterSeconds)] }, 429);
       return;
@@ -102,7 +102,7 @@ export function createApiServer(o: ApiServerOptions): FastifyInstance {
     if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
       return send(reply, format, '', { errors: [ApiErrors.malformed(err.message.replace(/\.$/, ''))] }, err.statusCode);
     }
-    req.log.error({ err }, 'API request failed');
+    log.error({ err, method: req.method, url: req.url }, 'API request failed');
     return send(reply, format, '', { errors: [ApiErrors.internal()] }, 500);
   });
   return app;
