@@ -245,8 +245,9 @@ export class OriginationRuntime implements Originator {
       let next: CallInput | undefined;
       while ((next = entry.queue.shift()) !== undefined) {
         const { state, effects } = transition(entry.state, next);
+        // Inputs that change nothing (provisional responses, stale timers) cost no write.
+        if (state !== entry.state) this.deps.records.save({ ...entry.base, state });
         entry.state = state;
-        this.deps.records.save({ ...entry.base, state });
         for (const effect of effects) this.run(callId, entry, effect);
         if (state.phase === 'ended') {
           for (const handle of entry.timers.values()) this.deps.clock.clearTimer(handle);

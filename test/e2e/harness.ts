@@ -264,6 +264,10 @@ export async function sipp(opts: {
   readonly service?: string;
   readonly timeoutS?: number;
   readonly args?: readonly string[];
+  /** Calls before sipp exits (-m); 1 by default. */
+  readonly calls?: number;
+  /** Keep every message in a trace file (off for benchmarks). */
+  readonly trace?: boolean;
 }): Promise<SippRun> {
   const port = opts.port ?? (await freeUdpPort());
   let mediaPort = await freeUdpPair();
@@ -282,16 +286,12 @@ export async function sipp(opts: {
     '-mp',
     String(mediaPort),
     '-m',
-    '1',
+    String(opts.calls ?? 1),
     '-timeout',
     `${opts.timeoutS ?? 30}s`,
     '-timeout_error',
-    '-max_recv_loops',
-    '1000',
     '-nostdin',
-    '-trace_msg',
-    '-message_file',
-    traceFile,
+    ...(opts.trace === false ? [] : ['-trace_msg', '-message_file', traceFile]),
     '-trace_err',
     '-error_file',
     join(traceDir, 'err.log'),

@@ -1,0 +1,251 @@
+/**
+ * Origination benchmark: switchvox.call over HTTPS (keep-alive) against a server process, with a sipp phone
+ * (extension 101, registered) as the first party and a sipp trunk as the second. Prints originations/s,
+ * API-to-bridged latency p50/p99 (from the call records: bridged_at - started_at), failures, and the memory each
+ * held bridged call costs the server.
+ *
+ *   npm run bench:originate -- [--rate 1000] [--seconds 5] [--latency-rate 500] [--hold 20000]
+ *
+ * The server runs in a child process (this file with --serve), so client and server do not share an event loop.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { ACCOUNTS, api, callXml, freeUdpPort, register, sipp, startInProcess, type RunningServer, type SippRun } from '../test/e2e/harness.ts';
+
+interface ServerReady {
+  readonly type: 'ready';
+  readonly https: number;
+  readonly sip: number;
+  readonly trunk: number;
+}
+interface ServerStats {
+  readonly type: 'stats';
+  readonly live: number;
+  readonly bridged: number;
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly external: number;
+  /** bridged_at - started_at of the calls started since the last `mark`, in ms. */
+  readonly bridgeLatencies: number[];
+  readonly ended: Record<string, number>;
+}
+type ToServer = { type: 'stats'; detail: boolean } | { type: 'mark' } | { type: 'hangUpAll' } | { type: 'stop' };
+
+// ---- server side ----
+
+async function serve(): Promise<void> {
+  const server = await startInProcess({ maxRingSeconds: 60 });
+  const engine = server.engine!;
+  let markAt = Date.now();
+  const send = (m: ServerReady | ServerStats): void => void process.send!(m);
+  process.on('message', (m: ToServer) => {
+    switch (m.type) {
+      case 'mark':
+        markAt = Date.now();
+        return;
+      case 'stats': {
+        if (m.detail) global.gc?.();
+        const mem = process.memoryUsage();
+        const calls = engine.originator.listCalls();
+        const recent = m.detail ? engine.records.recent(1_000_000).filter((r) => r.startedAt >= markAt) : [];
+        const bridgeLatencies: number[] = [];
+        const ended: Record<string, number> = {};
+        for (const r of recent) {
+          const rec = engine.records.get(r.callId);
+          if (rec?.state.bridgedAt) bridgeLatencies.push(rec.state.bridgedAt - rec.state.createdAt);
+          if (r.endReason) ended[r.endReason] = (ended[r.endReason] ?? 0) + 1;
+        }
+        send({
+          type: 'stats',
+          live: calls.length,
+          bridged: calls.filter((c) => c.state === 'bridged').length,
+          rss: mem.rss,
+          heapUsed: mem.heapUsed,
+          external: mem.external + mem.arrayBuffers,
+          bridgeLatencies,
+          ended,
+        });
+        return;
+      }
+      case 'hangUpAll':
+        engine.originator.hangUpAll('bench_done');
+        return;
+      case 'stop':
+        void server.stop().then(() => process.exit(0));
+        return;
+    }
+  });
+  send({ type: 'ready', https: server.ports.https, sip: server.ports.sip, trunk: server.ports.trunk });
+}
+
+// ---- client side ----
+
+class ServerProcess {
+  private constructor(
+    readonly child: ChildProcess,
+    readonly ready: ServerReady,
+  ) {}
+
+  static async start(): Promise<ServerProcess> {
+    const child = fork(fileURLToPath(import.meta.url), ['--serve'], {
+      execArgv: ['--import', 'tsx', '--expose-gc', '--max-old-space-size=4096', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [])],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const [ready] = (await once(child, 'message')) as [ServerReady];
+    return new ServerProcess(child, ready);
+  }
+
+  /** Live counts; with `detail`, after a GC, also memory and the records of the calls since the last mark. */
+  async stats(detail = false): Promise<ServerStats> {
+    const reply = once(this.child, 'message') as Promise<[ServerStats]>;
+    this.child.send({ type: 'stats', detail } satisfies ToServer);
+    return (await reply)[0];
+  }
+
+  send(m: ToServer): void {
+    this.child.send(m);
+  }
+
+  get asRunning(): RunningServer {
+    return { ports: { https: this.ready.https, sip: this.ready.sip, trunk: this.ready.trunk, trunk2: 0, rtpMin: 0 }, dir: '', output: () => '', stop: async () => {} };
+  }
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const BODY = callXml({ dial_first: '101', dial_second: '15551234567', dial_as_account_id: '1101', caller_id_name: 'Bench' });
+
+/** Sends `count` originations at `rate`/s on an absolute schedule; resolves when every API answer is in. */
+async function drive(server: RunningServer, rate: number, count: number): Promise<{ failures: number; apiMs: number[]; seconds: number }> {
+  const started = performance.now();
+  const apiMs: number[] = [];
+  let failures = 0;
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < count; i++) {
+    const due = started + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    const t0 = performance.now();
+    pending.push(
+      api(server, 'xml', BODY).then(
+        (a) => {
+          apiMs.push(performance.now() - t0);
+          if (!a.body.includes('<call_info')) failures++;
+        },
+        () => {
+          failures++;
+        },
+      ),
+    );
+  }
+  await Promise.all(pending);
+  return { failures, apiMs, seconds: (performance.now() - started) / 1000 };
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function peers(server: ServerProcess, calls: number, talkMs: number, timeoutS: number): Promise<{ phone: SippRun; trunk: SippRun }> {
+  const running = server.asRunning;
+  const phone = await sipp({
+    scenario: 'bench-first.xml',
+    port: await freeUdpPort(),
+    service: '101',
+    timeoutS,
+    calls,
+    args: ['-l', String(calls), '-d', String(talkMs), '-max_recv_loops', '100000', '-max_sched_loops', '100000'],
+    trace: false,
+  });
+  await register(running, ACCOUNTS[0]!, phone.port);
+  const trunk = await sipp({
+    scenario: 'second-answer-wait-bye.xml',
+    port: server.ready.trunk,
+    service: 'carrier',
+    timeoutS,
+    calls,
+    args: ['-l', String(calls), '-max_recv_loops', '100000', '-max_sched_loops', '100000'],
+    trace: false,
+  });
+  return { phone, trunk };
+}
+
+async function phase(server: ServerProcess, label: string, rate: number, seconds: number): Promise<void> {
+  const count = Math.round(rate * seconds);
+  const { phone, trunk } = await peers(server, count, 200, seconds + 60);
+  server.send({ type: 'mark' });
+  const result = await drive(server.asRunning, rate, count);
+  await waitFor('calls to end', async () => (await server.stats()).live === 0, 60_000);
+  const stats = await server.stats(true);
+  phone.kill();
+  trunk.kill();
+  if (process.env.BENCH_DEBUG) {
+    const [p, t] = await Promise.all([phone.done, trunk.done]);
+    console.log('PHONE', p.output.slice(-3000));
+    console.log('TRUNK', t.output.slice(-3000));
+  }
+  const apiSorted = [...result.apiMs].sort((a, b) => a - b);
+  const bridged = [...stats.bridgeLatencies].sort((a, b) => a - b);
+  const failedCalls = Object.entries(stats.ended).filter(([reason]) => !/hung_up$/.test(reason));
+  console.log(
+    `${label}: ${count} originations at ${rate}/s in ${result.seconds.toFixed(2)} s = ${(count / result.seconds).toFixed(0)}/s; ` +
+      `API failures ${result.failures}; calls not ended by a party hanging up ${failedCalls.reduce((n, [, c]) => n + c, 0)} ${JSON.stringify(Object.fromEntries(failedCalls))}`,
+  );
+  console.log(
+    `  API answer (leg 1 answered) p50 ${percentile(apiSorted, 50).toFixed(1)} ms p99 ${percentile(apiSorted, 99).toFixed(1)} ms; ` +
+      `API-to-bridged p50 ${percentile(bridged, 50).toFixed(1)} ms p99 ${percentile(bridged, 99).toFixed(1)} ms (${bridged.length} bridged)`,
+  );
+}
+
+async function hold(server: ServerProcess, calls: number, rate: number): Promise<void> {
+  const before = await server.stats(true);
+  const { phone, trunk } = await peers(server, calls, 3_600_000, calls / rate + 600);
+  server.send({ type: 'mark' });
+  const result = await drive(server.asRunning, rate, calls);
+  await waitFor('every call bridged', async () => (await server.stats()).bridged >= calls - result.failures, 120_000);
+  const during = await server.stats(true);
+  const perCall = (b: number, a: number) => ((a - b) / during.bridged / 1024).toFixed(2);
+  console.log(
+    `hold: ${during.bridged} concurrent bridged calls (API failures ${result.failures}); per call: ` +
+      `heap ${perCall(before.heapUsed, during.heapUsed)} KiB, heap+external ${perCall(before.heapUsed + before.external, during.heapUsed + during.external)} KiB, ` +
+      `rss ${perCall(before.rss, during.rss)} KiB (rss ${(during.rss / 2 ** 20).toFixed(0)} MiB)`,
+  );
+  server.send({ type: 'hangUpAll' });
+  await waitFor('calls to end', async () => (await server.stats()).live === 0, 120_000);
+  phone.kill();
+  trunk.kill();
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      serve: { type: 'boolean' },
+      rate: { type: 'string', default: '1000' },
+      seconds: { type: 'string', default: '5' },
+      'latency-rate': { type: 'string', default: '500' },
+      hold: { type: 'string', default: '20000' },
+      'hold-rate': { type: 'string', default: '1000' },
+    },
+  });
+  if (values.serve) return serve();
+  const server = await ServerProcess.start();
+  try {
+    await phase(server, 'throughput', Number(values.rate), Number(values.seconds));
+    await phase(server, 'latency', Number(values['latency-rate']), Number(values.seconds));
+    if (Number(values.hold) > 0) await hold(server, Number(values.hold), Number(values['hold-rate']));
+  } finally {
+    server.send({ type: 'stop' });
+    await once(server.child, 'exit');
+  }
+}
+
+await main();
