@@ -448,3 +448,30 @@ test('fromConfig binds sip.listen and applies the transport settings', async () 
     await tl.close();
   }
 });
+
+test('TCP: when the request connection is gone, the response opens one to received + the Via sent-by port', async () => {
+  const { tl, inbox } = await layer();
+  const peer = net.createServer();
+  await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve));
+  const peerPort = (peer.address() as net.AddressInfo).port;
+  const client = await tcpClient(tl.localEndpoint('tcp').port);
+  try {
+    client.sock.write(optionsText('198.51.100.1', peerPort, 'TCP', ''));
+    const { msg, source } = await inbox.next();
+    assert.equal(msg.topVia.received, '127.0.0.1');
+    client.sock.destroy();
+    const deadline = Date.now() + WAIT_MS;
+    while (tl.tcpConnectionCount > 0 && Date.now() < deadline) await new Promise<void>((resolve) => setImmediate(resolve));
+    assert.equal(tl.tcpConnectionCount, 0);
+    const accepted = once(peer, 'connection', { signal: AbortSignal.timeout(WAIT_MS) });
+    tl.sendResponse(createResponse(msg as SipRequest, 200), source);
+    const [sock] = (await accepted) as [net.Socket];
+    const [data] = (await once(sock, 'data', { signal: AbortSignal.timeout(WAIT_MS) })) as [Buffer];
+    assert.match(data.toString(), /^SIP\/2.0 200 OK/);
+    sock.destroy();
+  } finally {
+    client.sock.destroy();
+    peer.close();
+    await tl.close();
+  }
+});
