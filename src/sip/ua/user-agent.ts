@@ -5,6 +5,7 @@
  * retransmissions that outlive their transaction, and places calls and out-of-dialog requests.
  */
 import type { Logger } from 'pino';
+import type { SipConfig } from '../../config/schema.ts';
 import { dialogIdOfRequest, dialogIdOfResponse, dialogKey } from '../dialog/dialog-state.ts';
 import type { SessionTimerPort } from '../dialog/invite-session.ts';
 import {
@@ -48,6 +49,8 @@ export interface UserAgentOptions {
   readonly realm?: string;
   /** How long a nonce we issue stays valid (default 5 minutes). */
   readonly nonceTtlMs?: number;
+  /** Key of our stateless nonces; kept across restarts, nonces issued before one stay valid (default: random). */
+  readonly nonceSecret?: string;
   /** Option tags we support (Require checks, §8.2.2.3). */
   readonly supported?: readonly string[];
   /** Body types we take (others are answered 415, §8.2.3); default SDP, multipart, DTMF relay and plain text. */
@@ -126,7 +129,11 @@ export class UserAgent implements OutgoingCallHost, IncomingCallHost {
     this.#contactUser = opts.contactUser ?? 'originate';
     this.#supported = opts.supported ?? [];
     this.#acceptTypes = opts.acceptTypes ?? DEFAULT_ACCEPT;
-    this.#verifier = new DigestVerifier({ realm: opts.realm ?? 'originate', nonceTtlMs: opts.nonceTtlMs ?? 300_000 });
+    this.#verifier = new DigestVerifier({
+      realm: opts.realm ?? 'originate',
+      nonceTtlMs: opts.nonceTtlMs ?? 300_000,
+      ...(opts.nonceSecret === undefined ? {} : { secret: opts.nonceSecret }),
+    });
     this.layer = new TransactionLayer(
       opts.transport,
       { t1Ms: opts.t1Ms, t2Ms: opts.t2Ms, t4Ms: opts.t4Ms },
@@ -135,6 +142,18 @@ export class UserAgent implements OutgoingCallHost, IncomingCallHost {
     );
     this.layer.onRequest((req, tx, source) => this.#receive(req, tx, source));
     this.layer.onStrayResponse((res) => this.#stray2xx(res));
+  }
+
+  /**
+   * The user agent the `sip` config section describes. Contact and Via use the transport's local endpoints, which
+   * already put `public_host` in place of a wildcard bind address.
+   */
+  static fromConfig(
+    transport: SipTransport,
+    sip: Pick<SipConfig, 't1_ms' | 't2_ms' | 't4_ms' | 'realm'>,
+    extra: Omit<UserAgentOptions, 'transport' | 't1Ms' | 't2Ms' | 't4Ms' | 'realm'> = {},
+  ): UserAgent {
+    return new UserAgent({ ...extra, transport, t1Ms: sip.t1_ms, t2Ms: sip.t2_ms, t4Ms: sip.t4_ms, realm: sip.realm });
   }
 
   /** Live sessions (early and confirmed dialogs with an INVITE usage). */

@@ -5,6 +5,11 @@ import { createResponse, SipResponse } from '../../../src/sip/message/index.ts';
 import { CallCancelledError, SipResponseError } from '../../../src/sip/ua/errors.ts';
 import type { IncomingCall } from '../../../src/sip/ua/incoming-call.ts';
 import { memoryPair, next, settle } from './memory-pair.ts';
+import { ManualTimerPort } from '../../../src/sip/transaction/timer-port.ts';
+import { MemoryNetwork } from '../../../src/sip/transport/memory-transport.ts';
+import { authorizeRequest } from '../../../src/sip/ua/client-auth.ts';
+import { sendRequest } from '../../../src/sip/ua/send-request.ts';
+import { UserAgent } from '../../../src/sip/ua/user-agent.ts';
 
 const OFFER = 'v=0\r\no=a 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n';
 const ANSWER = 'v=0\r\no=b 1 1 IN IP4 10.0.0.2\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n';
@@ -245,4 +250,34 @@ test('an incoming INVITE authenticated with IncomingCall.authenticate: 401 first
   assert.deepEqual(users, ['201']);
   const denied = a.ua.invite({ target: b.uri, from: 'sip:201@10.0.0.1', sdp: OFFER, credentials: { username: '201', password: 'no' } });
   await assert.rejects(denied.answered, (err: unknown) => err instanceof SipResponseError && err.status === 401);
+});
+
+test('fromConfig: timers and realm from the sip section; nonces of a shared secret verify across instances', async () => {
+  const network = new MemoryNetwork();
+  const sip = { t1_ms: 500, t2_ms: 4000, t4_ms: 5000, realm: 'pbx.example' };
+  const phone = new UserAgent({ transport: network.transport({ transport: 'udp', host: '10.0.0.5', port: 5060 }), t1Ms: 500, t2Ms: 4000, t4Ms: 5000, timers: new ManualTimerPort() });
+  const first = UserAgent.fromConfig(network.transport({ transport: 'udp', host: '10.0.0.6', port: 5060 }), sip, { nonceSecret: 's3cret', timers: new ManualTimerPort() });
+  assert.equal(first.t1Ms, 500);
+  assert.equal(first.contact('udp'), 'sip:originate@10.0.0.6:5060');
+  assert.equal(first.contact('tcp'), 'sip:originate@10.0.0.6:5060;transport=tcp');
+  first.onRequest('MESSAGE', (req, tx) => {
+    const r = first.requireAuth(req, tx, () => 'pw');
+    assert.equal(r.ok, false);
+  });
+  const res = await phone.request({ method: 'MESSAGE', uri: 'sip:10.0.0.6', from: 'sip:201@10.0.0.5' });
+  assert.match(res.response.get('www-authenticate') ?? '', /realm="pbx.example"/);
+  // A second instance with the same secret (a restart) accepts the answer to the first one's challenge.
+  const second = UserAgent.fromConfig(network.transport({ transport: 'udp', host: '10.0.0.7', port: 5060 }), sip, { nonceSecret: 's3cret', timers: new ManualTimerPort() });
+  const accepted: string[] = [];
+  second.onRequest('MESSAGE', (req, tx) => {
+    const r = second.requireAuth(req, tx, () => 'pw');
+    if (r.ok) {
+      accepted.push(r.username);
+      tx.respond(createResponse(req, 200, undefined, { toTag: 'm' }));
+    }
+  });
+  const authorized = authorizeRequest(res.request, res.response, { username: '201', password: 'pw' }, 2);
+  const { response } = await sendRequest(phone.layer, authorized, { transport: 'udp', host: '10.0.0.7', port: 5060 });
+  assert.equal(response.status, 200);
+  assert.deepEqual(accepted, ['201']);
 });
