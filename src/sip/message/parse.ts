@@ -197,6 +197,9 @@ interface HeadSource {
   spans: number[];
 }
 
+const SCRATCH: HeadSource = { start: 0, text: '', t0: 0, ascii: true, keys: [], spans: [] };
+const COUNTS = new Int32Array(Slot.None + 1);
+
 function byteOffset(h: HeadSource, i: number): number {
   return h.start + (h.ascii ? i - h.t0 : Buffer.byteLength(h.text.slice(h.t0, i)));
 }
@@ -227,13 +230,21 @@ export function parseHead(data: Buffer, start: number, headEnd: number, latin1?:
   }
   // Indices into `text`: the message starts at t0 and its head ends (after the last CRLF) at `limit`.
   const limit = ascii ? headEnd + 2 : text.length;
-  const h: HeadSource = { start, text, t0, ascii, keys: [], spans: [] };
+  // Parsing is synchronous and never re-entered, so one scratch record and counter array serve every call.
+  const h = SCRATCH;
+  h.start = start;
+  h.text = text;
+  h.t0 = t0;
+  h.ascii = ascii;
+  h.keys = [];
+  h.spans = [];
   const lineEnd = text.indexOf('\r\n', t0);
   const names: string[] = [];
   const keys = h.keys;
   const values: string[] = [];
   const spans = h.spans;
-  const counts = [0, 0, 0, 0, 0, 0, 0, 0, 0];
+  const counts = COUNTS;
+  counts.fill(0);
 
   let pos = lineEnd + 2;
   while (pos < limit) {
@@ -338,7 +349,7 @@ function response(
   lineEnd: number,
   table: HeaderTable,
   h: HeadSource,
-  counts: number[],
+  counts: Int32Array,
 ): ParsedHead | SipParseError {
   // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase (the reason may be empty, RFC 4475 noreason).
   const version = text.slice(t0, sp1);
@@ -383,7 +394,7 @@ function topViaReadable(msg: SipMessage): boolean {
   }
 }
 
-function check(msg: SipMessage, versionError: boolean, h: HeadSource, counts: number[]): ParsedHead | SipParseError {
+function check(msg: SipMessage, versionError: boolean, h: HeadSource, counts: Int32Array): ParsedHead | SipParseError {
   const start = h.start;
   if (counts[Slot.Via] === 0 || !topViaReadable(msg)) {
     return new SipParseError('missing or malformed Via', offsetOf(h, 'via'), { status: versionError ? 505 : 400 });
