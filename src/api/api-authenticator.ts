@@ -70,7 +70,8 @@ export class ApiAuthenticator {
   }
 
   /** `url`: the request-target as received, which Digest credentials must name. */
-  authenticate(authorization: string | undefined, httpMethod: string, url: string, address: string): AuthOutcome {
+  authenticate(authorization: string | undefined, httpMethod: string, url: string, clientAddress: string): AuthOutcome {
+    const address = throttleKey(clientAddress);
     const locked = this.#throttle.lockedFor(address);
     if (locked > 0) return { ok: false, status: 429, retryAfterSeconds: Math.ceil(locked / 1000), newlyLocked: false };
     if (authorization === undefined || authorization === '') {
@@ -106,4 +107,18 @@ export class ApiAuthenticator {
     const want = Buffer.from(expected, 'utf8');
     return given.length === want.length && timingSafeEqual(given, want) ? username : null;
   }
+}
+
+/**
+ * The unit failures are counted by: the IPv4 address (also when IPv4-mapped), or the IPv6 /64, since one IPv6
+ * host commonly owns a whole /64 and could otherwise change address on every attempt.
+ */
+export function throttleKey(address: string): string {
+  if (address.startsWith('::ffff:') && address.includes('.')) return address.slice(7);
+  if (!address.includes(':')) return address;
+  const [head = '', tail = ''] = address.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === '' ? [] : tail.split(':');
+  const groups = address.includes('::') ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => (g === '' ? '0' : g.toLowerCase().replace(/^0+(?=.)/, ''))).join(':')}::/64`;
 }

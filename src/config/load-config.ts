@@ -489,6 +489,11 @@ export function parseConfig(yamlText: string, sourceName: string): Config {
     ...lists,
   };
   crossCheck(r, lists);
+  const clash = lists.accounts.findIndex((a) => a.extension === config.api.admin.username);
+  if (clash >= 0) {
+    // Extension users log in with their extension number: the admin's name must not be one.
+    r.problem('api.admin.username', `is the extension of accounts[${clash}]; choose another name`);
+  }
   if (r.problems.length > 0) throw new ConfigError(sourceName, r.problems);
   return deepFreeze(config);
 }

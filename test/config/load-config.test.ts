@@ -109,3 +109,9 @@ test('YAML numbers where digits are expected are read as the digits', () => {
   assert.equal(c.accounts[0]?.account_id, '1101');
   assert.equal(c.accounts[0]?.extension, '101');
 });
+
+test('the admin user name may not be an extension number (extension users log in with theirs)', () => {
+  assert.deepEqual(problems('api: { admin: { username: "101" } }\naccounts:\n  - { account_id: "1", extension: "101", type: sip }\n'), [
+    { path: 'api.admin.username', message: 'is the extension of accounts[0]; choose another name' },
+  ]);
+});
