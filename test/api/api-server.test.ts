@@ -3,7 +3,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { connect, type PeerCertificate } from 'node:tls';
+import { generate } from 'selfsigned';
 import { join } from 'node:path';
 import { apiCall, rawRequest, startServer, type TestServer } from '../helpers/start-server.ts';
 import { API_TEST_YAML } from './fixture.ts';
@@ -310,5 +313,27 @@ test('generated passwords: made on the first start, reused on the next, and the 
     assert.equal((await apiCall(`${second.httpsUrl}/xml`, '<request method="switchvox.users.call"/>', '101', second.app.credentials.apiPassword('1') ?? '', 'basic')).status, 200);
   } finally {
     await second.close();
+  }
+});
+
+test('a configured certificate and key are served instead of a generated pair', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'originate-cert-'));
+  const pems = await generate([{ name: 'commonName', value: 'configured.example' }], { keyType: 'ec', curve: 'P-256', algorithm: 'sha256' });
+  writeFileSync(join(dir, 'cert.pem'), pems.cert);
+  writeFileSync(join(dir, 'key.pem'), pems.private);
+  const server = await startServer(`api: { https: { cert: ${join(dir, 'cert.pem')}, key: ${join(dir, 'key.pem')} } }\n`);
+  try {
+    const port = Number(new URL(server.httpsUrl).port);
+    const peer = await new Promise<PeerCertificate>((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+        resolve(socket.getPeerCertificate());
+        socket.end();
+      });
+      socket.once('error', reject);
+    });
+    assert.equal(peer.subject.CN, 'configured.example');
+    assert.equal(peer.fingerprint, pems.fingerprint.toUpperCase());
+  } finally {
+    await server.close();
   }
 });

@@ -31,7 +31,7 @@ export async function startServer(yaml: string, opts: { originator?: Originator;
     ...config,
     api: {
       ...config.api,
-      https: { host: '127.0.0.1', port: 0 },
+      https: { ...config.api.https, host: '127.0.0.1', port: 0 },
       http: opts.http === true ? { host: '127.0.0.1', port: 0 } : null,
     },
   };

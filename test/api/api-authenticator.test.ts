@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiAuthenticator } from '../../src/api/api-authenticator.ts';
+import type { Credentials } from '../../src/config/credentials.ts';
+import { answerChallenge } from '../../src/sip/auth/digest.ts';
+import { apiTestConfig, apiTestDirectory } from './fixture.ts';
+
+const credentials: Credentials = {
+  adminUsername: 'admin',
+  adminPassword: () => 'admin-secret',
+  sipPassword: () => undefined,
+  apiPassword: (id) => (id === '1101' ? 'alice-pw' : undefined),
+};
+
+function make(clock: { t: number }): ApiAuthenticator {
+  return new ApiAuthenticator({ auth: apiTestConfig().api.auth, credentials, directory: apiTestDirectory(), nonceSecret: 'k', now: () => clock.t });
+}
+
+test('an expired nonce with the right password is answered stale=true and is not counted as a failure', () => {
+  const clock = { t: 1_700_000_000_000 };
+  const auth = make(clock);
+  const first = auth.authenticate(undefined, 'POST', '/xml', '192.0.2.1');
+  assert.ok(!first.ok && first.status === 401);
+  clock.t += 301_000;
+  // max_failures is 4 in the fixture: five stale answers in a row must not lock the address out.
+  for (let i = 1; i <= 5; i++) {
+    const authorization = answerChallenge({ challenge: first.challenges, method: 'POST', uri: '/xml', username: 'admin', password: 'admin-secret', nc: i });
+    const r = auth.authenticate(authorization, 'POST', '/xml', '192.0.2.1');
+    assert.ok(!r.ok && r.status === 401, `attempt ${i}`);
+    assert.match(r.challenges[0] ?? '', /algorithm=SHA-256, nonce="[^"]+", stale=true$/);
+    assert.match(r.challenges[1] ?? '', /algorithm=MD5, nonce="[^"]+", stale=true$/);
+    assert.equal(r.challenges[2], 'Basic realm="test-realm", charset="UTF-8"');
+  }
+  const fresh = auth.authenticate(undefined, 'POST', '/xml', '192.0.2.1');
+  assert.ok(!fresh.ok && fresh.status === 401);
+  const ok = auth.authenticate(
+    answerChallenge({ challenge: fresh.challenges, method: 'POST', uri: '/xml', username: '101', password: 'alice-pw' }),
+    'POST',
+    '/xml',
+    '192.0.2.1',
+  );
+  assert.ok(ok.ok);
+  assert.equal(ok.principal.kind, 'user');
+  assert.equal(ok.principal.kind === 'user' ? ok.principal.account.account_id : '', '1101');
+});
+
+test('lockout is per address and ends after lockout_seconds', () => {
+  const clock = { t: 1_700_000_000_000 };
+  const auth = make(clock);
+  const bad = `Basic ${Buffer.from('admin:nope').toString('base64')}`;
+  const good = `Basic ${Buffer.from('admin:admin-secret').toString('base64')}`;
+  const statuses = [1, 2, 3, 4].map(() => (auth.authenticate(bad, 'POST', '/xml', '2001:db8::1') as { status: number }).status);
+  assert.deepEqual(statuses, [401, 401, 401, 429]);
+  const sameNet = auth.authenticate(good, 'POST', '/xml', '2001:db8::ffff');
+  assert.ok(!sameNet.ok && sameNet.status === 429 && !sameNet.newlyLocked);
+  assert.equal(auth.authenticate(good, 'POST', '/xml', '192.0.2.9').ok, true);
+  clock.t += 60_000;
+  assert.equal(auth.authenticate(good, 'POST', '/xml', '2001:db8::1').ok, true);
+});
