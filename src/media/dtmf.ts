@@ -151,7 +151,7 @@ const END_REPEATS = 3;
 
 class EventSender implements PacedSource {
   private readonly payload = Buffer.alloc(EVENT_BLOCK_BYTES);
-  private timestamp = 0;
+  private sent = false;
   private handleStop: (() => void) | undefined;
 
   constructor(
@@ -169,12 +169,14 @@ class EventSender implements PacedSource {
   }
 
   frame(index: number, tick: number): void {
-    // §2.5.1.2: every packet of one event carries the timestamp of its start; duration grows.
-    if (index === 0) this.timestamp = (this.session.timestampBase + tick * this.samplesPerPacket) >>> 0;
+    // §2.5.1.2: every packet of one event carries the timestamp of its start (its first tick, even if a stall
+    // dropped that packet); duration grows.
+    const timestamp = (this.session.timestampBase + (tick - index) * this.samplesPerPacket) >>> 0;
     const end = index >= this.packets - 1;
     const duration = Math.min(index + 1, this.packets) * this.samplesPerPacket;
     writeTelephoneEvent(this.payload, 0, { event: this.event, end, volume: this.volume, duration });
-    this.session.send(this.payload, { payloadType: this.payloadType, timestamp: this.timestamp, marker: index === 0 });
+    this.session.send(this.payload, { payloadType: this.payloadType, timestamp, marker: !this.sent });
+    this.sent = true;
     if (index >= this.packets - 1 + END_REPEATS - 1) {
       this.handleStop?.();
       this.done();
@@ -189,7 +191,9 @@ export function sendDtmf(options: SendDtmfOptions): Promise<void> {
   const scheduler = options.scheduler ?? sharedFrameScheduler();
   const packets = Math.max(1, Math.ceil(durationMs / scheduler.frameMs));
   return new Promise((resolve) => {
-    const sender = new EventSender(options.session, options.payloadType, event, options.volume ?? 10, packets, (scheduler.frameMs * SAMPLE_RATE) / 1000, resolve);
+    const samplesPerPacket = (scheduler.frameMs * SAMPLE_RATE) / 1000;
+    const volume = options.volume ?? 10;
+    const sender = new EventSender(options.session, options.payloadType, event, volume, packets, samplesPerPacket, resolve);
     sender.attach(scheduler.add(sender).stop);
   });
 }

@@ -41,6 +41,7 @@ export class FrameSizeError extends Error {
 class FramePlayer implements PacedSource {
   private readonly slots: Buffer[] = [];
   private slot = 0;
+  private sent = false;
   private readonly frameCount: number;
   handle: PacedHandle | undefined;
 
@@ -73,8 +74,9 @@ class FramePlayer implements PacedSource {
     }
     const packet = this.slots[this.slot] as Buffer;
     this.slot = (this.slot + 1) % this.slots.length;
-    // RFC 3551 §4.1: the marker bit flags the first packet of a talkspurt.
-    packet[1] = (index === 0 ? 0x80 : 0) | payloadType;
+    // RFC 3551 §4.1: the marker bit flags the first packet of a talkspurt (index 0 unless a stall dropped it).
+    packet[1] = (this.sent ? 0 : 0x80) | payloadType;
+    this.sent = true;
     packet.writeUInt16BE(session.nextSequence(), 2);
     // Timestamps follow the scheduler's absolute ticks, so any stream on this session continues the same timeline.
     packet.writeUInt32BE((session.timestampBase + tick * FRAME_SAMPLES) >>> 0, 4);

@@ -14,6 +14,7 @@ import { FrameScheduler } from '../../src/media/frame-scheduler.ts';
 import { parseRtpPacket } from '../../src/media/rtp-packet.ts';
 import type { RtpPacket } from '../../src/media/rtp-packet.ts';
 import { RtpSession } from '../../src/media/rtp-session.ts';
+import { ManualClock } from './support/manual-clock.ts';
 import { bindLoopback, closeSocket, loopbackAllocator, receiveDatagrams } from './support/udp.ts';
 
 const PT = 101;
@@ -165,6 +166,48 @@ test('sendDtmf over UDP: marker on the first packet, one timestamp, growing dura
     assert.deepEqual(
       digits.map((d) => [d.digit, d.duration]),
       [['#', 800]],
+    );
+  } finally {
+    await session.close();
+    await closeSocket(phone.socket);
+  }
+});
+
+test('sendDtmf after a stall: the event keeps its start timestamp and the first packet sent has the marker', async () => {
+  const allocator = await loopbackAllocator();
+  const phone = await bindLoopback();
+  const session = await RtpSession.open({ host: '127.0.0.1', allocator, remote: { address: '127.0.0.1', port: phone.port } });
+  const clock = new ManualClock();
+  const scheduler = new FrameScheduler({ clock, maxBurst: 2 });
+  try {
+    const received = receiveDatagrams(phone.socket, 4);
+    const sent = sendDtmf({ session, payloadType: PT, digit: '5', durationMs: 100, scheduler });
+    // The event's first tick is tick 0 (the clock starts on the grid); 90 ms pass before the timer runs.
+    clock.stall(90);
+    clock.fireDue();
+    clock.advance(100);
+    await sent;
+    const packets = (await received).map(({ data }) => parseRtpPacket(data));
+    assert.deepEqual(
+      packets.map((p) => [p.marker, p.timestamp]),
+      [
+        [true, session.timestampBase],
+        [false, session.timestampBase],
+        [false, session.timestampBase],
+        [false, session.timestampBase],
+      ],
+    );
+    assert.deepEqual(
+      packets.map((p) => {
+        const event = parseTelephoneEvents(p.payload)[0];
+        return [event?.duration, event?.end];
+      }),
+      [
+        [640, false],
+        [800, true],
+        [800, true],
+        [800, true],
+      ],
     );
   } finally {
     await session.close();
