@@ -159,11 +159,6 @@ export class OutgoingCall extends EventEmitter<OutgoingCallEvents> implements Cl
     this.#fail(this.#cancelled ? new CallCancelledError() : err);
   }
 
-  /** A 2xx for this INVITE that outlived its transaction (the UA matched it by dialog). */
-  receive2xxRetransmission(res: SipResponse): void {
-    this.#session?.receive2xxRetransmission(res);
-  }
-
   #provisional(res: SipResponse): void {
     const tag = res.toTag;
     // §12.1: a 1xx with a To tag (not 100) creates an early dialog; forks are told apart by their tags (§12.2.1.2).
