@@ -473,6 +473,8 @@ export abstract class SipMessageBase implements SipMessageCommon {
     // Pieces in order: a string, or two numbers [start, end) of `src`.
     const plan: Array<string | number> = [];
     let size = 0;
+    // Written strings are nearly always ASCII, and a latin1 write skips the UTF-8 encoder.
+    let ascii = true;
     let runStart = -1;
     let runEnd = -1;
     if (startLineUntouched && src !== undefined && this.startLineEnd >= 0) {
@@ -481,7 +483,9 @@ export abstract class SipMessageBase implements SipMessageCommon {
     } else {
       const line = this.startLine() + '\r\n';
       plan.push(line);
-      size += Buffer.byteLength(line);
+      const n = Buffer.byteLength(line);
+      ascii &&= n === line.length;
+      size += n;
     }
     let lengthSeen = false;
     for (let i = 0; i < n; i++) {
@@ -513,7 +517,9 @@ export abstract class SipMessageBase implements SipMessageCommon {
       }
       line ??= `${names[i] as string}: ${values[i] as string}\r\n`;
       plan.push(line);
-      size += Buffer.byteLength(line);
+      const n = Buffer.byteLength(line);
+      ascii &&= n === line.length;
+      size += n;
     }
     if (!lengthSeen) {
       if (runStart >= 0) {
@@ -543,7 +549,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
     for (let j = 0; j < plan.length; j++) {
       const piece = plan[j] as string | number;
       if (typeof piece === 'string') {
-        off += out.write(piece, off, 'utf8');
+        off += out.write(piece, off, ascii ? 'latin1' : 'utf8');
       } else {
         const end = plan[++j] as number;
         // A plain view + set: Buffer#copy's argument handling costs more than the copy at these sizes.
