@@ -127,6 +127,8 @@ export interface RunningServer {
   readonly output: () => string;
   /** In-process servers only: the engine, for looking at call records. */
   readonly engine?: OriginationEngine;
+  /** In-process servers only: whether an account has a registered phone. */
+  readonly hasContacts?: (accountId: string) => boolean;
   stop(): Promise<void>;
 }
 
@@ -159,10 +161,11 @@ export async function startInProcess(extra: { maxRingSeconds?: number } = {}): P
     logger,
   });
   attachRegistrar(ua, new Registrar({ directory: { current: () => app.directory }, store: new RegistrationStore(app.db), logger }));
+  const locations = new LocationService(new RegistrationStore(app.db));
   const engine = createOriginator({
     calls: config.calls,
     directory: () => app.directory,
-    locations: new LocationService(new RegistrationStore(app.db)),
+    locations,
     media: createMediaEngine(config.media),
     db: app.db,
     ua,
@@ -177,6 +180,7 @@ export async function startInProcess(extra: { maxRingSeconds?: number } = {}): P
     dir,
     output: () => '',
     engine,
+    hasContacts: (accountId) => locations.hasContacts(accountId),
     async stop() {
       engine.close();
       ua.layer.close();
