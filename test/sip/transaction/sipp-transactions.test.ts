@@ -107,6 +107,25 @@ test('INVITE server: the unacknowledged 486 is retransmitted (Timer G) until sip
   }
 });
 
+test('non-INVITE server: a retransmitted OPTIONS gets the same 200 again and reaches the TU once', async () => {
+  const s = await stack();
+  let seen = 0;
+  s.layer.onRequest((_req, tx) => {
+    if (tx === undefined) return;
+    seen++;
+    tx.reply(200);
+  });
+  try {
+    const res = await runSipp(['-sf', `${SCENARIOS}uac-retransmits-options.xml`, `127.0.0.1:${s.port}`, '-nr', ...SIPP_BOUNDS]);
+    assert.equal(res.code, 0, res.stdout.slice(-2000));
+    assert.equal(seen, 1);
+    assert.equal(s.net.count('200'), 2);
+    assert.equal(s.layer.size.server, 1, 'Timer J keeps the transaction to absorb more retransmissions');
+  } finally {
+    await s.close();
+  }
+});
+
 test('INVITE client: unanswered INVITE is retransmitted (Timer A); the late 486 is ACKed once per final', async () => {
   const s = await stack();
   const sipp = await startSipp(['-sf', `${SCENARIOS}uas-late-final.xml`, ...SIPP_BOUNDS]);
