@@ -135,6 +135,23 @@ export class DtmfReceiver {
   }
 }
 
+/**
+ * Reports the RFC 4733 digits a session receives; the returned function stops listening and reports a digit
+ * whose end packets never came.
+ */
+export function listenForDtmf(
+  session: RtpSession,
+  payloadType: number,
+  onDigit: (digit: ReceivedDigit) => void,
+): () => void {
+  const receiver = new DtmfReceiver(payloadType, onDigit);
+  const unsubscribe = session.onPacket((packet) => receiver.receive(packet));
+  return () => {
+    unsubscribe();
+    receiver.flush();
+  };
+}
+
 export interface SendDtmfOptions {
   readonly session: RtpSession;
   readonly payloadType: number;

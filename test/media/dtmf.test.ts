@@ -5,6 +5,7 @@ import {
   DtmfError,
   DtmfReceiver,
   eventToDigit,
+  listenForDtmf,
   parseTelephoneEvents,
   sendDtmf,
   writeTelephoneEvent,
@@ -170,6 +171,35 @@ test('sendDtmf over UDP: marker on the first packet, one timestamp, growing dura
   } finally {
     await session.close();
     await closeSocket(phone.socket);
+  }
+});
+
+test('listenForDtmf: digits sent by one session are heard by another, once each', async () => {
+  const allocator = await loopbackAllocator();
+  const caller = await RtpSession.open({ host: '127.0.0.1', allocator });
+  const ivr = await RtpSession.open({ host: '127.0.0.1', allocator });
+  const scheduler = new FrameScheduler();
+  const heard: string[] = [];
+  let threeHeard: () => void = () => undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`heard ${heard.join('')} within 3 s`)), 3000);
+    threeHeard = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+  const stop = listenForDtmf(ivr, PT, (d) => {
+    heard.push(d.digit);
+    if (heard.length === 3) threeHeard();
+  });
+  try {
+    caller.setRemote({ address: '127.0.0.1', port: ivr.localPort });
+    for (const digit of '4*2') await sendDtmf({ session: caller, payloadType: PT, digit, durationMs: 60, scheduler });
+    await done;
+    assert.deepEqual(heard, ['4', '*', '2']);
+  } finally {
+    stop();
+    await Promise.all([caller.close(), ivr.close()]);
   }
 });
 
