@@ -67,13 +67,15 @@ for (const transport of ['udp', 'tcp'] as const) {
     const call = await beforeSippEnds(sipp, incoming);
     const hangup = ended(call);
     const offers: (string | undefined)[] = [];
-    await beforeSippEnds(sipp, call.accept({ sdp: ANSWER }));
+    const acked = call.accept({ sdp: ANSWER });
+    // Set before the ACK is awaited: over TCP the ACK and the re-INVITE may arrive in one read.
     const session = call.session;
     assert.ok(session);
     session.onReinvite = (offer) => {
       offers.push(offer);
       return ANSWER.replace('o=- 7 7', 'o=- 7 8');
     };
+    await beforeSippEnds(sipp, acked);
     assert.equal(await beforeSippEnds(sipp, hangup), 'bye-received');
     assert.equal(offers.length, 1);
     assert.match(offers[0] ?? '', /m=audio 40020/);
