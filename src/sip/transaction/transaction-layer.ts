@@ -98,8 +98,8 @@ export class TransactionLayer implements TransportReceiver, ClientTransactionHos
   }
 
   /** A response outside any transaction (stateless: e.g. to a request the TU refuses before matching). */
-  sendStatelessResponse(res: SipResponse, source: Endpoint, onError?: SendErrorHandler): void {
-    this.transport.sendResponse(res, source, onError);
+  sendStatelessResponse(res: SipResponse, source: Endpoint, onError?: SendErrorHandler, local?: Endpoint): void {
+    this.transport.sendResponse(res, source, onError, local);
   }
 
   /** Ends every transaction and releases its timers without telling anyone (shutdown). */
