@@ -15,6 +15,9 @@ import { readWavFile, wavSamples } from '../../src/media/wav.ts';
 import { goertzelPower } from './support/goertzel.ts';
 import { bindLoopback, closeSocket, loopbackAllocator } from './support/udp.ts';
 
+/** Catch up on any stall a loaded machine causes: the checks below want every frame, none dropped. */
+const NO_DROP = 50;
+
 const SCENARIO = fileURLToPath(new URL('./scenarios/idle-uas.xml', import.meta.url));
 const ECHOES = 25;
 
@@ -73,7 +76,7 @@ test('ringback to sipp -rtp_echo comes back intact: same SSRC, continuous seq an
       codec: 'PCMU',
       payloadType: 0,
       remote: { address: '127.0.0.1', port: mediaPort },
-      scheduler: new FrameScheduler(),
+      scheduler: new FrameScheduler({ maxBurst: NO_DROP }),
     });
     const packets = await received.catch((error: unknown) => {
       throw new Error(`${String(error)}; sipp stderr: ${stderr}`);
