@@ -11,8 +11,8 @@ import { TransactionLayer } from '../src/sip/transaction/index.ts';
 import { TransportLayer } from '../src/sip/transport/index.ts';
 
 const SDP = Buffer.from('v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n');
-const SECONDS_PER_STEP = 3;
-const RATES = [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 10000, 12000];
+const SECONDS_PER_STEP = 5;
+const RATES = [1000, 2000, 3000, 4000, 4500, 5000, 5500, 6000, 6500, 7000, 7500, 8000, 9000, 10000];
 
 /** The UAS side: listens on an ephemeral UDP port, sends the port to the parent, answers until killed. */
 async function serve(): Promise<void> {
