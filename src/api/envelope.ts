@@ -121,8 +121,146 @@ function paramsOf(value: ParamValue | undefined): Params | null {
   return isMap(value) ? (value as Params) : null;
 }
 
-function parseXml(text: string): EnvelopeResult {
-  if (DOCTYPE.test(text)) return { ok: false, method: '', error: ApiErrors.doctype() };
+/** Not handled by the fast path: the general parser decides (and reports errors with positions). */
+const GENERAL = null;
+
+const isNameStart = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+const isNameChar = (c: number): boolean => isNameStart(c) || (c >= 48 && c <= 57) || c === 45 || c === 46;
+const isXmlSpace = (c: number): boolean => c === 32 || c === 10 || c === 9 || c === 13;
+const REFERENCE = /^&(?:lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);/;
+const XML_DECLARATION =
+  /<\?xml[ \t\r\n]+version="1\.0"(?:[ \t\r\n]+encoding="[A-Za-z][A-Za-z0-9._-]*")?(?:[ \t\r\n]+standalone="(?:yes|no)")?[ \t\r\n]*\?>/y;
+
+/**
+ * The fast path for the XML every client actually sends: an optional declaration, elements, attributes, text with
+ * the predefined entities or character references. It yields exactly what the general path would (a test
+ * compares them on a corpus) and hands anything else (comments, CDATA, processing instructions, namespaces,
+ * unusual attributes, any error) to fast-xml-parser, which costs several times more per request.
+ */
+class SimpleXmlReader {
+  private i = 0;
+  rootMethod: string | undefined;
+
+  constructor(private readonly s: string) {}
+
+  read(): { readonly method: string | undefined; readonly content: ParamValue } | null {
+    const s = this.s;
+    // XML line-end normalisation (CR, CRLF -> LF) is the general parser's business.
+    if (s.includes('\r')) return GENERAL;
+    // A declaration is allowed only as the very first characters.
+    if (s.startsWith('<?xml')) {
+      XML_DECLARATION.lastIndex = 0;
+      if (!XML_DECLARATION.test(s)) return GENERAL;
+      this.i = XML_DECLARATION.lastIndex;
+    }
+    this.skipSpace();
+    if (s.charCodeAt(this.i) !== 60) return GENERAL;
+    const root = this.element(0);
+    if (root === GENERAL || root.name !== 'request') return GENERAL;
+    this.skipSpace();
+    if (this.i !== s.length) return GENERAL;
+    return { method: this.rootMethod, content: root.value };
+  }
+
+  private skipSpace(): void {
+    while (this.i < this.s.length && isXmlSpace(this.s.charCodeAt(this.i))) this.i++;
+  }
+
+  private name(): string {
+    const start = this.i;
+    if (!isNameStart(this.s.charCodeAt(this.i))) return '';
+    this.i++;
+    while (this.i < this.s.length && isNameChar(this.s.charCodeAt(this.i))) this.i++;
+    return this.s.slice(start, this.i);
+  }
+
+  /** Text up to the next '<'; null when an '&' starts no reference we decode. */
+  private text(end: number): string | null {
+    const t = this.s.slice(this.i, end);
+    for (let amp = t.indexOf('&'); amp >= 0; amp = t.indexOf('&', amp + 1)) {
+      if (!REFERENCE.test(t.slice(amp, amp + 12))) return null;
+    }
+    this.i = end;
+    return t;
+  }
+
+  /** The cursor is on '<' of a start tag. */
+  private element(depth: number): { name: string; value: ParamValue } | null {
+    const s = this.s;
+    if (depth > MAX_DEPTH + 1) return GENERAL;
+    this.i++;
+    const name = this.name();
+    if (name === '') return GENERAL;
+    const seen: string[] = [];
+    for (;;) {
+      const before = this.i;
+      this.skipSpace();
+      const c = s.charCodeAt(this.i);
+      if (c === 62) {
+        this.i++;
+        break;
+      }
+      if (c === 47) {
+        if (s.charCodeAt(this.i + 1) !== 62) return GENERAL;
+        this.i += 2;
+        return { name, value: '' };
+      }
+      if (this.i === before) return GENERAL;
+      const attr = this.name();
+      if (attr === '' || seen.includes(attr) || s.charCodeAt(this.i) !== 61) return GENERAL;
+      seen.push(attr);
+      const quote = s.charCodeAt(this.i + 1);
+      if (quote !== 34 && quote !== 39) return GENERAL;
+      const close = s.indexOf(quote === 34 ? '"' : "'", this.i + 2);
+      if (close < 0) return GENERAL;
+      const value = s.slice(this.i + 2, close);
+      if (value.includes('<') || value.includes('&') || value.trim() !== value) return GENERAL;
+      if (depth === 0 && attr === 'method') this.rootMethod = value;
+      this.i = close + 1;
+    }
+    let text = '';
+    let out: Record<string, ParamValue> | undefined;
+    for (;;) {
+      const lt = s.indexOf('<', this.i);
+      if (lt < 0) return GENERAL;
+      const t = this.text(lt);
+      if (t === null) return GENERAL;
+      text += t;
+      const next = s.charCodeAt(lt + 1);
+      if (next === 47) {
+        this.i = lt + 2;
+        if (this.name() !== name) return GENERAL;
+        this.skipSpace();
+        if (s.charCodeAt(this.i) !== 62) return GENERAL;
+        this.i++;
+        return { name, value: out ?? decodeXmlText(text.trim()) };
+      }
+      if (!isNameStart(next)) return GENERAL;
+      const child = this.element(depth + 1);
+      if (child === GENERAL) return GENERAL;
+      out ??= {};
+      const prev = out[child.name];
+      if (prev === undefined) out[child.name] = child.value;
+      else if (Array.isArray(prev)) (prev as ParamValue[]).push(child.value);
+      else out[child.name] = [prev, child.value];
+    }
+  }
+}
+
+/** The envelope from the root element's method attribute and content, whichever path read them. */
+function fromRoot(method: unknown, content: ParamValue): EnvelopeResult {
+  if (typeof method !== 'string' || method === '') return { ok: false, method: '', error: ApiErrors.missingMethod() };
+  if (typeof content === 'string') {
+    if (content !== '') return { ok: false, method, error: ApiErrors.malformed('<request> must hold <parameters>') };
+    return { ok: true, request: { method, params: {} } };
+  }
+  const params = paramsOf((content as Record<string, ParamValue>).parameters);
+  if (params === null) return { ok: false, method, error: ApiErrors.malformed('<parameters> must hold elements') };
+  return { ok: true, request: { method, params } };
+}
+
+/** fast-xml-parser: validation, then the ordered parse. Exported for the test comparing it with the fast path. */
+export function parseXmlGeneral(text: string): EnvelopeResult {
   const valid = XMLValidator.validate(text);
   if (valid !== true) {
     return { ok: false, method: '', error: ApiErrors.malformed(`XML ${valid.err.msg} (line ${valid.err.line})`) };
@@ -137,15 +275,18 @@ function parseXml(text: string): EnvelopeResult {
   const root = doc.find((n) => nameOf(n) === 'request');
   if (root === undefined) return { ok: false, method: '', error: ApiErrors.malformed('the root element must be <request>') };
   const method = (root[':@'] as Record<string, unknown> | undefined)?.['@_method'];
-  if (typeof method !== 'string' || method === '') return { ok: false, method: '', error: ApiErrors.missingMethod() };
-  const content = fromXml(root.request as OrderedNode[], 0);
-  if (typeof content === 'string') {
-    if (content !== '') return { ok: false, method, error: ApiErrors.malformed('<request> must hold <parameters>') };
-    return { ok: true, request: { method, params: {} } };
-  }
-  const params = paramsOf((content as Record<string, ParamValue>).parameters);
-  if (params === null) return { ok: false, method, error: ApiErrors.malformed('<parameters> must hold elements') };
-  return { ok: true, request: { method, params } };
+  return fromRoot(method, fromXml(root.request as OrderedNode[], 0));
+}
+
+/** The fast path alone (null: it hands the document to the general parser). Exported for tests. */
+export function readSimpleXml(text: string): { readonly method: string | undefined; readonly content: ParamValue } | null {
+  return new SimpleXmlReader(text).read();
+}
+
+function parseXml(text: string): EnvelopeResult {
+  if (DOCTYPE.test(text)) return { ok: false, method: '', error: ApiErrors.doctype() };
+  const simple = readSimpleXml(text);
+  return simple === null ? parseXmlGeneral(text) : fromRoot(simple.method, simple.content);
 }
 
 function parseJson(text: string): EnvelopeResult {
