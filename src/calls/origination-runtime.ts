@@ -31,6 +31,9 @@ import type {
   TimerHandle,
 } from './ports.ts';
 
+/** Calls closed together at start-up. */
+const RECOVERY_BATCH = 200;
+
 export interface OriginationRuntimeDeps {
   readonly signalling: LegSignalling;
   readonly ringback: Ringback;
@@ -198,36 +201,39 @@ export class OriginationRuntime implements Originator {
    * Call-ID, tags, target, route set and CSeq), then the record says why it ended. Returns how many were closed.
    */
   async recover(reason = 'server_restart'): Promise<number> {
-    let closed = 0;
-    for (const record of this.deps.records.listOpen()) {
-      if (this.live.has(record.callId)) continue;
-      const at = this.deps.clock.now();
-      for (const fork of record.state.forks) {
-        if ((fork.status === 'confirmed' || fork.status === 'answered') && fork.dialog) {
-          try {
-            await this.deps.signalling.byeDialog(fork.dialog);
-          } catch (err) {
-            this.deps.logger.warn({ err, callId: record.callId, sipCallId: fork.dialog.callId }, 'BYE after restart failed');
-          }
-        }
-      }
-      const end = (leg: LegState): LegState => (leg.ringAt !== null && leg.endAt === null ? { ...leg, endAt: at, outcome: leg.outcome ?? 'cancelled' } : leg);
-      const state: CallState = {
-        ...record.state,
-        phase: 'ended',
-        timers: {},
-        forks: record.state.forks.map((f) =>
-          f.status === 'ringing' ? { ...f, status: 'cancelled' } : f.status === 'answered' || f.status === 'confirmed' ? { ...f, status: 'ended' } : f,
-        ),
-        legs: { first: end(record.state.legs.first), second: end(record.state.legs.second) },
-        replied: true,
-        endedAt: at,
-        endReason: reason,
-      };
-      this.deps.records.save({ ...record, state });
-      closed++;
+    const open = this.deps.records.listOpen().filter((r) => !this.live.has(r.callId));
+    // In batches, so a restart after thousands of calls does not send every BYE in the same instant.
+    for (let i = 0; i < open.length; i += RECOVERY_BATCH) {
+      await Promise.all(open.slice(i, i + RECOVERY_BATCH).map((record) => this.close(record, reason)));
     }
-    return closed;
+    return open.length;
+  }
+
+  private async close(record: CallRecord, reason: string): Promise<void> {
+    const dialogs = record.state.forks.filter((f) => (f.status === 'confirmed' || f.status === 'answered') && f.dialog);
+    await Promise.all(
+      dialogs.map((fork) =>
+        this.deps.signalling.byeDialog(fork.dialog!).catch((err: unknown) => {
+          this.deps.logger.warn({ err, callId: record.callId, sipCallId: fork.dialog!.callId }, 'BYE after restart failed');
+        }),
+      ),
+    );
+    const at = this.deps.clock.now();
+    const end = (leg: LegState): LegState =>
+      leg.ringAt !== null && leg.endAt === null ? { ...leg, endAt: at, outcome: leg.outcome ?? 'cancelled' } : leg;
+    const state: CallState = {
+      ...record.state,
+      phase: 'ended',
+      timers: {},
+      forks: record.state.forks.map((f) =>
+        f.status === 'ringing' ? { ...f, status: 'cancelled' } : f.status === 'answered' || f.status === 'confirmed' ? { ...f, status: 'ended' } : f,
+      ),
+      legs: { first: end(record.state.legs.first), second: end(record.state.legs.second) },
+      replied: true,
+      endedAt: at,
+      endReason: reason,
+    };
+    this.deps.records.save({ ...record, state });
   }
 
   private dispatch(callId: string, input: CallInput): void {

@@ -129,6 +129,8 @@ export interface RunningServer {
   readonly engine?: OriginationEngine;
   /** In-process servers only: whether an account has a registered phone. */
   readonly hasContacts?: (accountId: string) => boolean;
+  /** In-process servers only: stops like a crash, leaving calls open in the store and the folder in place. */
+  crash?(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -136,12 +138,12 @@ export interface RunningServer {
  * The server assembled in this process from the real config format: buildApp (API, store, directory) plus the
  * SIP transport, user agent, registrar, media and origination engine wired the way a server wires them.
  */
-export async function startInProcess(extra: { maxRingSeconds?: number } = {}): Promise<RunningServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'originate-e2e-'));
+export async function startInProcess(extra: { maxRingSeconds?: number; dir?: string; sipPort?: number } = {}): Promise<RunningServer> {
+  const dir = extra.dir ?? mkdtempSync(join(tmpdir(), 'originate-e2e-'));
   const trunk = await freeUdpPort();
   const trunk2 = await freeUdpPort();
   const rtpMin = 30000 + Math.floor(Math.random() * 60) * 500;
-  const config = parseConfig(configYaml({ https: 0, sip: 0, trunk, trunk2, rtpMin }, extra), 'e2e.yaml');
+  const config = parseConfig(configYaml({ https: 0, sip: extra.sipPort ?? 0, trunk, trunk2, rtpMin }, extra), 'e2e.yaml');
   const logger = pino({ level: process.env.E2E_LOG_LEVEL ?? 'silent' });
   // buildApp opens the store the engine writes to, so the API gets the engine through this late-bound holder.
   const late: { engine?: OriginationEngine } = {};
@@ -181,6 +183,12 @@ export async function startInProcess(extra: { maxRingSeconds?: number } = {}): P
     output: () => '',
     engine,
     hasContacts: (accountId) => locations.hasContacts(accountId),
+    async crash() {
+      engine.records.flush();
+      ua.layer.close();
+      await transport.close();
+      await app.close();
+    },
     async stop() {
       engine.close();
       ua.layer.close();
