@@ -7,7 +7,7 @@ import { playFrames } from './frame-player.ts';
 import type { Playing } from './frame-player.ts';
 import { decodeG711, encodeG711, g711Silence } from './g711.ts';
 import type { RtpSession } from './rtp-session.ts';
-import type { AudioCodecName, RtpEndpoint } from './sdp.ts';
+import type { AudioCodecName, RemoteRtpEndpoint, RtpEndpoint } from './sdp.ts';
 import { FRAME_SAMPLES, SAMPLE_RATE } from './tones.ts';
 import type { WavAudio } from './wav.ts';
 import { wavSamples } from './wav.ts';
@@ -48,7 +48,7 @@ export interface PlaybackOptions {
   readonly payloadType: number;
   /** Audio, or frames already made by encodePrompt for this codec. */
   readonly prompt: WavAudio | Int16Array | Buffer;
-  readonly remote?: RtpEndpoint;
+  readonly remote?: RtpEndpoint | RemoteRtpEndpoint;
   readonly loop?: boolean;
   readonly scheduler?: FrameScheduler;
 }

@@ -2,6 +2,7 @@
  * What a receiver knows of a stream's quality (RFC 3550 §6.4.1, algorithms of appendix A.1, A.3, A.8): packets
  * received, lost, and interarrival jitter, for call records and RTCP reports.
  */
+import type { ReportBlock } from './rtcp.ts';
 
 export interface ReceptionReport {
   readonly ssrc: number;
@@ -27,6 +28,11 @@ export class ReceptionStatistics {
   /** Jitter in timestamp units, kept as the RFC's running estimate. */
   private jitter = 0;
   private lastTransit: number | undefined;
+  private expectedPrior = 0;
+  private receivedPrior = 0;
+  /** LSR of the last sender report from this source and when it arrived (ms), for DLSR. */
+  private lastSr = 0;
+  private lastSrAt = 0;
 
   constructor(private readonly clockRate = 8000) {}
 
@@ -62,6 +68,41 @@ export class ReceptionStatistics {
     this.received = 0;
     this.jitter = 0;
     this.lastTransit = undefined;
+    this.expectedPrior = 0;
+    this.receivedPrior = 0;
+    this.lastSr = 0;
+    this.lastSrAt = 0;
+  }
+
+  /** Remembers a sender report of the stream (its NTP time's middle 32 bits), echoed back as LSR/DLSR. */
+  noteSenderReport(ssrc: number, ntpMiddle: number, arrivalMs: number): void {
+    if (ssrc !== this.ssrc) return;
+    this.lastSr = ntpMiddle;
+    this.lastSrAt = arrivalMs;
+  }
+
+  /**
+   * An RTCP report block (RFC 3550 §6.4.1, A.3); the fraction lost covers the time since the previous call.
+   * Undefined until a packet arrived.
+   */
+  reportBlock(nowMs: number): ReportBlock | undefined {
+    const report = this.report();
+    if (report === undefined) return undefined;
+    const expected = report.highestSequence - this.baseSequence + 1;
+    const expectedInterval = expected - this.expectedPrior;
+    const receivedInterval = this.received - this.receivedPrior;
+    this.expectedPrior = expected;
+    this.receivedPrior = this.received;
+    const lostInterval = expectedInterval - receivedInterval;
+    return {
+      ssrc: report.ssrc,
+      fractionLost: expectedInterval <= 0 || lostInterval <= 0 ? 0 : Math.floor((lostInterval * 256) / expectedInterval),
+      cumulativeLost: report.packetsLost,
+      highestSequence: report.highestSequence,
+      jitter: Math.floor(this.jitter),
+      lastSr: this.lastSr,
+      delaySinceLastSr: this.lastSr === 0 ? 0 : Math.floor(((nowMs - this.lastSrAt) / 1000) * 65536),
+    };
   }
 
   /** Undefined until a packet arrived. */

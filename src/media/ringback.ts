@@ -5,7 +5,7 @@
 import type { FrameScheduler } from './frame-scheduler.ts';
 import { playFrames } from './frame-player.ts';
 import type { RtpSession } from './rtp-session.ts';
-import type { AudioCodecName, RtpEndpoint } from './sdp.ts';
+import type { AudioCodecName, RemoteRtpEndpoint, RtpEndpoint } from './sdp.ts';
 import { NORTH_AMERICAN_RINGBACK, toneFrames } from './tones.ts';
 import type { ToneSpec } from './tones.ts';
 
@@ -14,7 +14,7 @@ export interface RingbackOptions {
   readonly codec: AudioCodecName;
   readonly payloadType: number;
   /** Sets the session's remote first (from the answer's SDP); otherwise the session's current one is used. */
-  readonly remote?: RtpEndpoint;
+  readonly remote?: RtpEndpoint | RemoteRtpEndpoint;
   /** Another cadence or another tone (busy, reorder); North American ringback by default. */
   readonly tone?: ToneSpec;
   readonly scheduler?: FrameScheduler;

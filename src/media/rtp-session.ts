@@ -3,27 +3,38 @@
  * send, and symmetric RTP (RFC 4961): we send back to where the peer's packets come from, so a phone behind NAT
  * that advertised its private address still hears us.
  *
+ * With `rtcp`, the session also binds port + 1, reads the peer's RTCP (sender reports feed LSR/DLSR, BYE is
+ * noted), sends SR/RR reports when asked or every few seconds on the shared scheduler, and says BYE on close.
+ * RTCP arriving on the RTP port (rtcp-mux) is read too.
+ *
  * Latching follows the first source heard. Afterwards another source takes over only after a run of
  * RELATCH_PACKETS packets in sequence from it, and until then its packets are dropped: a stray or forged packet
  * cannot steal the call's audio (the "RTP bleed" attack on naive latching).
  */
 import { createSocket } from 'node:dgram';
 import type { RemoteInfo, Socket } from 'node:dgram';
-import { randomInt } from 'node:crypto';
-import { parseRtpPacket, RtpParseError, buildRtpPacket } from './rtp-packet.ts';
+import { randomInt, randomUUID } from 'node:crypto';
+import { buildRtpPacket, parseRtpPacket, RTP_HEADER_BYTES, RtpParseError } from './rtp-packet.ts';
 import type { RtpPacket } from './rtp-packet.ts';
 import type { RtpPortAllocator } from './rtp-port-allocator.ts';
 import { RtpPortsExhaustedError } from './rtp-port-allocator.ts';
+import { sharedFrameScheduler } from './frame-scheduler.ts';
+import type { FrameScheduler, PacedHandle } from './frame-scheduler.ts';
 import { ReceptionStatistics } from './reception-stats.ts';
+import { buildBye, buildReport, ntpMiddle, ntpTime, parseRtcp, RtcpParseError } from './rtcp.ts';
+import type { RtcpPacket, SenderInfo } from './rtcp.ts';
 import type { ReceptionReport } from './reception-stats.ts';
-import type { RtpEndpoint } from './sdp.ts';
+import type { RemoteRtpEndpoint, RtpEndpoint } from './sdp.ts';
 
 export interface RtpSessionOptions {
   readonly host: string;
   readonly allocator: RtpPortAllocator;
-  /** Also bind the RTCP port (RTP port + 1), so nobody else takes it; off by default. */
+  /** Also bind the RTCP port (RTP port + 1) and speak RTCP there; off by default. */
   readonly rtcp?: boolean;
-  readonly remote?: RtpEndpoint;
+  /** RTCP CNAME (RFC 7022: random per session unless given). */
+  readonly cname?: string;
+  /** Where to send; a RemoteRtpEndpoint (from the SDP) also says where RTCP goes, else RTP port + 1. */
+  readonly remote?: RtpEndpoint | RemoteRtpEndpoint;
   /** Send to the source of the peer's packets (symmetric RTP) and accept only that source; on by default. */
   readonly latch?: boolean;
   /** Socket errors after binding; without it they are kept in `stats.lastError`. */
@@ -31,6 +42,7 @@ export interface RtpSessionOptions {
 }
 
 export type RtpPacketListener = (packet: RtpPacket, from: RtpEndpoint) => void;
+export type RtcpListener = (packets: readonly RtcpPacket[], from: RtpEndpoint) => void;
 
 export interface RtpSessionStats {
   packetsSent: number;
@@ -45,6 +57,29 @@ export interface RtpSessionStats {
   lastError: Error | undefined;
   /** performance.now() of the peer's last accepted packet: how a call notices its media died. */
   lastReceivedAt: number | undefined;
+  /** Payload bytes sent (the SR octet count). */
+  octetsSent: number;
+  rtcpSent: number;
+  rtcpReceived: number;
+  /** RTCP datagrams that could not be read. */
+  rtcpDiscarded: number;
+  /** The peer said RTCP BYE: it has left, whatever the signalling says. */
+  byeReceived: boolean;
+}
+
+/** Default RTCP report interval (RFC 3550 §6.2 minimum). */
+const RTCP_INTERVAL_MS = 5000;
+
+function rtcpEndpointOf(endpoint: RtpEndpoint | RemoteRtpEndpoint | null | undefined): RtpEndpoint | null {
+  if (endpoint === null || endpoint === undefined) return null;
+  if ('rtcpPort' in endpoint) return { address: endpoint.rtcpAddress, port: endpoint.rtcpPort };
+  return { address: endpoint.address, port: endpoint.port + 1 };
+}
+
+/** RTCP packet types 192-223 in the second byte: RFC 5761 §4 demultiplexing on a shared port. */
+function isRtcp(data: Buffer): boolean {
+  const second = data[1];
+  return data.length >= 8 && second !== undefined && second >= 192 && second <= 223;
 }
 
 /** In-sequence packets a new source must send before it replaces the latched one. */
@@ -90,7 +125,13 @@ export class RtpSession {
     errors: 0,
     lastError: undefined,
     lastReceivedAt: undefined,
+    octetsSent: 0,
+    rtcpSent: 0,
+    rtcpReceived: 0,
+    rtcpDiscarded: 0,
+    byeReceived: false,
   };
+  readonly cname: string;
   private sequence: number;
   private remoteEndpoint: RtpEndpoint | null;
   private latched: RtpEndpoint | undefined;
@@ -99,6 +140,12 @@ export class RtpSession {
   private readonly latch: boolean;
   private readonly listeners = new Set<RtpPacketListener>();
   private readonly reception = new ReceptionStatistics();
+  private readonly rtcpListeners = new Set<RtcpListener>();
+  private rtcpRemote: RtpEndpoint | null;
+  private sentSinceReport = false;
+  private lastSentTimestamp = 0;
+  private lastSentAt = 0;
+  private rtcpReports: PacedHandle | undefined;
   private closed: Promise<void> | undefined;
 
   private constructor(
@@ -114,10 +161,13 @@ export class RtpSession {
     this.ssrc = randomInt(0, 2 ** 32 - 1);
     this.timestampBase = randomInt(0, 2 ** 32 - 1);
     this.sequence = randomInt(0, 0x10000);
-    this.remoteEndpoint = options.remote ?? null;
+    this.cname = options.cname ?? randomUUID();
+    this.remoteEndpoint = options.remote === undefined ? null : { address: options.remote.address, port: options.remote.port };
+    this.rtcpRemote = rtcpEndpointOf(options.remote);
     this.latch = options.latch ?? true;
     socket.on('message', (data, from) => this.receive(data, from));
     socket.on('error', (error) => this.fail(error));
+    rtcpSocket?.on('message', (data, from) => this.receiveRtcp(data, from));
     rtcpSocket?.on('error', (error) => this.fail(error));
   }
 
@@ -163,8 +213,9 @@ export class RtpSession {
   }
 
   /** Where to send, from signalling (SDP); latching starts over, as the peer may have moved. */
-  setRemote(endpoint: RtpEndpoint | null): void {
-    this.remoteEndpoint = endpoint;
+  setRemote(endpoint: RtpEndpoint | RemoteRtpEndpoint | null): void {
+    this.remoteEndpoint = endpoint === null ? null : { address: endpoint.address, port: endpoint.port };
+    this.rtcpRemote = rtcpEndpointOf(endpoint);
     this.latched = undefined;
     this.candidate = undefined;
   }
@@ -185,6 +236,10 @@ export class RtpSession {
     }
     this.socket.send(packet, remote.port, remote.address);
     this.stats.packetsSent += 1;
+    this.stats.octetsSent += packet.length - RTP_HEADER_BYTES;
+    this.sentSinceReport = true;
+    this.lastSentTimestamp = packet.readUInt32BE(4);
+    this.lastSentAt = performance.now();
     return true;
   }
 
@@ -210,7 +265,17 @@ export class RtpSession {
     return () => this.listeners.delete(listener);
   }
 
+  /** Subscribes to received RTCP compound packets; returns the unsubscribe function. */
+  onRtcp(listener: RtcpListener): () => void {
+    this.rtcpListeners.add(listener);
+    return () => this.rtcpListeners.delete(listener);
+  }
+
   private receive(data: Buffer, from: RemoteInfo): void {
+    if (isRtcp(data)) {
+      this.receiveRtcp(data, from);
+      return;
+    }
     let packet: RtpPacket;
     try {
       packet = parseRtpPacket(data);
@@ -234,6 +299,75 @@ export class RtpSession {
   /** Loss and jitter of the peer's current stream (RFC 3550 §6.4.1); undefined before its first packet. */
   receptionReport(): ReceptionReport | undefined {
     return this.reception.report();
+  }
+
+  private receiveRtcp(data: Buffer, from: RemoteInfo): void {
+    let packets: RtcpPacket[];
+    try {
+      packets = parseRtcp(data);
+    } catch (error) {
+      if (!(error instanceof RtcpParseError)) throw error;
+      this.stats.rtcpDiscarded += 1;
+      return;
+    }
+    const source: RtpEndpoint = { address: from.address, port: from.port };
+    // RTCP latches with RTP: reports go back to where the latched peer's RTCP comes from.
+    if (this.latched === undefined || this.latched.address === source.address) this.rtcpRemote = source;
+    this.stats.rtcpReceived += 1;
+    const now = performance.now();
+    for (const packet of packets) {
+      if (packet.type === 'sr') {
+        this.reception.noteSenderReport(packet.ssrc, ntpMiddle(packet.sender.ntpSeconds, packet.sender.ntpFraction), now);
+      } else if (packet.type === 'bye') {
+        const peer = this.reception.report()?.ssrc;
+        if (peer === undefined || packet.ssrcs.includes(peer)) this.stats.byeReceived = true;
+      }
+    }
+    for (const listener of this.rtcpListeners) listener(packets, source);
+  }
+
+  /**
+   * Sends one SR (when we sent media since the last report) or RR, with a reception block once the peer's media
+   * arrived. False without RTCP, without a remote, or once closed.
+   */
+  sendRtcpReport(): boolean {
+    const remote = this.rtcpRemote;
+    if (this.rtcpSocket === undefined || remote === null || this.closed !== undefined) return false;
+    const now = performance.now();
+    const block = this.reception.reportBlock(now);
+    let sender: SenderInfo | undefined;
+    if (this.sentSinceReport) {
+      const ntp = ntpTime(Date.now());
+      sender = {
+        ntpSeconds: ntp.seconds,
+        ntpFraction: ntp.fraction,
+        // The RTP clock at this instant, extrapolated from the last packet sent (§6.4.1).
+        rtpTimestamp: (this.lastSentTimestamp + Math.round((now - this.lastSentAt) * 8)) >>> 0,
+        packetCount: this.stats.packetsSent,
+        octetCount: this.stats.octetsSent,
+      };
+    }
+    this.sentSinceReport = false;
+    const report = buildReport({
+      ssrc: this.ssrc,
+      cname: this.cname,
+      ...(sender !== undefined ? { sender } : {}),
+      reports: block === undefined ? [] : [block],
+    });
+    this.rtcpSocket.send(report, remote.port, remote.address);
+    this.stats.rtcpSent += 1;
+    return true;
+  }
+
+  /** Sends reports every `intervalMs` on the scheduler until close(); idempotent. */
+  startRtcpReports(scheduler: FrameScheduler = sharedFrameScheduler(), intervalMs = RTCP_INTERVAL_MS): void {
+    if (this.rtcpReports !== undefined || this.rtcpSocket === undefined || this.closed !== undefined) return;
+    const every = Math.max(1, Math.round(intervalMs / scheduler.frameMs));
+    this.rtcpReports = scheduler.add({
+      frame: (index) => {
+        if (index > 0 && index % every === 0) this.sendRtcpReport();
+      },
+    });
   }
 
   /** Latching: whether a packet's source is (or has just become) the peer. */
@@ -272,7 +406,22 @@ export class RtpSession {
   close(): Promise<void> {
     this.closed ??= (async () => {
       this.listeners.clear();
-      await Promise.all([closeSocket(this.socket), ...(this.rtcpSocket ? [closeSocket(this.rtcpSocket)] : [])]);
+      this.rtcpListeners.clear();
+      this.rtcpReports?.stop();
+      const rtcpSocket = this.rtcpSocket;
+      const rtcpRemote = this.rtcpRemote;
+      if (rtcpSocket !== undefined && rtcpRemote !== null) {
+        // §6.6: tell the peer we leave; wait for the datagram to leave before the socket closes.
+        const bye = buildBye({ ssrc: this.ssrc, cname: this.cname });
+        await new Promise<void>((resolve) => {
+          rtcpSocket.send(bye, rtcpRemote.port, rtcpRemote.address, (error) => {
+            if (error) this.fail(error);
+            else this.stats.rtcpSent += 1;
+            resolve();
+          });
+        });
+      }
+      await Promise.all([closeSocket(this.socket), ...(rtcpSocket ? [closeSocket(rtcpSocket)] : [])]);
       this.allocator.release(this.localPort);
     })();
     return this.closed;
