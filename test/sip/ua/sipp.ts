@@ -33,13 +33,26 @@ async function bound(transport: TransportProtocol, port: number): Promise<boolea
 
 /**
  * Starts sipp on 127.0.0.1 with a scenario of test/scenarios/dialog, bounded by -m 1 and -timeout, and resolves
- * once its socket is bound (so a TCP connect or the first UDP datagram finds it).
+ * once its sockets are bound (so a TCP connect or the first UDP datagram finds it). The ports are free when picked
+ * but another test may take one before sipp binds it: then sipp is started again on new ports.
  */
 export async function startSipp(
   scenario: string,
   transport: TransportProtocol,
   opts: { target?: string; timeoutSeconds?: number; extra?: readonly string[] } = {},
 ): Promise<Sipp> {
+  for (let attempt = 1; ; attempt++) {
+    const started = await launch(scenario, transport, opts);
+    if (started !== 'ports-taken') return started;
+    if (attempt === 3) throw new Error('sipp found its ports taken three times');
+  }
+}
+
+async function launch(
+  scenario: string,
+  transport: TransportProtocol,
+  opts: { target?: string; timeoutSeconds?: number; extra?: readonly string[] },
+): Promise<Sipp | 'ports-taken'> {
   const timeoutSeconds = opts.timeoutSeconds ?? 15;
   const port = await freePort();
   const mediaPort = await freePort();
@@ -68,15 +81,19 @@ export async function startSipp(
       resolve({ code, stdout, stderr });
     }),
   );
-  if (opts.target === undefined) {
-    // A UAS-side sipp must be listening before we send; a UAC-side one is ready when it sends.
-    const deadline = Date.now() + 5000;
-    let exited = false;
-    void done.then(() => (exited = true));
-    while (!(await bound(transport, port))) {
-      if (exited || Date.now() > deadline) throw new Error(`sipp did not bind ${transport} port ${port}: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 10));
+  // sipp binds its RTP socket at start-up in every mode; a UAS-side sipp must also be listening before we send.
+  const ready = async (): Promise<boolean> =>
+    (await bound('udp', mediaPort)) && (opts.target !== undefined || (await bound(transport, port)));
+  const deadline = Date.now() + 5000;
+  let exited = false;
+  void done.then(() => (exited = true));
+  while (!(await ready())) {
+    if (exited) {
+      if (/Address already in use/.test(stderr)) return 'ports-taken';
+      throw new Error(`sipp exited before binding ${transport} port ${port}: ${stderr}`);
     }
+    if (Date.now() > deadline) throw new Error(`sipp did not bind ${transport} port ${port} in 5 s: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 10));
   }
   return { port, done, stop: () => child.kill('SIGKILL') };
 }
