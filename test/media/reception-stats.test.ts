@@ -43,3 +43,22 @@ test('a new SSRC or a big sequence jump starts the count over', () => {
   stats.update(2, 30_000, 160, 320);
   assert.deepEqual([stats.report()?.packetsReceived, stats.report()?.packetsLost], [1, 0]);
 });
+
+test('report blocks: fraction lost over each interval, cumulative loss, LSR and DLSR of the last SR', () => {
+  const stats = new ReceptionStatistics();
+  assert.equal(stats.reportBlock(0), undefined);
+  for (let seq = 0; seq < 100; seq++) if (seq % 4 !== 3) stats.update(5, seq, seq * 160, seq * 20);
+  stats.noteSenderReport(5, 0x11112222, 1000);
+  stats.noteSenderReport(6, 0x99999999, 1500);
+  const first = stats.reportBlock(1500);
+  assert.equal(first?.ssrc, 5);
+  assert.equal(first?.highestSequence, 98);
+  assert.equal(first?.cumulativeLost, 24, '3, 7 ... 95 of the 99 expected up to 98');
+  assert.equal(first?.fractionLost, Math.floor((24 * 256) / 99));
+  assert.equal(first?.lastSr, 0x11112222, 'an SR of another source is not ours to echo');
+  assert.equal(first?.delaySinceLastSr, 32768, '0.5 s in 1/65536 s');
+  for (let seq = 100; seq < 150; seq++) stats.update(5, seq, seq * 160, seq * 20);
+  const second = stats.reportBlock(3000);
+  assert.equal(second?.fractionLost, Math.floor((1 * 256) / 51), 'only 99 lost since the previous report');
+  assert.equal(second?.cumulativeLost, 25);
+});
