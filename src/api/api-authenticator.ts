@@ -37,7 +37,15 @@ export class ApiAuthenticator {
 
   constructor(o: ApiAuthenticatorOptions) {
     const now = o.now ?? Date.now;
-    this.#verifier = new DigestVerifier({ realm: o.auth.realm, nonceTtlMs: o.auth.nonce_ttl_seconds * 1000, secret: o.nonceSecret, now });
+    this.#verifier = new DigestVerifier({
+      realm: o.auth.realm,
+      nonceTtlMs: o.auth.nonce_ttl_seconds * 1000,
+      secret: o.nonceSecret,
+      // MD5 first: Switchvox itself offers only MD5, and clients such as Python's urllib read only the first
+      // challenge and give up on SHA-256. Clients that know SHA-256 still find it offered.
+      algorithms: ['MD5', 'SHA-256'],
+      now,
+    });
     this.#throttle = new LoginThrottle({
       maxFailures: o.auth.max_failures,
       windowMs: o.auth.window_seconds * 1000,

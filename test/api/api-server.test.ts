@@ -64,14 +64,14 @@ describe('API server over HTTPS with a fake originator', () => {
     });
   }
 
-  test('no credentials: 401, one WWW-Authenticate per algorithm plus Basic, envelope 10009, no call placed', async () => {
+  test('no credentials: 401, one WWW-Authenticate per algorithm (MD5 first, as Switchvox) plus Basic, envelope 10009, no call placed', async () => {
     const before = originator.requests.length;
     const r = await rawRequest(`${server.httpsUrl}/xml`, CALL_XML);
     assert.equal(r.status, 401);
     const challenges = r.challenges;
     assert.equal(challenges.length, 3);
-    assert.match(challenges[0] ?? '', /^Digest realm="test-realm", qop="auth", algorithm=SHA-256, nonce="[^"]+"$/);
-    assert.match(challenges[1] ?? '', /^Digest realm="test-realm", qop="auth", algorithm=MD5, nonce="[^"]+"$/);
+    assert.match(challenges[0] ?? '', /^Digest realm="test-realm", qop="auth", algorithm=MD5, nonce="[^"]+"$/);
+    assert.match(challenges[1] ?? '', /^Digest realm="test-realm", qop="auth", algorithm=SHA-256, nonce="[^"]+"$/);
     assert.equal(challenges[2], 'Basic realm="test-realm", charset="UTF-8"');
     assert.deepEqual(codesOf(r.body), [10009]);
     assert.equal(originator.requests.length, before);
