@@ -4,5 +4,5 @@ export { ServerTransaction, type ServerTransactionState } from './server-transac
 export { TransactionTimeoutError } from './transaction-timeout-error.ts';
 export { createAckForNon2xx } from './create-ack.ts';
 export { createCancel } from './create-cancel.ts';
-export { ManualTimerPort, nodeTimers, type TimerName, type TimerPort, type TimerTarget, type TimerHandle } from './timer-port.ts';
+export { CoalescedTimerPort, ManualTimerPort, nodeTimers, type TimerName, type TimerPort, type TimerTarget, type TimerHandle } from './timer-port.ts';
 export { InvalidTransitionError } from './machine.ts';
