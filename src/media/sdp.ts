@@ -301,7 +301,7 @@ export function buildAnswer(offer: string | SessionDescription, options: AnswerO
     sdp: writeSdp(options.host, options.session ?? new SdpSession(), sections),
     codec: choice.codec,
     ...(choice.telephoneEvent !== undefined ? { telephoneEvent: choice.telephoneEvent } : {}),
-    remote: remoteRtpEndpoint(offered),
+    remote: endpointOf(offered, chosenMedia),
     remoteDirection,
     direction,
   };
@@ -314,11 +314,12 @@ export function buildAnswer(offer: string | SessionDescription, options: AnswerO
 export function readAnswer(answer: string | SessionDescription, offered: readonly SupportedCodecName[]): Negotiated {
   const session = asSession(answer);
   const choice = choose(session, offered);
+  const media = session.media[choice.index] as MediaDescription;
   return {
     codec: choice.codec,
     ...(choice.telephoneEvent !== undefined ? { telephoneEvent: choice.telephoneEvent } : {}),
-    remote: remoteRtpEndpoint(session),
-    remoteDirection: declaredDirection(session, session.media[choice.index] as MediaDescription),
+    remote: endpointOf(session, media),
+    remoteDirection: declaredDirection(session, media),
   };
 }
 
@@ -336,7 +337,10 @@ export function rejectSdp(offer: string | SessionDescription, options: { host: s
 export function remoteRtpEndpoint(sdp: string | SessionDescription): RemoteRtpEndpoint | null {
   const session = asSession(sdp);
   const media = session.media.find(isRtpAudio);
-  if (media === undefined) return null;
+  return media === undefined ? null : endpointOf(session, media);
+}
+
+function endpointOf(session: SessionDescription, media: MediaDescription): RemoteRtpEndpoint | null {
   const address = media.connection?.ip ?? session.connection?.ip;
   if (address === undefined || isNullAddress(address)) return null;
   return {

@@ -137,6 +137,27 @@ test('Linphone offer: PCMA first, the 8 kHz telephone-event (100) chosen, video 
   assert.equal(parsed.media[1]?.port, 0);
 });
 
+test('the first audio stream without a common codec is rejected; the next one is answered and sent to', () => {
+  const twoStreams = crlf([
+    'v=0',
+    'o=- 3 3 IN IP4 10.0.0.9',
+    's=-',
+    'c=IN IP4 10.0.0.9',
+    't=0 0',
+    'm=audio 4000 RTP/AVP 18',
+    'a=rtpmap:18 G729/8000',
+    'm=audio 4100 RTP/AVP 8',
+    'c=IN IP4 10.0.0.10',
+  ]);
+  const answer = buildAnswer(twoStreams, { host: '203.0.113.5', port: 20000 });
+  assert.equal(answer.codec.name, 'PCMA');
+  assert.deepEqual(answer.remote, { address: '10.0.0.10', port: 4100, rtcpAddress: '10.0.0.10', rtcpPort: 4101 });
+  assert.deepEqual(
+    parse(answer.sdp).media.map((m) => m.port),
+    [0, 20000],
+  );
+});
+
 test('our preference is ignored in favour of the offerer order, restricted to what we support', () => {
   const onlyPcma = buildAnswer(BARESIP_OFFER, { host: '203.0.113.5', port: 20000, supported: ['PCMA'] });
   assert.equal(onlyPcma.codec.name, 'PCMA');
