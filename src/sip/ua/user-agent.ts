@@ -262,7 +262,9 @@ export class UserAgent implements OutgoingCallHost, IncomingCallHost {
     }
     const rejection = checkRequest(req, { supported: this.#supported, acceptTypes: this.#acceptTypes });
     if (rejection !== null) {
-      tx.respond(createResponse(req, rejection.status, rejection.reason, { headers: rejection.headers ?? [] }));
+      tx.respond(
+        createResponse(req, rejection.status, rejection.reason, { toTag: newTag(), headers: rejection.headers ?? [] }),
+      );
       return;
     }
     const id = dialogIdOfRequest(req);
@@ -306,8 +308,8 @@ export class UserAgent implements OutgoingCallHost, IncomingCallHost {
     }
     const contacts = req.contacts;
     if (contacts === '*' || contacts.length !== 1) {
-      // §12.1.1 needs the Contact of a dialog-creating request as the remote target.
-      tx.respond(createResponse(req, 400, 'Missing Contact', { toTag: newTag() }));
+      // §12.1.1 needs the one Contact of a dialog-creating request as the remote target.
+      tx.respond(createResponse(req, 400, 'Contact Required', { toTag: newTag() }));
       return;
     }
     this.#inviteHandler(new IncomingCall(this, req, tx));
