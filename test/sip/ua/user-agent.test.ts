@@ -232,6 +232,9 @@ test('UAS checks run before the INVITE handler: 420 with Unsupported, 415 with A
   assert.match(r415.get('accept') ?? '', /application\/sdp/);
   const r416 = await answer(rawInvite([], 'mailto:user@10.0.0.2'));
   assert.equal(r416.status, 416);
+  const noContact = await answer(rawInvite([]).replace('Contact: <sip:x@10.0.0.9:5060>\r\n', ''));
+  assert.equal(noContact.status, 400);
+  assert.ok(noContact.toTag);
   assert.equal(handled, 0);
 });
 
@@ -280,4 +283,10 @@ test('fromConfig: timers and realm from the sip section; nonces of a shared secr
   const { response } = await sendRequest(phone.layer, authorized, { transport: 'udp', host: '10.0.0.7', port: 5060 });
   assert.equal(response.status, 200);
   assert.deepEqual(accepted, ['201']);
+});
+
+test('without an INVITE handler a new INVITE is answered 480', async () => {
+  const { a, b } = memoryPair();
+  const call = a.ua.invite({ target: b.uri, from: 'sip:alice@10.0.0.1', sdp: OFFER });
+  await assert.rejects(call.answered, (err: unknown) => err instanceof SipResponseError && err.status === 480);
 });
