@@ -212,7 +212,7 @@ export class TransactionLayer implements TransportReceiver, ClientTransactionHos
         'Via',
         formatVia({
           transport: viaTransport(dest.transport),
-          host: local.host,
+          host: local.host.includes(':') ? `[${local.host}]` : local.host,
           port: local.port,
           branch: newBranch(),
           rport: true,

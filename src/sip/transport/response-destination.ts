@@ -11,7 +11,9 @@ const DEFAULT_SIP_PORT = 5060;
 export function stampReceived(req: SipRequest, source: Endpoint): void {
   const via = req.topVia;
   const wantsRport = via.rport === true;
-  const received = wantsRport || via.host !== source.host ? source.host : undefined;
+  // An IPv6 sent-by is bracketed in Via (RFC 3261 §25.1 IPv6reference); the socket address is not.
+  const viaHost = via.host.startsWith('[') ? via.host.slice(1, -1) : via.host;
+  const received = wantsRport || viaHost !== source.host ? source.host : undefined;
   if (received === undefined && !wantsRport) return;
   req.setTopViaParams({ received, rport: wantsRport ? source.port : undefined });
 }

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { SipRequest } from '../../../src/sip/message/index.ts';
-import type { ServerTransaction } from '../../../src/sip/transaction/index.ts';
-import { outgoing, recorder, request, responseTo, setup, takeRequest } from './helpers.ts';
+import { ManualTimerPort, TransactionLayer, type ServerTransaction } from '../../../src/sip/transaction/index.ts';
+import { MemoryTransport } from '../../../src/sip/transport/index.ts';
+import { outgoing, recorder, request, responseTo, setup, takeRequest, TIMERS } from './helpers.ts';
 
 function serverSetup() {
   const t = setup();
@@ -207,4 +208,14 @@ test('a request handler that throws: the request gets 500, the error reaches the
   assert.equal(sent?.kind === 'response' ? sent.status : 0, 500);
   t.timers.advance(64 * 500);
   assert.equal(t.layer.size.server, 0);
+});
+
+test('the Via added for an IPv6 local endpoint has a bracketed host', () => {
+  const timers = new ManualTimerPort();
+  const net = new MemoryTransport({ transport: 'udp', host: '2001:db8::5', port: 5060 });
+  const layer = new TransactionLayer(net, TIMERS, timers);
+  layer.sendRequest(outgoing('OPTIONS'), { transport: 'udp', host: '2001:db8::9', port: 5060 }, recorder());
+  const via = takeRequest(net).topVia;
+  assert.equal(via.host, '[2001:db8::5]');
+  assert.equal(via.port, 5060);
 });

@@ -63,3 +63,12 @@ test('only the top Via is stamped', () => {
   assert.equal(r.vias[1]?.rport, true);
   assert.equal(r.vias[1]?.received, undefined);
 });
+
+test('an IPv6 Via host is compared without its brackets', () => {
+  const r = req('SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK-1');
+  stampReceived(r, { transport: 'udp', host: '2001:db8::1', port: 5060 });
+  assert.equal(r.topVia.received, undefined);
+  const other = req('SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK-1');
+  stampReceived(other, { transport: 'udp', host: '2001:db8::2', port: 5060 });
+  assert.equal(other.topVia.received, '2001:db8::2');
+});
