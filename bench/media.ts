@@ -28,16 +28,20 @@ const allocator = new RtpPortAllocator(base, base + 4 * CONCURRENT + 1);
 const phoneOffer = buildOffer({ host: '192.168.1.10', port: 10000 });
 let started = performance.now();
 for (let i = 0; i < 5000; i++) buildAnswer(phoneOffer, { host: HOST, port: 20000 });
-console.log(`SDP answer to a phone's offer:  ${(((performance.now() - started) * 1000) / 5000).toFixed(1)} µs (parse + negotiate + write)`);
+const answerUs = ((performance.now() - started) * 1000) / 5000;
+console.log(`SDP answer to a phone's offer:  ${answerUs.toFixed(1)} µs (parse + negotiate + write)`);
 started = performance.now();
 for (let i = 0; i < 5000; i++) buildOffer({ host: HOST, port: 20000 });
 console.log(`SDP offer:                      ${(((performance.now() - started) * 1000) / 5000).toFixed(1)} µs`);
 
 toneFrames('PCMU');
 started = performance.now();
-const sessions = await Promise.all(Array.from({ length: CONCURRENT }, () => RtpSession.open({ host: HOST, allocator })));
+const sessions = await Promise.all(
+  Array.from({ length: CONCURRENT }, () => RtpSession.open({ host: HOST, allocator })),
+);
 const openMs = performance.now() - started;
-console.log(`open ${CONCURRENT} RTP sessions:       ${((openMs * 1000) / CONCURRENT).toFixed(1)} µs each (${Math.round((CONCURRENT / openMs) * 1000).toLocaleString('en')}/s)`);
+const openPerSecond = Math.round((CONCURRENT / openMs) * 1000).toLocaleString('en');
+console.log(`open ${CONCURRENT} RTP sessions:       ${((openMs * 1000) / CONCURRENT).toFixed(1)} µs each (${openPerSecond}/s)`);
 
 const idle = new FrameScheduler();
 started = performance.now();
@@ -72,8 +76,15 @@ const sent = sessions.reduce((sum, s) => sum + s.stats.packetsSent, 0) - sentBef
 const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 lateness.sort((a, b) => a - b);
 const percentile = (p: number): string => (lateness[Math.floor((lateness.length - 1) * p)] ?? 0).toFixed(1);
-console.log(`${CONCURRENT} concurrent ringbacks, ${SECONDS} s: ${Math.round(sent / elapsed).toLocaleString('en')} packets/s sent (expected ${(CONCURRENT * 50).toLocaleString('en')}), ${Math.round(received / elapsed).toLocaleString('en')}/s received by the sink`);
-console.log(`  CPU ${(cpuSeconds / elapsed * 100).toFixed(0)}% of one core (sender and sink in this process), ${((cpuSeconds * 1e6) / Math.max(1, sent)).toFixed(1)} µs per packet`);
+const count = (n: number): string => Math.round(n).toLocaleString('en');
+console.log(
+  `${CONCURRENT} concurrent ringbacks, ${SECONDS} s: ${count(sent / elapsed)} packets/s sent ` +
+    `(expected ${count(CONCURRENT * 50)}), ${count(received / elapsed)}/s received by the sink`,
+);
+console.log(
+  `  CPU ${((cpuSeconds / elapsed) * 100).toFixed(0)}% of one core (sender and sink in this process), ` +
+    `${((cpuSeconds * 1e6) / Math.max(1, sent)).toFixed(1)} µs per packet`,
+);
 console.log(`  tick lateness p50 ${percentile(0.5)} ms, p99 ${percentile(0.99)} ms, max ${percentile(1)} ms`);
 
 started = performance.now();

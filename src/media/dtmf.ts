@@ -210,7 +210,8 @@ export function sendDtmf(options: SendDtmfOptions): Promise<void> {
   return new Promise((resolve) => {
     const samplesPerPacket = (scheduler.frameMs * SAMPLE_RATE) / 1000;
     const volume = options.volume ?? 10;
-    const sender = new EventSender(options.session, options.payloadType, event, volume, packets, samplesPerPacket, resolve);
+    const { session, payloadType } = options;
+    const sender = new EventSender(session, payloadType, event, volume, packets, samplesPerPacket, resolve);
     sender.attach(scheduler.add(sender).stop);
   });
 }

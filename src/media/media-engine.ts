@@ -19,7 +19,10 @@ export interface MediaEngine {
   startRingback(options: Omit<RingbackOptions, 'scheduler'>): Ringback;
 }
 
-export function createMediaEngine(config: MediaConfig, scheduler: FrameScheduler = sharedFrameScheduler()): MediaEngine {
+export function createMediaEngine(
+  config: MediaConfig,
+  scheduler: FrameScheduler = sharedFrameScheduler(),
+): MediaEngine {
   const allocator = new RtpPortAllocator(config.rtp_port_min, config.rtp_port_max);
   return {
     host: config.rtp_host,

@@ -96,7 +96,7 @@ export class ReceptionStatistics {
     const lostInterval = expectedInterval - receivedInterval;
     return {
       ssrc: report.ssrc,
-      fractionLost: expectedInterval <= 0 || lostInterval <= 0 ? 0 : Math.floor((lostInterval * 256) / expectedInterval),
+      fractionLost: lostInterval <= 0 ? 0 : Math.floor((lostInterval * 256) / expectedInterval),
       cumulativeLost: report.packetsLost,
       highestSequence: report.highestSequence,
       jitter: Math.floor(this.jitter),

@@ -32,7 +32,12 @@ export interface SenderInfo {
 }
 
 export type RtcpPacket =
-  | { readonly type: 'sr'; readonly ssrc: number; readonly sender: SenderInfo; readonly reports: readonly ReportBlock[] }
+  | {
+      readonly type: 'sr';
+      readonly ssrc: number;
+      readonly sender: SenderInfo;
+      readonly reports: readonly ReportBlock[];
+    }
   | { readonly type: 'rr'; readonly ssrc: number; readonly reports: readonly ReportBlock[] }
   | { readonly type: 'sdes'; readonly chunks: readonly { readonly ssrc: number; readonly cname?: string }[] }
   | { readonly type: 'bye'; readonly ssrcs: readonly number[]; readonly reason?: string }

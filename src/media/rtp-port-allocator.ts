@@ -28,7 +28,9 @@ export class RtpPortAllocator {
     const first = min % 2 === 0 ? min : min + 1;
     // The RTCP port above the last RTP port must stay inside the range.
     const last = max % 2 === 0 ? max - 2 : max - 1;
-    if (first < 1 || max > 65535 || last < first) throw new RangeError(`RTP port range ${min}-${max} has no even port pair`);
+    if (first < 1 || max > 65535 || last < first) {
+      throw new RangeError(`RTP port range ${min}-${max} has no even port pair`);
+    }
     this.min = first;
     this.max = last;
     const size = (last - first) / 2 + 1;

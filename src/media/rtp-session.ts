@@ -162,7 +162,8 @@ export class RtpSession {
     this.timestampBase = randomInt(0, 2 ** 32 - 1);
     this.sequence = randomInt(0, 0x10000);
     this.cname = options.cname ?? randomUUID();
-    this.remoteEndpoint = options.remote === undefined ? null : { address: options.remote.address, port: options.remote.port };
+    const remote = options.remote;
+    this.remoteEndpoint = remote === undefined ? null : { address: remote.address, port: remote.port };
     this.rtcpRemote = rtcpEndpointOf(options.remote);
     this.latch = options.latch ?? true;
     socket.on('message', (data, from) => this.receive(data, from));
@@ -317,7 +318,8 @@ export class RtpSession {
     const now = performance.now();
     for (const packet of packets) {
       if (packet.type === 'sr') {
-        this.reception.noteSenderReport(packet.ssrc, ntpMiddle(packet.sender.ntpSeconds, packet.sender.ntpFraction), now);
+        const { ntpSeconds, ntpFraction } = packet.sender;
+        this.reception.noteSenderReport(packet.ssrc, ntpMiddle(ntpSeconds, ntpFraction), now);
       } else if (packet.type === 'bye') {
         const peer = this.reception.report()?.ssrc;
         if (peer === undefined || packet.ssrcs.includes(peer)) this.stats.byeReceived = true;

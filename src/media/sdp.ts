@@ -275,7 +275,11 @@ function choose(session: SessionDescription, supported: readonly SupportedCodecN
       : undefined;
     return {
       index,
-      codec: { name: audio.codec.toUpperCase() as AudioCodecName, payloadType: audio.payloadType, clockRate: audio.rate },
+      codec: {
+        name: audio.codec.toUpperCase() as AudioCodecName,
+        payloadType: audio.payloadType,
+        clockRate: audio.rate,
+      },
       telephoneEvent: dtmf?.payloadType,
     };
   }
@@ -293,7 +297,9 @@ export function buildAnswer(offer: string | SessionDescription, options: AnswerO
   const formats: { name: SupportedCodecName; payloadType: number }[] = [
     { name: choice.codec.name, payloadType: choice.codec.payloadType },
   ];
-  if (choice.telephoneEvent !== undefined) formats.push({ name: 'telephone-event', payloadType: choice.telephoneEvent });
+  if (choice.telephoneEvent !== undefined) {
+    formats.push({ name: 'telephone-event', payloadType: choice.telephoneEvent });
+  }
   const sections = offered.media.map((media, index) =>
     index === choice.index ? audioSection(options.port, formats, direction) : rejectedSection(media),
   );
