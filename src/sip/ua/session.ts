@@ -72,7 +72,7 @@ export class Session extends EventEmitter<SessionEvents> {
   readonly #machine: InviteSession;
   readonly #host: SessionHost;
   readonly #credentials: Credentials | undefined;
-  readonly #log: Logger | undefined;
+  #logger: Logger | undefined;
   /** The ACK sent for each INVITE CSeq, re-sent when its 2xx is retransmitted (§13.2.2.4). */
   readonly #acks = new Map<number, { ack: SipRequest; destination: Endpoint }>();
   /** The 2xx we retransmit until its ACK (§13.3.1.4), and where it goes. */
@@ -103,7 +103,6 @@ export class Session extends EventEmitter<SessionEvents> {
     this.#credentials = opts.credentials;
     this.localSdp = opts.localSdp;
     this.remoteSdp = opts.remoteSdp;
-    this.#log = host.logger?.child({ sipCallId: dialog.id.callId });
     this.#machine = new InviteSession(
       { t1Ms: host.t1Ms, t2Ms: host.t2Ms, callIdOwner: dialog.isUac, random: host.random },
       {
@@ -115,6 +114,12 @@ export class Session extends EventEmitter<SessionEvents> {
       },
       host.clock,
     );
+  }
+
+  /** The child logger is made on first use: most sessions never log, and a child per call costs at high call rates. */
+  #log(): Logger | undefined {
+    this.#logger ??= this.#host.logger?.child({ sipCallId: this.#dialog.id.callId });
+    return this.#logger;
   }
 
   get dialog(): DialogState {
@@ -156,7 +161,7 @@ export class Session extends EventEmitter<SessionEvents> {
     });
     const destination = this.#nextHop();
     this.#acks.set(seq, { ack, destination });
-    this.#host.layer.sendAck(ack, destination, (err) => this.#log?.warn({ err }, 'ACK could not be sent'));
+    this.#host.layer.sendAck(ack, destination, (err) => this.#log()?.warn({ err }, 'ACK could not be sent'));
   }
 
   /** A retransmitted 2xx: re-send the ACK we sent for it, if we already did (late offer waits for the answer). */
@@ -235,7 +240,7 @@ export class Session extends EventEmitter<SessionEvents> {
       answer.then(
         (sdp) => this.#answerReinvite(req, tx, offer, sdp),
         (err: Error) => {
-          this.#log?.warn({ err }, 're-INVITE handler failed');
+          this.#log()?.warn({ err }, 're-INVITE handler failed');
           this.#answerReinvite(req, tx, offer, undefined, 500);
         },
       );
@@ -406,10 +411,10 @@ export class Session extends EventEmitter<SessionEvents> {
   #sendBye(): Promise<void> {
     return this.#send({ method: 'BYE' }).then(
       ({ response }) => {
-        if (response.status >= 300) this.#log?.info({ status: response.status }, 'BYE answered with an error');
+        if (response.status >= 300) this.#log()?.info({ status: response.status }, 'BYE answered with an error');
       },
       (err: Error) => {
-        this.#log?.info({ err }, 'BYE failed');
+        this.#log()?.info({ err }, 'BYE failed');
       },
     );
   }
