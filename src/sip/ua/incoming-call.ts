@@ -9,6 +9,7 @@ import type { ServerTransaction } from '../transaction/server-transaction.ts';
 import { AckTimeoutError, AlreadyAnsweredError, SessionEndedError } from './errors.ts';
 import type { RequireAuthResult } from './require-auth.ts';
 import { Session, type SessionEndReason, type SessionHost } from './session.ts';
+import { ALLOW } from './allow.ts';
 
 export interface IncomingCallEvents {
   /** The caller cancelled before we answered; we have already answered the INVITE 487. */
@@ -37,7 +38,6 @@ export interface Acknowledged {
 }
 
 const SDP = 'application/sdp';
-const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, MESSAGE';
 
 export class IncomingCall extends EventEmitter<IncomingCallEvents> {
   /** The caller's offer; undefined for a late-offer INVITE (then our 2xx offers and the ACK answers). */

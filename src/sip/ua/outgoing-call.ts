@@ -14,6 +14,7 @@ import type { TransportError } from '../transport/transport-error.ts';
 import { AuthChallengeError, authorizeRequest, type Credentials } from './client-auth.ts';
 import { CallCancelledError, SipResponseError } from './errors.ts';
 import { Session, type SessionEndReason, type SessionHost } from './session.ts';
+import { ALLOW } from './allow.ts';
 
 export interface InviteOptions {
   /** Request-URI. */
@@ -133,7 +134,7 @@ export class OutgoingCall extends EventEmitter<OutgoingCallEvents> implements Cl
       ['Call-ID', this.#opts.callId ?? newCallId()],
       ['CSeq', '1 INVITE'],
       ['Contact', `<${this.#host.contact(this.#destination.transport)}>`],
-      ['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, MESSAGE'],
+      ['Allow', ALLOW],
       ...(this.#opts.headers ?? []),
     ];
     if (this.#opts.sdp !== undefined) headers.push(['Content-Type', SDP]);

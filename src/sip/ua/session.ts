@@ -23,6 +23,7 @@ import type { Endpoint, TransportProtocol } from '../transport/endpoint.ts';
 import { credentialHeaders, type Credentials } from './client-auth.ts';
 import { InviteInProgressError, SessionEndedError, SipResponseError } from './errors.ts';
 import { sendRequest } from './send-request.ts';
+import { ALLOW } from './allow.ts';
 
 /** What a session needs from its user agent. */
 export interface SessionHost {
@@ -53,7 +54,6 @@ export interface SessionEvents {
 }
 
 const SDP = 'application/sdp';
-const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, MESSAGE';
 const ANSWERED_BY_DEFAULT = new Set(['OPTIONS', 'INFO', 'NOTIFY', 'MESSAGE']);
 
 function sdpOf(message: SipRequest | SipResponse): string | undefined {

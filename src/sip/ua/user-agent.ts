@@ -32,6 +32,7 @@ import { OutgoingCall, type InviteOptions, type OutgoingCallHost } from './outgo
 import { requireAuth, type RequireAuthResult } from './require-auth.ts';
 import { sendRequest, type SendResult } from './send-request.ts';
 import type { Session } from './session.ts';
+import { SESSION_METHODS } from './allow.ts';
 
 export type RequestHandlerFn = (req: SipRequest, tx: ServerTransaction, source: Endpoint) => void;
 
@@ -86,7 +87,6 @@ export interface RequestOptions {
 }
 
 const DEFAULT_ACCEPT = ['application/sdp', 'multipart/mixed', 'application/dtmf-relay', 'application/dtmf', 'text/plain'];
-const ALLOW_BASE = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'NOTIFY', 'MESSAGE'];
 
 const realClock: SessionTimerPort = {
   setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
@@ -250,7 +250,7 @@ export class UserAgent implements OutgoingCallHost, IncomingCallHost {
   }
 
   #allow(): string {
-    return [...new Set([...ALLOW_BASE, ...this.#handlers.keys()])].join(', ');
+    return [...new Set([...SESSION_METHODS, ...this.#handlers.keys()])].join(', ');
   }
 
   #receive(req: SipRequest, tx: ServerTransaction | undefined, source: Endpoint): void {
