@@ -57,6 +57,21 @@ function decodeXmlText(s: string): string {
   });
 }
 
+/**
+ * Adds a child element's value; a name seen before turns into the list of its values. Own properties only, and no
+ * `__proto__`: element names come from the client.
+ */
+function addChild(out: Record<string, ParamValue>, name: string, value: ParamValue): Record<string, ParamValue> {
+  if (name === '__proto__') return out;
+  if (!Object.hasOwn(out, name)) out[name] = value;
+  else {
+    const prev = out[name] as ParamValue;
+    if (Array.isArray(prev)) (prev as ParamValue[]).push(value);
+    else out[name] = [prev, value];
+  }
+  return out;
+}
+
 /** preserveOrder output: `{name: children, ':@'?: attributes}` for an element, `{'#text': text}` for text. */
 type OrderedNode = Readonly<Record<string, unknown>>;
 
@@ -80,12 +95,7 @@ function fromXml(children: readonly OrderedNode[], depth: number): ParamValue {
       text += String(child[name]);
       continue;
     }
-    const value = fromXml(child[name] as OrderedNode[], depth + 1);
-    out ??= {};
-    const prev = out[name];
-    if (prev === undefined) out[name] = value;
-    else if (Array.isArray(prev)) (prev as ParamValue[]).push(value);
-    else out[name] = [prev, value];
+    out = addChild(out ?? {}, name, fromXml(child[name] as OrderedNode[], depth + 1));
   }
   return out ?? decodeXmlText(text);
 }
@@ -107,7 +117,7 @@ function fromJson(value: unknown, depth: number): ParamValue | undefined {
   const out: Record<string, ParamValue> = {};
   for (const [k, v] of Object.entries(value as object)) {
     const n = fromJson(v, depth + 1);
-    if (n !== undefined) out[k] = n;
+    if (n !== undefined && k !== '__proto__') out[k] = n;
   }
   return out;
 }
@@ -127,6 +137,11 @@ const GENERAL = null;
 const isNameStart = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
 const isNameChar = (c: number): boolean => isNameStart(c) || (c >= 48 && c <= 57) || c === 45 || c === 46;
 const isXmlSpace = (c: number): boolean => c === 32 || c === 10 || c === 9 || c === 13;
+// Names fast-xml-parser refuses or renames (prototype-pollution guard): left to it, so both paths agree.
+const GUARDED_NAMES = new Set([
+  '__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'toString', 'valueOf',
+  '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__',
+]);
 const REFERENCE = /^&(?:lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);/;
 const XML_DECLARATION =
   /<\?xml[ \t\r\n]+version="1\.0"(?:[ \t\r\n]+encoding="[A-Za-z][A-Za-z0-9._-]*")?(?:[ \t\r\n]+standalone="(?:yes|no)")?[ \t\r\n]*\?>/y;
@@ -171,7 +186,8 @@ class SimpleXmlReader {
     if (!isNameStart(this.s.charCodeAt(this.i))) return '';
     this.i++;
     while (this.i < this.s.length && isNameChar(this.s.charCodeAt(this.i))) this.i++;
-    return this.s.slice(start, this.i);
+    const name = this.s.slice(start, this.i);
+    return GUARDED_NAMES.has(name) ? '' : name;
   }
 
   /** Text up to the next '<'; null when an '&' starts no reference we decode. */
@@ -238,11 +254,7 @@ class SimpleXmlReader {
       if (!isNameStart(next)) return GENERAL;
       const child = this.element(depth + 1);
       if (child === GENERAL) return GENERAL;
-      out ??= {};
-      const prev = out[child.name];
-      if (prev === undefined) out[child.name] = child.value;
-      else if (Array.isArray(prev)) (prev as ParamValue[]).push(child.value);
-      else out[child.name] = [prev, child.value];
+      out = addChild(out ?? {}, child.name, child.value);
     }
   }
 }

@@ -104,3 +104,13 @@ test('binary garbage, invalid UTF-8, NUL bytes and deep nesting are malformed, n
   const deepXml = `<request method="m"><parameters>${'<a>'.repeat(2000)}x${'</a>'.repeat(2000)}</parameters></request>`;
   assert.equal(code(deepXml, 'xml'), 10001);
 });
+
+test('client-chosen names never reach object prototypes', () => {
+  assert.equal(code('<request method="m"><parameters><__proto__><x>1</x></__proto__></parameters></request>', 'xml'), 10001);
+  assert.equal(code('<request method="m"><parameters><constructor>c</constructor></parameters></request>', 'xml'), 10001);
+  // fast-xml-parser renames the other Object.prototype names rather than refusing them.
+  assert.deepEqual(ok('<request method="m"><parameters><toString>t</toString></parameters></request>', 'xml').params, { __toString: 't' });
+  const json = ok('{"request":{"method":"m","parameters":{"__proto__":{"variables":"a=1"},"constructor":"c"}}}', 'json');
+  assert.deepEqual(json.params, { constructor: 'c' });
+  assert.equal((json.params as { variables?: unknown }).variables, undefined);
+});

@@ -44,6 +44,10 @@ test('the fast path handles the documents clients send and reads them as the gen
 });
 
 const DECLINED = [
+  '<request method="m"><parameters><__proto__>1</__proto__></parameters></request>',
+  '<request method="m"><parameters><constructor>c</constructor></parameters></request>',
+  '<request method="m"><parameters><toString>t</toString></parameters></request>',
+  '<request method="m" valueOf="1"/>',
   CONTRACT.replaceAll('\n', '\r\n'),
   '<request method="m"><parameters><a>1\r2</a></parameters></request>',
   '<request method="m"><!-- c --><parameters/></request>',
