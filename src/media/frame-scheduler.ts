@@ -113,16 +113,20 @@ export class FrameScheduler {
   private readonly run = (): void => {
     this.timer = undefined;
     const current = Math.floor((this.clock.now() - this.epoch) / this.frameMs);
-    for (const entry of this.entries) {
-      if (entry.nextTick > current) continue;
-      if (current - entry.nextTick >= this.maxBurst) entry.nextTick = current - this.maxBurst + 1;
-      while (entry.active && entry.nextTick <= current) {
-        const tick = entry.nextTick;
-        entry.nextTick += 1;
-        entry.source.frame(tick - entry.startTick, tick);
+    try {
+      for (const entry of this.entries) {
+        if (entry.nextTick > current) continue;
+        if (current - entry.nextTick >= this.maxBurst) entry.nextTick = current - this.maxBurst + 1;
+        while (entry.active && entry.nextTick <= current) {
+          const tick = entry.nextTick;
+          entry.nextTick += 1;
+          entry.source.frame(tick - entry.startTick, tick);
+        }
       }
+    } finally {
+      // A source that threw is a bug to surface, but the other streams keep their clock.
+      if (this.entries.size > 0 && this.timer === undefined) this.arm(current + 1);
     }
-    if (this.entries.size > 0 && this.timer === undefined) this.arm(current + 1);
   };
 }
 

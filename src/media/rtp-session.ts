@@ -235,7 +235,7 @@ export class RtpSession {
       this.stats.packetsUnsent += 1;
       return false;
     }
-    this.socket.send(packet, remote.port, remote.address);
+    if (!this.transmit(this.socket, packet, remote)) return false;
     this.stats.packetsSent += 1;
     this.stats.octetsSent += packet.length - RTP_HEADER_BYTES;
     this.sentSinceReport = true;
@@ -258,6 +258,20 @@ export class RtpSession {
         payload,
       ),
     );
+  }
+
+  /**
+   * dgram throws synchronously for a destination it refuses outright (a port out of range from a broken SDP):
+   * that becomes a session error, so a paced stream never throws out of the shared scheduler's tick.
+   */
+  private transmit(socket: Socket, data: Buffer, to: RtpEndpoint): boolean {
+    try {
+      socket.send(data, to.port, to.address);
+      return true;
+    } catch (error) {
+      this.fail(error instanceof Error ? error : new Error(String(error)));
+      return false;
+    }
   }
 
   /** Subscribes to received RTP packets; returns the unsubscribe function. */
@@ -356,7 +370,7 @@ export class RtpSession {
       ...(sender !== undefined ? { sender } : {}),
       reports: block === undefined ? [] : [block],
     });
-    this.rtcpSocket.send(report, remote.port, remote.address);
+    if (!this.transmit(this.rtcpSocket, report, remote)) return false;
     this.stats.rtcpSent += 1;
     return true;
   }

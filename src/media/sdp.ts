@@ -72,6 +72,11 @@ export function parseSdp(text: string): SessionDescription {
   }
   if (session.origin === undefined) throw new SdpParseError('missing o=');
   if (!Array.isArray(session.media) || session.media.length === 0) throw new SdpParseError('no m= line');
+  for (const media of session.media) {
+    if (!Number.isInteger(media.port) || media.port < 0 || media.port > 65535) {
+      throw new SdpParseError(`m=${media.type} port ${String(media.port)}`);
+    }
+  }
   return session;
 }
 

@@ -139,3 +139,20 @@ test('a source stopping itself inside frame() gets no further frame, even in a c
   clock.advance(100);
   assert.equal(calls, 1);
 });
+
+test('a source that throws surfaces its error, and the other streams keep their clock', () => {
+  const clock = new ManualClock();
+  const scheduler = new FrameScheduler({ clock });
+  const broken = scheduler.add({
+    frame: () => {
+      throw new Error('broken source');
+    },
+  });
+  const healthy = new Recorder(clock);
+  const handle = scheduler.add(healthy);
+  assert.throws(() => clock.advance(1), /broken source/);
+  broken.stop();
+  clock.advance(100);
+  assert.ok(healthy.frames.length >= 5, `${healthy.frames.length} frames after the failure`);
+  handle.stop();
+});

@@ -187,6 +187,22 @@ test('a port held by another process is skipped; close gives the port back for r
   }
 });
 
+test('a destination dgram refuses outright is a session error, not a throw', async () => {
+  const allocator = await loopbackAllocator();
+  const errors: Error[] = [];
+  const session = await RtpSession.open({ host: '127.0.0.1', allocator, onError: (error) => errors.push(error) });
+  try {
+    session.setRemote({ address: '127.0.0.1', port: 70000 });
+    assert.equal(session.send(Buffer.alloc(4), { payloadType: 0, timestamp: 0 }), false);
+    assert.equal(session.stats.packetsSent, 0);
+    assert.equal(session.stats.errors, 1);
+    assert.equal(errors.length, 1);
+    assert.equal((errors[0] as NodeJS.ErrnoException).code, 'ERR_SOCKET_BAD_PORT');
+  } finally {
+    await session.close();
+  }
+});
+
 test('close is idempotent and a closed session sends nothing', async () => {
   const allocator = await loopbackAllocator();
   const session = await RtpSession.open({ host: '127.0.0.1', allocator, remote: { address: '127.0.0.1', port: 9 } });

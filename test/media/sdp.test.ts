@@ -284,4 +284,5 @@ test('parseSdp rejects text that is no session description', () => {
   assert.throws(() => parseSdp('hello'), SdpParseError);
   assert.throws(() => parseSdp('v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\n'), SdpParseError);
   assert.throws(() => remoteRtpEndpoint(''), SdpParseError);
+  assert.throws(() => parseSdp(holdOffer({}).replace('m=audio 5004', 'm=audio 70000')), SdpParseError);
 });
