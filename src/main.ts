@@ -51,7 +51,17 @@ async function main(argv: string[]): Promise<number> {
         app.generatedSecrets.map((s) => `  ${s.label}: ${s.value}\n`).join(''),
     );
   }
-  const addresses = await app.listen();
+  let addresses;
+  try {
+    addresses = await app.listen();
+  } catch (err) {
+    // A taken or forbidden port is an operator's problem to fix, not a crash to debug.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') throw err;
+    process.stderr.write(`cannot listen: ${(err as Error).message}\n`);
+    await app.close();
+    return 1;
+  }
   logger.info({ https: addresses.https, http: addresses.http, config: args.values.config, data: args.values.data }, 'originate listening');
 
   return await new Promise<number>((resolve) => {

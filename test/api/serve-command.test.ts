@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { apiCall } from '../helpers/start-server.ts';
 
 const BIN = new URL('../../bin/originate.js', import.meta.url).pathname;
@@ -82,4 +83,24 @@ test('serve: an invalid config stops start-up with the path of the bad key, exit
   const usage = spawn(process.execPath, [BIN, 'bogus'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const [usageCode] = await once(usage, 'exit');
   assert.equal(usageCode, 2);
+});
+
+test('serve: a port already taken is reported plainly, exit 1', { timeout: 30_000 }, async () => {
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = blocker.address() as { port: number };
+    const dir = mkdtempSync(join(tmpdir(), 'originate-serve-'));
+    const config = join(dir, 'c.yaml');
+    writeFileSync(config, `api: { https: { host: 127.0.0.1, port: ${port} } }\n`);
+    const child = spawn(process.execPath, [BIN, 'serve', '--config', config, '--data', join(dir, 'data')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 1);
+    assert.match(err, /^cannot listen: .*EADDRINUSE/m);
+    assert.doesNotMatch(err, /\n\s+at /, 'no stack trace');
+  } finally {
+    blocker.close();
+  }
 });
