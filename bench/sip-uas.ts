@@ -72,7 +72,7 @@ async function runStep(port: number, rate: number, dir: string): Promise<Step> {
   return { rate, callsPerSec: Number(row['CallRate(C)'] ?? 0), successful, failed, retransmissions };
 }
 
-/** Raises the sipp call rate until a step has failures or retransmissions; reports the highest clean step. */
+/** Raises the sipp call rate until a step has failures or retransmissions twice; reports the highest clean step. */
 export async function benchUas(log: (step: Step) => void = () => {}): Promise<{ callsPerSec: number; failed: number; retransmissions: number }> {
   const child = fork(fileURLToPath(import.meta.url), ['--serve'], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
   const dir = await mkdtemp(join(tmpdir(), 'sip-uas-bench-'));
@@ -83,11 +83,18 @@ export async function benchUas(log: (step: Step) => void = () => {}): Promise<{ 
     });
     let best: Step | undefined;
     let first: Step | undefined;
+    const clean = (s: Step): boolean => s.failed === 0 && s.retransmissions === 0;
     for (const rate of RATES) {
-      const step = await runStep(port, rate, dir);
+      let step = await runStep(port, rate, dir);
       log(step);
+      if (!clean(step)) {
+        // The machine is shared: one stall elsewhere costs a step its zero; a rate counts as too high only when a
+        // second run of it is not clean either.
+        step = await runStep(port, rate, dir);
+        log(step);
+      }
       first ??= step;
-      if (step.failed > 0 || step.retransmissions > 0) break;
+      if (!clean(step)) break;
       best = step;
     }
     const result = best ?? first;
