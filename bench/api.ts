@@ -38,7 +38,7 @@ async function serve(): Promise<void> {
       'accounts:\n  - { account_id: "1101", extension: "101", type: sip, api_password: x, sip_password: y }\n',
     'bench',
   );
-  const app = await buildApp(config, { dataDir, logger: pino({ level: 'warn' }) });
+  const app = await buildApp(config, { dataDir, logger: pino({ level: 'warn' }), originator: 'none' });
   const { https } = await app.listen();
   // The load generator may die without saying stop: never outlive it.
   process.once('disconnect', () => process.exit(0));

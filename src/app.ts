@@ -1,6 +1,7 @@
 /**
- * Wires the layers into one server; no logic of its own. Later layers (SIP, registrar, call engine) plug in here:
- * each takes the config and what it needs from the others, and adds its close() to the list.
+ * Wires the layers into one server; no logic of its own. Order: store and credentials, then SIP (transport and
+ * user agent), the directory services on it (registrar, trunks, reload), media and the origination engine, and
+ * the API on top. Each part adds its close() to the list, closed in reverse.
  */
 import type { AddressInfo } from 'node:net';
 import type { Database } from 'better-sqlite3';
@@ -8,11 +9,17 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { ApiAuthenticator } from './api/api-authenticator.ts';
 import { createApiServer } from './api/api-server.ts';
+import type { ApiServices } from './api/methods/api-method.ts';
 import { loadOrCreateCertificate } from './api/tls-certificate.ts';
+import { createOriginator, type OriginationEngine } from './calls/create-originator.ts';
 import type { Originator } from './calls/originator.ts';
 import { generatePassword, resolveCredentials, type Credentials, type GeneratedSecret } from './config/credentials.ts';
 import type { Config } from './config/schema.ts';
+import { createDirectoryServices, type DirectoryServices } from './directory/directory-services.ts';
 import { Directory } from './directory/directory.ts';
+import { createMediaEngine } from './media/media-engine.ts';
+import { TransportLayer } from './sip/transport/transport-layer.ts';
+import { UserAgent } from './sip/ua/user-agent.ts';
 import { openDatabase } from './store/open-database.ts';
 import type { SecretStore } from './store/secret-store.ts';
 import { SqliteSecretStore } from './store/sqlite-secret-store.ts';
@@ -21,14 +28,28 @@ export interface BuildAppOptions {
   /** Folder of the SQLite file and the generated certificate. */
   readonly dataDir: string;
   readonly logger?: Logger;
-  /** The call layer; without it origination methods answer 10008 (no origination engine). */
-  readonly originator?: Originator;
-  readonly directory?: Directory;
+  /** The config file, watched and reloaded on change and SIGHUP (absent: no reload). */
+  readonly configPath?: string;
+  /**
+   * The call layer. Absent: the server runs SIP and its own origination engine. Given: the API uses it and no
+   * SIP is started (API tests); 'none': no call layer at all, origination methods answer 10008.
+   */
+  readonly originator?: Originator | 'none';
+  /** Told of passwords a config reload generated for new accounts (main prints them once). */
+  readonly onGeneratedSecrets?: (secrets: readonly GeneratedSecret[]) => void;
 }
 
 export interface ListenAddresses {
   readonly https?: AddressInfo;
   readonly http?: AddressInfo;
+}
+
+/** The SIP side of a full server. */
+export interface SipParts {
+  readonly transport: TransportLayer;
+  readonly ua: UserAgent;
+  readonly directory: DirectoryServices;
+  readonly engine: OriginationEngine;
 }
 
 export interface App {
@@ -39,7 +60,10 @@ export interface App {
   readonly credentials: Credentials;
   /** Passwords this start generated: main prints them once. */
   readonly generatedSecrets: readonly GeneratedSecret[];
+  /** The directory in force (replaced by config reloads). */
   readonly directory: Directory;
+  /** Present when the server runs its own SIP side. */
+  readonly sip: SipParts | null;
   /** The API listeners as configured (api.https, api.http); null when switched off. */
   readonly http: { readonly https: FastifyInstance | null; readonly http: FastifyInstance | null };
   listen(): Promise<ListenAddresses>;
@@ -50,30 +74,69 @@ export async function buildApp(config: Config, opts: BuildAppOptions): Promise<A
   const logger = opts.logger ?? pino({ level: 'info' });
   const db = openDatabase(opts.dataDir);
   const secrets = new SqliteSecretStore(db);
-  const { credentials, generated } = resolveCredentials(config, secrets);
-  const directory = opts.directory ?? new Directory(config);
+  const first = resolveCredentials(config, secrets);
+  let credentials = first.credentials;
+  // A reload may add accounts: their generated passwords are stored and shown once, like on first start.
+  const credentialsFor = (c: Config): Credentials => {
+    const r = resolveCredentials(c, secrets);
+    if (r.generated.length > 0) opts.onGeneratedSecrets?.(r.generated);
+    credentials = r.credentials;
+    return r.credentials;
+  };
+  const currentCredentials: Credentials = {
+    adminUsername: first.credentials.adminUsername,
+    adminPassword: () => credentials.adminPassword(),
+    sipPassword: (id) => credentials.sipPassword(id),
+    apiPassword: (id) => credentials.apiPassword(id),
+  };
+  const closers: (() => unknown)[] = [() => db.close()];
+
+  let sip: SipParts | null = null;
+  let currentDirectory: () => Directory;
+  let originator: Originator | undefined = opts.originator === 'none' ? undefined : opts.originator;
+  if (opts.originator === undefined) {
+    sip = await startSip(config, { db, secrets, credentials: first.credentials, credentialsFor, logger, configPath: opts.configPath });
+    const parts = sip;
+    closers.push(() => parts.transport.close(), () => parts.ua.close(), () => parts.directory.close(), () => parts.engine.close());
+    currentDirectory = () => parts.directory.holder.current();
+    originator = parts.engine.originator;
+  } else {
+    const directory = new Directory(config, first.credentials);
+    currentDirectory = () => directory;
+  }
+
   const authenticator = new ApiAuthenticator({
     auth: config.api.auth,
-    credentials,
-    directory,
+    credentials: currentCredentials,
+    directory: { current: currentDirectory },
     nonceSecret: secrets.putIfAbsent('api.nonce_secret', generatePassword()),
   });
-  const services = { config, directory, ...(opts.originator === undefined ? {} : { originator: opts.originator }) };
+  const services: ApiServices = {
+    config,
+    get directory() {
+      return currentDirectory();
+    },
+    ...(originator === undefined ? {} : { originator }),
+  };
   const apiLogger = logger.child({ layer: 'api' });
   const https =
     config.api.https === null
       ? null
       : createApiServer({ services, authenticator, logger: apiLogger, tls: await loadOrCreateCertificate(opts.dataDir, config.api.https) });
   const http = config.api.http === null ? null : createApiServer({ services, authenticator, logger: apiLogger });
+  closers.push(() => https?.close(), () => http?.close());
 
   return {
     config,
     logger,
     db,
     secrets,
-    credentials,
-    generatedSecrets: generated,
-    directory,
+    credentials: currentCredentials,
+    generatedSecrets: first.generated,
+    get directory() {
+      return currentDirectory();
+    },
+    sip,
     http: { https, http },
     async listen() {
       const out: { https?: AddressInfo; http?: AddressInfo } = {};
@@ -88,8 +151,59 @@ export async function buildApp(config: Config, opts: BuildAppOptions): Promise<A
       return out;
     },
     async close() {
-      await Promise.all([https?.close(), http?.close()]);
-      db.close();
+      // Reverse order: the API stops taking calls, calls are hung up, then SIP and the store go.
+      for (const close of closers.reverse()) await close();
     },
   };
+}
+
+async function startSip(
+  config: Config,
+  deps: {
+    db: Database;
+    secrets: SecretStore;
+    credentials: Credentials;
+    credentialsFor: (c: Config) => Credentials;
+    logger: Logger;
+    configPath: string | undefined;
+  },
+): Promise<SipParts> {
+  const logger = deps.logger;
+  const transport = await TransportLayer.fromConfig(config.sip, logger.child({ layer: 'sip-transport' }));
+  const ua = UserAgent.fromConfig(transport, config.sip, {
+    publicHost: config.sip.public_host,
+    nonceSecret: deps.secrets.putIfAbsent('sip.nonce_secret', generatePassword()),
+    logger,
+  });
+  let first = true;
+  const directory = createDirectoryServices({
+    config,
+    ...(deps.configPath === undefined ? {} : { configPath: deps.configPath }),
+    db: deps.db,
+    // The start's own credentials are already resolved (and printed by main); reloads resolve again.
+    credentialsFor: (c) => {
+      if (first) {
+        first = false;
+        return deps.credentials;
+      }
+      return deps.credentialsFor(c);
+    },
+    secrets: deps.secrets,
+    ua,
+    logger,
+  });
+  const engine = createOriginator({
+    calls: config.calls,
+    directory: () => directory.holder.current(),
+    locations: directory.locations,
+    media: createMediaEngine(config.media),
+    db: deps.db,
+    ua,
+    publicHost: config.sip.public_host,
+    logger,
+  });
+  directory.start();
+  const closed = await engine.recover();
+  if (closed > 0) logger.warn({ calls: closed }, 'closed calls a previous run left open');
+  return { transport, ua, directory, engine };
 }

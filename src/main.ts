@@ -5,7 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { buildApp } from './app.ts';
+import { buildApp, type App } from './app.ts';
+import type { GeneratedSecret } from './config/credentials.ts';
 import { ConfigError, loadConfig } from './config/load-config.ts';
 import { logLevel } from './config/log-level.ts';
 
@@ -44,22 +45,24 @@ async function main(argv: string[]): Promise<number> {
     throw err;
   }
   const logger = pino({ level });
-  const app = await buildApp(config, { dataDir: args.values.data, logger });
-  if (app.generatedSecrets.length > 0) {
+  const printSecrets = (secrets: readonly GeneratedSecret[]): void => {
     process.stdout.write(
-      'Generated on this first start and kept in the data folder (shown only this once):\n' +
-        app.generatedSecrets.map((s) => `  ${s.label}: ${s.value}\n`).join(''),
+      'Generated and kept in the data folder (shown only this once):\n' + secrets.map((s) => `  ${s.label}: ${s.value}\n`).join(''),
     );
-  }
+  };
+  let app: App | undefined;
   let addresses;
   try {
+    // SIP binds while the app is built, the API when it listens: a taken port shows up in either.
+    app = await buildApp(config, { dataDir: args.values.data, logger, configPath: args.values.config, onGeneratedSecrets: printSecrets });
+    if (app.generatedSecrets.length > 0) printSecrets(app.generatedSecrets);
     addresses = await app.listen();
   } catch (err) {
     // A taken or forbidden port is an operator's problem to fix, not a crash to debug.
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') throw err;
     process.stderr.write(`cannot listen: ${(err as Error).message}\n`);
-    await app.close();
+    await app?.close();
     return 1;
   }
   logger.info({ https: addresses.https, http: addresses.http, config: args.values.config, data: args.values.data }, 'originate listening');

@@ -21,7 +21,8 @@ export type AuthOutcome =
 export interface ApiAuthenticatorOptions {
   readonly auth: ApiConfig['auth'];
   readonly credentials: Credentials;
-  readonly directory: Directory;
+  /** The directory in force (reloads replace it). */
+  readonly directory: { current(): Directory };
   /** Nonce key shared by every process serving this API (kept in the store). */
   readonly nonceSecret: string;
   readonly now?: () => number;
@@ -31,7 +32,7 @@ export class ApiAuthenticator {
   readonly #verifier: DigestVerifier;
   readonly #throttle: LoginThrottle;
   readonly #credentials: Credentials;
-  readonly #directory: Directory;
+  readonly #directory: { current(): Directory };
   readonly #basicChallenge: string;
   readonly #lookup = (username: string): string | undefined => this.#password(username);
 
@@ -58,7 +59,7 @@ export class ApiAuthenticator {
   }
 
   #userAccount(username: string): Account | undefined {
-    const a = this.#directory.byExtension(username);
+    const a = this.#directory.current().byExtension(username);
     return a !== undefined && DIAL_AS_TYPES.includes(a.type) ? a : undefined;
   }
 

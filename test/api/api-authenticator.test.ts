@@ -13,7 +13,8 @@ const credentials: Credentials = {
 };
 
 function make(clock: { t: number }): ApiAuthenticator {
-  return new ApiAuthenticator({ auth: apiTestConfig().api.auth, credentials, directory: apiTestDirectory(), nonceSecret: 'k', now: () => clock.t });
+  const directory = apiTestDirectory();
+  return new ApiAuthenticator({ auth: apiTestConfig().api.auth, credentials, directory: { current: () => directory }, nonceSecret: 'k', now: () => clock.t });
 }
 
 test('an expired nonce with the right password is answered stale=true and is not counted as a failure', () => {

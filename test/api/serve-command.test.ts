@@ -53,7 +53,7 @@ async function serve(config: string, data: string): Promise<Started> {
 test('serve: generated passwords printed on the first start only, API answers, SIGTERM drains with exit 0', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'originate-serve-'));
   const config = join(dir, 'c.yaml');
-  writeFileSync(config, 'api: { https: { host: 127.0.0.1, port: 0 } }\naccounts:\n  - { account_id: "1101", extension: "101", type: sip }\n');
+  writeFileSync(config, 'api: { https: { host: 127.0.0.1, port: 0 } }\nsip: { listen: [ { transport: udp, host: 127.0.0.1, port: 0 } ] }\naccounts:\n  - { account_id: "1101", extension: "101", type: sip }\n');
   const data = join(dir, 'data');
   const first = await serve(config, data);
   const password = /API admin password \(user admin\): (\S+)/.exec(first.stdout())?.[1];
@@ -92,7 +92,7 @@ test('serve: a port already taken is reported plainly, exit 1', { timeout: 30_00
     const { port } = blocker.address() as { port: number };
     const dir = mkdtempSync(join(tmpdir(), 'originate-serve-'));
     const config = join(dir, 'c.yaml');
-    writeFileSync(config, `api: { https: { host: 127.0.0.1, port: ${port} } }\n`);
+    writeFileSync(config, `api: { https: { host: 127.0.0.1, port: ${port} } }\nsip: { listen: [ { transport: udp, host: 127.0.0.1, port: 0 } ] }\n`);
     const child = spawn(process.execPath, [BIN, 'serve', '--config', config, '--data', join(dir, 'data')], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));

@@ -39,7 +39,7 @@ export async function startServer(yaml: string, opts: { originator?: Originator;
   const app = await buildApp(withPorts, {
     dataDir,
     logger: pino({ level: 'silent' }),
-    ...(opts.originator === undefined ? {} : { originator: opts.originator }),
+    originator: opts.originator ?? 'none',
   });
   const addr = await app.listen();
   return {
