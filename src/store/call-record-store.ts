@@ -1,7 +1,8 @@
 /**
  * Call records in SQLite (table: migrations/030_call_records.sql). The machine's state changes several times per
- * call; writes are kept in memory and flushed together in one transaction on the next turn of the event loop, so a
- * burst of originations costs one commit, not one per transition. Reads see unflushed writes.
+ * call within a few milliseconds; writes are kept in memory and flushed together in one transaction every
+ * FLUSH_MS, so a call that rings and bridges within that window costs one row write, and a burst of originations
+ * one commit. A crash loses at most the last FLUSH_MS of changes. Reads see unflushed writes.
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { CallState } from '../calls/call-state.ts';
@@ -28,6 +29,8 @@ export interface CallRecordSummary {
   readonly endedAt: number | null;
   readonly endReason: string | null;
 }
+
+const FLUSH_MS = 50;
 
 export class CallRecordStore implements CallRecords {
   readonly #upsert: Statement<[Record<string, unknown>]>;
@@ -70,10 +73,10 @@ export class CallRecordStore implements CallRecords {
     this.#pending.set(record.callId, record);
     if (this.#scheduled) return;
     this.#scheduled = true;
-    setImmediate(() => {
+    setTimeout(() => {
       this.#scheduled = false;
       this.flush();
-    });
+    }, FLUSH_MS).unref();
   }
 
   /** Writes every pending record now (also called at shutdown). */
