@@ -12,17 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
+import BetterSqlite3 from 'better-sqlite3';
 import { buildApp } from '../../src/app.ts';
-import { createOriginator, type OriginationEngine } from '../../src/calls/create-originator.ts';
-import type { Originator } from '../../src/calls/originator.ts';
-import { parseConfig } from '../../src/config/load-config.ts';
-import { LocationService } from '../../src/directory/registrar/location-service.ts';
-import { attachRegistrar } from '../../src/directory/registrar/register-handler.ts';
-import { Registrar } from '../../src/directory/registrar/registrar.ts';
-import { createMediaEngine } from '../../src/media/media-engine.ts';
-import { TransportLayer } from '../../src/sip/transport/transport-layer.ts';
-import { UserAgent } from '../../src/sip/ua/user-agent.ts';
-import { RegistrationStore } from '../../src/store/registration-store.ts';
+import type { OriginationEngine } from '../../src/calls/create-originator.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const SCENARIOS = join(ROOT, 'test/scenarios/e2e');
@@ -129,70 +122,33 @@ export interface RunningServer {
   readonly engine?: OriginationEngine;
   /** In-process servers only: whether an account has a registered phone. */
   readonly hasContacts?: (accountId: string) => boolean;
-  /** In-process servers only: stops like a crash, leaving calls open in the store and the folder in place. */
+  /** Spawned servers only: SIGKILL, leaving calls open in the store and the folder in place. */
   crash?(): Promise<void>;
   stop(): Promise<void>;
 }
 
 /**
- * The server assembled in this process from the real config format: buildApp (API, store, directory) plus the
- * SIP transport, user agent, registrar, media and origination engine wired the way a server wires them.
+ * The real server (buildApp: API, store, SIP transport, user agent, registrar, media, origination engine) in this
+ * process, from a config file written in the real format; gives the tests the engine to look at call records.
  */
-export async function startInProcess(extra: { maxRingSeconds?: number; dir?: string; sipPort?: number } = {}): Promise<RunningServer> {
-  const dir = extra.dir ?? mkdtempSync(join(tmpdir(), 'originate-e2e-'));
+export async function startInProcess(extra: { maxRingSeconds?: number } = {}): Promise<RunningServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'originate-e2e-'));
   const trunk = await freeUdpPort();
   const trunk2 = await freeUdpPort();
   const rtpMin = 30000 + Math.floor(Math.random() * 60) * 500;
-  const config = parseConfig(configYaml({ https: 0, sip: extra.sipPort ?? 0, trunk, trunk2, rtpMin }, extra), 'e2e.yaml');
+  const configPath = join(dir, 'config.yaml');
+  writeFileSync(configPath, configYaml({ https: 0, sip: 0, trunk, trunk2, rtpMin }, extra));
   const logger = pino({ level: process.env.E2E_LOG_LEVEL ?? 'silent' });
-  // buildApp opens the store the engine writes to, so the API gets the engine through this late-bound holder.
-  const late: { engine?: OriginationEngine } = {};
-  const originator: Originator = {
-    originate: (r) => late.engine!.originator.originate(r),
-    listCalls: () => late.engine!.originator.listCalls(),
-    hangUp: (id) => late.engine!.originator.hangUp(id),
-  };
-  const app = await buildApp(config, { dataDir: join(dir, 'data'), logger, originator });
-  const transport = await TransportLayer.listen({ listen: config.sip.listen, publicHost: config.sip.public_host, logger });
-  const ua = new UserAgent({
-    transport,
-    t1Ms: config.sip.t1_ms,
-    t2Ms: config.sip.t2_ms,
-    t4Ms: config.sip.t4_ms,
-    publicHost: config.sip.public_host,
-    logger,
-  });
-  attachRegistrar(ua, new Registrar({ directory: { current: () => app.directory }, store: new RegistrationStore(app.db), logger }));
-  const locations = new LocationService(new RegistrationStore(app.db));
-  const engine = createOriginator({
-    calls: config.calls,
-    directory: () => app.directory,
-    locations,
-    media: createMediaEngine(config.media),
-    db: app.db,
-    ua,
-    publicHost: config.sip.public_host,
-    logger,
-  });
-  late.engine = engine;
-  await engine.recover();
+  const app = await buildApp(loadConfig(configPath), { dataDir: join(dir, 'data'), logger });
+  const sip = app.sip!;
   const addresses = await app.listen();
   return {
-    ports: { https: addresses.https!.port, sip: transport.localEndpoint('udp').port, trunk, trunk2, rtpMin },
+    ports: { https: addresses.https!.port, sip: sip.transport.localEndpoint('udp').port, trunk, trunk2, rtpMin },
     dir,
     output: () => '',
-    engine,
-    hasContacts: (accountId) => locations.hasContacts(accountId),
-    async crash() {
-      engine.records.flush();
-      ua.layer.close();
-      await transport.close();
-      await app.close();
-    },
+    engine: sip.engine,
+    hasContacts: (accountId) => sip.directory.locations.hasContacts(accountId),
     async stop() {
-      engine.close();
-      ua.layer.close();
-      await transport.close();
       await app.close();
       rmSync(dir, { recursive: true, force: true });
     },
@@ -200,9 +156,9 @@ export async function startInProcess(extra: { maxRingSeconds?: number; dir?: str
 }
 
 /** Starts `node bin/originate.js serve` on fresh ports; resolves once it logged that it listens. */
-export async function startServer(extra: { maxRingSeconds?: number } = {}): Promise<RunningServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'originate-e2e-'));
-  const ports: ServerPorts = {
+export async function startServer(extra: { maxRingSeconds?: number; again?: RunningServer } = {}): Promise<RunningServer> {
+  const dir = extra.again?.dir ?? mkdtempSync(join(tmpdir(), 'originate-e2e-'));
+  const ports: ServerPorts = extra.again?.ports ?? {
     https: await freeTcpPort(),
     sip: await freeUdpPort(),
     trunk: await freeUdpPort(),
@@ -210,7 +166,7 @@ export async function startServer(extra: { maxRingSeconds?: number } = {}): Prom
     rtpMin: 30000 + Math.floor(Math.random() * 60) * 500,
   };
   const configPath = join(dir, 'config.yaml');
-  writeFileSync(configPath, configYaml(ports, extra));
+  if (!extra.again) writeFileSync(configPath, configYaml(ports, extra));
   const child = spawn(process.execPath, [join(ROOT, 'bin/originate.js'), 'serve', '--config', configPath, '--data', join(dir, 'data')], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'info' },
@@ -237,6 +193,11 @@ export async function startServer(extra: { maxRingSeconds?: number } = {}): Prom
     ports,
     dir,
     output: () => out,
+    async crash() {
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    },
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
@@ -412,4 +373,27 @@ export function received(messages: string, startLine: RegExp): string[] {
     .filter((block) => /message received/.test(block))
     .map((block) => block.replace(/^\s*\S+ message received[^\n]*\n\s*/, ''))
     .filter((msg) => startLine.test(msg.split(/\r?\n/)[0] ?? ''));
+}
+
+export interface StoredCall {
+  readonly call_id: string;
+  readonly phase: string;
+  readonly live: number;
+  readonly end_reason: string | null;
+}
+
+/** A call record as the server stored it, read from its SQLite file (the server may be another process). */
+export function storedCall(server: RunningServer, callId: string): StoredCall | undefined {
+  const db = new BetterSqlite3(join(server.dir, 'data', 'originate.sqlite'), { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare('SELECT call_id, phase, live, end_reason FROM call_records WHERE call_id = ?').get(callId) as StoredCall | undefined;
+  } finally {
+    db.close();
+  }
+}
+
+/** The calls the server reports through switchvox.currentCalls.getList. */
+export async function currentCalls(server: RunningServer): Promise<{ id: string; state: string }[]> {
+  const list = await api(server, 'xml', '<request method="switchvox.currentCalls.getList"><parameters/></request>');
+  return [...list.body.matchAll(/<current_call id="([^"]+)"[^>]* state="([^"]+)"/g)].map((m) => ({ id: m[1]!, state: m[2]! }));
 }
