@@ -306,14 +306,14 @@ async function waitUdpBound(port: number, child: ChildProcess, output: () => str
   throw new Error(`sipp did not bind ${port} within 5 s`);
 }
 
-/** Registers extension `account` with its contact pointing at `contactPort` (a running sipp UAS). */
-export async function register(server: RunningServer, account: E2eAccount, contactPort: number): Promise<void> {
+/** Registers extension `account` with its contact pointing at `contactPort` (a running sipp UAS); expires 0 removes it. */
+export async function register(server: RunningServer, account: E2eAccount, contactPort: number, expires = 300): Promise<void> {
   const run = await sipp({
     scenario: 'register.xml',
     remote: `127.0.0.1:${server.ports.sip}`,
     service: account.ext,
     timeoutS: 10,
-    args: ['-au', account.ext, '-ap', account.sipPassword, '-key', 'contact_port', String(contactPort)],
+    args: ['-au', account.ext, '-ap', account.sipPassword, '-key', 'contact_port', String(contactPort), '-key', 'expires', String(expires)],
   });
   const result = await run.done;
   if (result.code !== 0) throw new Error(`REGISTER of ${account.ext} failed (${result.code}):\n${result.output}\n${result.messages}`);

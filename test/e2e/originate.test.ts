@@ -3,7 +3,7 @@
  * processes registered as the phones and listening as the trunks. Each test checks the API answer and the SIP
  * each peer received.
  */
-import { test, before, after } from 'node:test';
+import { test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ACCOUNTS,
@@ -32,10 +32,11 @@ after(async () => {
 
 const [A101, A102] = ACCOUNTS as [(typeof ACCOUNTS)[number], (typeof ACCOUNTS)[number]];
 
-/** A sipp UAS playing `scenario`, registered as the extension's only phone. */
-async function phone(account: (typeof ACCOUNTS)[number], scenario: string, timeoutS = 15): Promise<SippRun> {
+/** A sipp UAS playing `scenario`, registered as a phone of the extension until the test ends. */
+async function phone(t: TestContext, account: (typeof ACCOUNTS)[number], scenario: string, timeoutS = 15): Promise<SippRun> {
   const run = await sipp({ scenario, port: await freeUdpPort(), service: account.ext, timeoutS });
   await register(server, account, run.port);
+  t.after(() => register(server, account, run.port, 0));
   return run;
 }
 
@@ -59,8 +60,8 @@ async function ok(run: SippRun): Promise<string> {
 }
 
 test('extension to extension over XML as admin: caller ID, auto-answer, variables, bridge, BYE from the second party', async (t) => {
-  const first = await phone(A101, 'first-answer-wait-bye.xml');
-  const second = await phone(A102, 'second-answer-send-bye.xml');
+  const first = await phone(t, A101, 'first-answer-wait-bye.xml');
+  const second = await phone(t, A102, 'second-answer-send-bye.xml');
   t.after(() => (first.kill(), second.kill()));
   const answer = await api(
     server,
@@ -93,7 +94,7 @@ test('extension to extension over XML as admin: caller ID, auto-answer, variable
 });
 
 test('extension to outside over JSON as the extension user: dialed numbers rewritten, BYE from the first party', async (t) => {
-  const first = await phone(A101, 'first-answer-send-bye.xml');
+  const first = await phone(t, A101, 'first-answer-send-bye.xml');
   const far = await trunk(server.ports.trunk, 'second-answer-wait-bye.xml');
   t.after(() => (first.kill(), far.kill()));
   const answer = await api(
@@ -136,7 +137,7 @@ test('outside to outside with auto_answer=1: no auto-answer headers toward a tru
 });
 
 test('first leg busy: 41591, the second number never dialed', async (t) => {
-  const first = await phone(A101, 'busy.xml');
+  const first = await phone(t, A101, 'busy.xml');
   t.after(() => first.kill());
   const answer = await api(server, 'xml', callXml({ dial_first: '101', dial_second: '15551234567', dial_as_account_id: '1101' }));
   assert.match(answer.body, /<error code="41591"/);
@@ -145,11 +146,11 @@ test('first leg busy: 41591, the second number never dialed', async (t) => {
 });
 
 test('first leg not answering: CANCEL after the timeout, then 41591 (JSON)', async (t) => {
-  const first = await phone(A101, 'ring-cancelled.xml');
+  const first = await phone(t, A101, 'ring-cancelled.xml');
   t.after(() => first.kill());
   const started = Date.now();
-  const answer = await api(server, 'json', callJson({ dial_first: '101', dial_second: '102', dial_as_account_id: 1101, timeout: 1 }));
-  assert.ok(Date.now() - started >= 1000);
+  const answer = await api(server, 'json', callJson({ dial_first: '101', dial_second: '15551234567', dial_as_account_id: 1101, timeout: 1 }));
+  assert.ok(Date.now() - started >= 1000, `${answer.body} ${JSON.stringify(server.engine!.records.recent(1))}`);
   const body = JSON.parse(answer.body) as { response: { errors: { error: { code: number } } } };
   assert.equal(body.response.errors.error.code, 41591);
   const m = await ok(first);
@@ -157,7 +158,7 @@ test('first leg not answering: CANCEL after the timeout, then 41591 (JSON)', asy
 });
 
 test('second leg busy: the API answered, then the first party is hung up', async (t) => {
-  const first = await phone(A101, 'first-answer-until-bye.xml');
+  const first = await phone(t, A101, 'first-answer-until-bye.xml');
   const far = await trunk(server.ports.trunk, 'busy.xml');
   t.after(() => (first.kill(), far.kill()));
   const answer = await api(server, 'xml', callXml({ dial_first: '101', dial_second: '15551234567', dial_as_account_id: '1101' }));
@@ -170,7 +171,7 @@ test('second leg busy: the API answered, then the first party is hung up', async
 });
 
 test('second leg not answering in timeout_second_call: CANCEL to it, the first party hung up', async (t) => {
-  const first = await phone(A101, 'first-answer-until-bye.xml');
+  const first = await phone(t, A101, 'first-answer-until-bye.xml');
   const far = await trunk(server.ports.trunk, 'ring-cancelled.xml');
   t.after(() => (first.kill(), far.kill()));
   const answer = await api(server, 'xml', callXml({ dial_first: '101', dial_second: '15551234567', dial_as_account_id: '1101', timeout_second_call: '1' }));
@@ -183,7 +184,7 @@ test('second leg not answering in timeout_second_call: CANCEL to it, the first p
 });
 
 test('first party hanging up while the second rings cancels the second', async (t) => {
-  const first = await phone(A101, 'first-answer-then-bye.xml');
+  const first = await phone(t, A101, 'first-answer-then-bye.xml');
   const far = await trunk(server.ports.trunk, 'ring-cancelled.xml');
   t.after(() => (first.kill(), far.kill()));
   const answer = await api(server, 'xml', callXml({ dial_first: '101', dial_second: '15551234567', dial_as_account_id: '1101' }));
@@ -196,7 +197,7 @@ test('first party hanging up while the second rings cancels the second', async (
 });
 
 test('a second leg with no route: 41591 and nobody rung', async (t) => {
-  const first = await phone(A101, 'busy.xml', 5);
+  const first = await phone(t, A101, 'busy.xml', 5);
   t.after(() => first.kill());
   const answer = await api(server, 'xml', callXml({ dial_first: '101', dial_second: '55', dial_as_account_id: '1101' }));
   assert.match(answer.body, /<error code="41591"/);
@@ -207,8 +208,8 @@ test('a second leg with no route: 41591 and nobody rung', async (t) => {
 });
 
 test('currentCalls.getList shows the bridged call and hangUp ends both legs', async (t) => {
-  const first = await phone(A101, 'first-answer-wait-bye.xml');
-  const second = await phone(A102, 'second-answer-wait-bye.xml');
+  const first = await phone(t, A101, 'first-answer-wait-bye.xml');
+  const second = await phone(t, A102, 'second-answer-wait-bye.xml');
   t.after(() => (first.kill(), second.kill()));
   const answer = await api(server, 'xml', callXml({ dial_first: '101', dial_second: '102', dial_as_account_id: '1101' }));
   assert.match(answer.body, /<call_info /);
@@ -253,4 +254,19 @@ test('after a crash (SIGKILL of the served process), the restarted server sends 
   assert.equal(received(mt, /^BYE /).length, 1);
   assert.deepEqual(storedCall(restarted, callId), { call_id: callId, phase: 'ended', live: 0, end_reason: 'server_restart' });
   assert.deepEqual(await currentCalls(restarted), []);
+});
+
+test('an extension with two registered phones rings both: the first 2xx wins, the other phone gets CANCEL', async (t) => {
+  const ringing = await phone(t, A101, 'ring-cancelled.xml');
+  const answering = await phone(t, A101, 'first-answer-wait-bye.xml');
+  const far = await trunk(server.ports.trunk, 'second-answer-send-bye.xml');
+  t.after(() => (ringing.kill(), answering.kill(), far.kill()));
+  const answer = await api(server, 'xml', callXml({ dial_first: '101', dial_second: '15551234567', dial_as_account_id: '1101', auto_answer: '1' }));
+  assert.match(answer.body, /<call_info /);
+  const mr = await ok(ringing);
+  assert.equal(received(mr, /^CANCEL /).length, 1);
+  assert.match(received(mr, /^INVITE /)[0]!, /answer-after=0/, 'auto-answer goes to every phone of the extension');
+  await ok(answering);
+  await ok(far);
+  await noLiveCalls();
 });
