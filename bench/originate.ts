@@ -4,13 +4,15 @@
  * API-to-bridged latency p50/p99 (from the call records: bridged_at - started_at), failures, and the memory each
  * held bridged call costs the server.
  *
- *   npm run bench:originate -- [--rate 1000] [--seconds 5] [--latency-rate 500] [--hold 20000]
+ *   npm run bench:originate -- [--rate 1000] [--seconds 5] [--latency-rate 500] [--hold 20000] [--hold-rate 1000]
+ *                                [--hold-settle 40]
  *
  * The server runs in a child process (this file with --serve), so client and server do not share an event loop.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
+import { writeHeapSnapshot } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { ACCOUNTS, api, callXml, freeUdpPort, register, sipp, startInProcess, type RunningServer, type SippRun } from '../test/e2e/harness.ts';
 
@@ -31,7 +33,7 @@ interface ServerStats {
   readonly bridgeLatencies: number[];
   readonly ended: Record<string, number>;
 }
-type ToServer = { type: 'stats'; detail: boolean } | { type: 'mark' } | { type: 'hangUpAll' } | { type: 'stop' };
+type ToServer = { type: 'stats'; detail: boolean } | { type: 'mark' } | { type: 'snapshot'; path: string } | { type: 'hangUpAll' } | { type: 'stop' };
 
 // ---- server side ----
 
@@ -39,7 +41,7 @@ async function serve(): Promise<void> {
   const server = await startInProcess({ maxRingSeconds: 60 });
   const engine = server.engine!;
   let markAt = Date.now();
-  const send = (m: ServerReady | ServerStats): void => void process.send!(m);
+  const send = (m: ServerReady | ServerStats | { type: 'snapshot' }): void => void process.send!(m);
   process.on('message', (m: ToServer) => {
     switch (m.type) {
       case 'mark':
@@ -69,6 +71,11 @@ async function serve(): Promise<void> {
         });
         return;
       }
+      case 'snapshot':
+        // A heap snapshot of the held calls, to see what each one keeps alive.
+        writeHeapSnapshot(m.path);
+        send({ type: 'snapshot' });
+        return;
       case 'hangUpAll':
         engine.originator.hangUpAll('bench_done');
         return;
@@ -206,12 +213,14 @@ async function phase(server: ServerProcess, label: string, rate: number, seconds
   );
 }
 
-async function hold(server: ServerProcess, calls: number, rate: number): Promise<void> {
+async function hold(server: ServerProcess, calls: number, rate: number, settleS: number): Promise<void> {
   const before = await server.stats(true);
   const { phone, trunk } = await peers(server, calls, 3_600_000, calls / rate + 600);
   server.send({ type: 'mark' });
   const result = await drive(server.asRunning, rate, calls);
   await waitFor('every call bridged', async () => (await server.stats()).bridged >= calls - result.failures, 120_000);
+  // Completed INVITE transactions linger 64*T1 (RFC 6026 Timer M): measure the calls as they are held, after that.
+  await new Promise((resolve) => setTimeout(resolve, settleS * 1000));
   const during = await server.stats(true);
   const perCall = (b: number, a: number) => ((a - b) / during.bridged / 1024).toFixed(2);
   console.log(
@@ -219,6 +228,11 @@ async function hold(server: ServerProcess, calls: number, rate: number): Promise
       `heap ${perCall(before.heapUsed, during.heapUsed)} KiB, heap+external ${perCall(before.heapUsed + before.external, during.heapUsed + during.external)} KiB, ` +
       `rss ${perCall(before.rss, during.rss)} KiB (rss ${(during.rss / 2 ** 20).toFixed(0)} MiB)`,
   );
+  if (process.env.BENCH_HEAP_SNAPSHOT) {
+    const done = once(server.child, 'message');
+    server.send({ type: 'snapshot', path: process.env.BENCH_HEAP_SNAPSHOT });
+    await done;
+  }
   server.send({ type: 'hangUpAll' });
   await waitFor('calls to end', async () => (await server.stats()).live === 0, 120_000);
   phone.kill();
@@ -234,6 +248,7 @@ async function main(): Promise<void> {
       'latency-rate': { type: 'string', default: '500' },
       hold: { type: 'string', default: '20000' },
       'hold-rate': { type: 'string', default: '1000' },
+      'hold-settle': { type: 'string', default: '40' },
     },
   });
   if (values.serve) return serve();
@@ -241,7 +256,7 @@ async function main(): Promise<void> {
   try {
     await phase(server, 'throughput', Number(values.rate), Number(values.seconds));
     await phase(server, 'latency', Number(values['latency-rate']), Number(values.seconds));
-    if (Number(values.hold) > 0) await hold(server, Number(values.hold), Number(values['hold-rate']));
+    if (Number(values.hold) > 0) await hold(server, Number(values.hold), Number(values['hold-rate']), Number(values['hold-settle']));
   } finally {
     server.send({ type: 'stop' });
     await once(server.child, 'exit');

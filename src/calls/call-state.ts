@@ -91,9 +91,8 @@ export interface CallState {
   readonly nextFork: number;
   /** Absolute deadlines (epoch ms) of the running timers, so another process can re-arm them. */
   readonly timers: Partial<Record<TimerName, number>>;
-  /** Our answer toward leg 1 while it hears ringback; then the answer leg 1 gave to offer2. */
+  /** Our answer toward leg 1 while it hears ringback (SDPs are dropped once bridged: a held call keeps none). */
   readonly ringbackSdp: string | null;
-  readonly bridgeAnswer: string | null;
   readonly glareAttempts: number;
   readonly maxCallMs: number;
   readonly variables: readonly { readonly name: string; readonly value: string }[];

@@ -112,7 +112,6 @@ export function createCall(call: NewCall): CallState {
     nextFork: 1,
     timers: {},
     ringbackSdp: null,
-    bridgeAnswer: null,
     glareAttempts: 0,
     maxCallMs: call.maxCallMs,
     variables: call.variables,
@@ -410,7 +409,14 @@ function apply(w: Work, input: CallInput): void {
       // RFC 3725 §5: the first party's answer completes leg 2's late offer; media now flows end to end.
       w.fx.push({ type: 'ack', forkId: second, sdp: input.sdp });
       setFork(w, second, { status: 'confirmed' });
-      w.s = { ...w.s, phase: 'bridged', bridgeAnswer: input.sdp, bridgedAt: input.at };
+      // Media now flows end to end; the SDPs served their purpose and a held call should not carry them.
+      w.s = {
+        ...w.s,
+        phase: 'bridged',
+        ringbackSdp: null,
+        bridgedAt: input.at,
+        forks: w.s.forks.map((f) => (f.offer === null ? f : { ...f, offer: null })),
+      };
       if (w.s.maxCallMs > 0) startTimer(w, 'max_call', w.s.maxCallMs);
       return;
     }
