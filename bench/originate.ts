@@ -38,7 +38,8 @@ type ToServer = { type: 'stats'; detail: boolean } | { type: 'mark' } | { type: 
 // ---- server side ----
 
 async function serve(): Promise<void> {
-  const server = await startInProcess({ maxRingSeconds: 60 });
+  // Every call holds an RTP port while its second leg rings: a wide range, as in a real deployment.
+  const server = await startInProcess({ maxRingSeconds: 60, rtpPorts: 9998 });
   const engine = server.engine!;
   let markAt = Date.now();
   const send = (m: ServerReady | ServerStats | { type: 'snapshot' }): void => void process.send!(m);
@@ -195,11 +196,8 @@ async function phase(server: ServerProcess, label: string, rate: number, seconds
   const stats = await server.stats(true);
   phone.kill();
   trunk.kill();
-  if (process.env.BENCH_DEBUG) {
-    const [p, t] = await Promise.all([phone.done, trunk.done]);
-    console.log('PHONE', p.output.slice(-3000));
-    console.log('TRUNK', t.output.slice(-3000));
-  }
+  // The next phase's trunk binds the same port: wait until this one has let go of it.
+  await Promise.all([phone.done, trunk.done]);
   const apiSorted = [...result.apiMs].sort((a, b) => a - b);
   const bridged = [...stats.bridgeLatencies].sort((a, b) => a - b);
   const failedCalls = Object.entries(stats.ended).filter(([reason]) => !/hung_up$/.test(reason));
@@ -237,6 +235,7 @@ async function hold(server: ServerProcess, calls: number, rate: number, settleS:
   await waitFor('calls to end', async () => (await server.stats()).live === 0, 120_000);
   phone.kill();
   trunk.kill();
+  await Promise.all([phone.done, trunk.done]);
 }
 
 async function main(): Promise<void> {

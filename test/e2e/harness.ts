@@ -78,7 +78,7 @@ export interface ServerPorts {
   readonly rtpMin: number;
 }
 
-export function configYaml(p: ServerPorts, extra: { maxRingSeconds?: number } = {}): string {
+export function configYaml(p: ServerPorts, extra: { maxRingSeconds?: number; rtpPorts?: number } = {}): string {
   const accounts = ACCOUNTS.map(
     (a) =>
       `  - { account_id: "${a.id}", extension: "${a.ext}", type: sip, display_name: "User ${a.ext}", sip_password: "${a.sipPassword}", api_password: "${a.apiPassword}", caller_id: { name: "User ${a.ext}", number: "1555000${a.ext}" }, <<: *api_settings }`,
@@ -94,7 +94,7 @@ sip:
 media:
   rtp_host: 127.0.0.1
   rtp_port_min: ${p.rtpMin}
-  rtp_port_max: ${p.rtpMin + 400}
+  rtp_port_max: ${p.rtpMin + (extra.rtpPorts ?? 400)}
 calls:
   max_ring_seconds: ${extra.maxRingSeconds ?? 60}
   max_call_seconds: 0
@@ -131,11 +131,11 @@ export interface RunningServer {
  * The real server (buildApp: API, store, SIP transport, user agent, registrar, media, origination engine) in this
  * process, from a config file written in the real format; gives the tests the engine to look at call records.
  */
-export async function startInProcess(extra: { maxRingSeconds?: number } = {}): Promise<RunningServer> {
+export async function startInProcess(extra: { maxRingSeconds?: number; rtpPorts?: number } = {}): Promise<RunningServer> {
   const dir = mkdtempSync(join(tmpdir(), 'originate-e2e-'));
   const trunk = await freeUdpPort();
   const trunk2 = await freeUdpPort();
-  const rtpMin = 30000 + Math.floor(Math.random() * 60) * 500;
+  const rtpMin = extra.rtpPorts ? 20000 : 30000 + Math.floor(Math.random() * 60) * 500;
   const configPath = join(dir, 'config.yaml');
   writeFileSync(configPath, configYaml({ https: 0, sip: 0, trunk, trunk2, rtpMin }, extra));
   const logger = pino({ level: process.env.E2E_LOG_LEVEL ?? 'silent' });
