@@ -38,8 +38,8 @@ export interface OriginationEngine {
   readonly records: CallRecordStore;
   /** Closes calls a previous process left open (reason 'server_restart'); run once at start-up. */
   recover(): Promise<number>;
-  /** Hangs up every live call and writes the records out. */
-  close(): void;
+  /** Hangs up every live call, writes the records out and closes the idle ringback sessions. */
+  close(): Promise<void>;
 }
 
 export const systemClock: Clock = {
@@ -73,9 +73,10 @@ export function createOriginator(deps: OriginatorDeps): OriginationEngine {
     originator,
     records,
     recover: () => originator.recover('server_restart'),
-    close: () => {
+    close: async () => {
       originator.hangUpAll('server_shutdown');
       records.flush();
+      await ringback.close();
     },
   };
 }

@@ -1,6 +1,10 @@
 /**
- * The Ringback port on the media engine: one RTP session per call, answering the first party's late offer with
+ * The Ringback port on the media engine: an RTP session per call, answering the first party's late offer with
  * our port and the codec it preferred, then G.711 ringback paced by the media scheduler's absolute clock.
+ *
+ * Ringback lasts only while the second leg rings, so sessions are kept in a small pool and reused: binding and
+ * closing a UDP socket per call costs more than the whole tone. Setting the next call's remote resets latching,
+ * and a bridged phone sends its media to the other party, so nothing of one call reaches the next.
  */
 import type { MediaEngine } from '../../media/media-engine.ts';
 import type { Ringback as ToneHandle } from '../../media/ringback.ts';
@@ -14,8 +18,12 @@ interface Active {
   stopped: boolean;
 }
 
+/** Idle sessions kept for reuse; beyond this, a finished ringback closes its socket. */
+const POOL_SIZE = 256;
+
 export class MediaRingback implements Ringback {
   private readonly active = new Map<string, Active>();
+  private readonly idle: RtpSession[] = [];
 
   constructor(private readonly media: MediaEngine) {}
 
@@ -23,22 +31,19 @@ export class MediaRingback implements Ringback {
     const entry: Active = { session: null, tone: null, stopped: false };
     this.active.set(callId, entry);
     try {
-      entry.session = await this.media.openSession();
-      // Answered before the socket bound: the SDP is still needed to ACK, but no tone is wanted any more.
+      entry.session = this.idle.pop() ?? (await this.media.openSession());
       const answer = buildAnswer(offerSdp, {
         host: this.media.host,
         port: entry.session.localPort,
         supported: ['PCMU', 'PCMA'],
       });
-      if (!entry.stopped && answer.remote) {
-        entry.tone = this.media.startRingback({
-          session: entry.session,
-          codec: answer.codec.name,
-          payloadType: answer.codec.payloadType,
-          remote: answer.remote,
-        });
-      } else if (entry.stopped) {
-        this.release(callId, entry);
+      // Answered before the socket bound: the SDP is still needed to ACK, but no tone is wanted any more.
+      if (entry.stopped) this.release(callId, entry);
+      else {
+        entry.session.setRemote(answer.remote);
+        if (answer.remote) {
+          entry.tone = this.media.startRingback({ session: entry.session, codec: answer.codec.name, payloadType: answer.codec.payloadType });
+        }
       }
       return answer.sdp;
     } catch (err) {
@@ -54,16 +59,27 @@ export class MediaRingback implements Ringback {
     if (entry.session) this.release(callId, entry);
   }
 
-  /** Calls with a tone session open (for shutdown and leak checks). */
+  /** Calls with a tone session now (for shutdown and leak checks). */
   get size(): number {
     return this.active.size;
+  }
+
+  /** Closes the pooled sessions (shutdown). */
+  async close(): Promise<void> {
+    const idle = this.idle.splice(0);
+    await Promise.all(idle.map((s) => s.close()));
   }
 
   private release(callId: string, entry: Active): void {
     entry.tone?.stop();
     entry.tone = null;
-    void entry.session?.close();
+    const session = entry.session;
     entry.session = null;
+    if (session && !session.isClosed) {
+      session.setRemote(null);
+      if (this.idle.length < POOL_SIZE) this.idle.push(session);
+      else void session.close();
+    }
     if (this.active.get(callId) === entry) this.active.delete(callId);
   }
 }

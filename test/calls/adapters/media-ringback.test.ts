@@ -42,6 +42,11 @@ test('ringback answers the phone offer in its preferred codec and sends 440+480 
   await Promise.race([enough, new Promise((_, reject) => setTimeout(() => reject(new Error('no ringback RTP within 3 s')), 3000).unref())]);
   ringback.stop('call-1');
   assert.equal(ringback.size, 0);
+  t.after(() => ringback.close());
+  // The next call reuses the idle session instead of binding a new port.
+  const again = await ringback.start('call-2', offer);
+  assert.equal(Number(/m=audio (\d+) /.exec(again)?.[1]), port);
+  ringback.stop('call-2');
   const rtp = packets.map((p) => parseRtpPacket(p));
   assert.ok(rtp.every((p) => p.payloadType === 8));
   const samples = decodeG711('PCMA', Buffer.concat(rtp.map((p) => p.payload)));
