@@ -65,7 +65,10 @@ async function main(argv: string[]): Promise<number> {
     await app?.close();
     return 1;
   }
-  logger.info({ https: addresses.https, http: addresses.http, config: args.values.config, data: args.values.data }, 'originate listening');
+  logger.info(
+    { https: addresses.https, http: addresses.http, sip: app.sip?.transport.listeners, config: args.values.config, data: args.values.data },
+    'originate listening',
+  );
 
   return await new Promise<number>((resolve) => {
     let draining = false;
