@@ -55,9 +55,10 @@ accounts:
           },
   };
   const records = new MemoryRecords();
+  const ringback = new MediaRingback(media);
   const runtime = new OriginationRuntime({
     signalling,
-    ringback: new MediaRingback(media),
+    ringback,
     router,
     records,
     ivrVariables: { lookup: () => undefined },
@@ -72,7 +73,7 @@ accounts:
     account: directory.account('1101')!,
     close: async () => {
       ua.layer.close();
-      await transport.close();
+      await Promise.all([transport.close(), ringback.close()]);
     },
   };
 }
