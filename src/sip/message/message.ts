@@ -343,6 +343,11 @@ export abstract class SipMessageBase implements SipMessageCommon {
     return this.cachedVias;
   }
 
+  /** Gives the parser's reading of the top Via (taken from the received bytes) to the accessor's cache. */
+  primeTopVia(via: Via): void {
+    this.cachedTopVia = via;
+  }
+
   get topVia(): Via {
     if (this.cachedTopVia === undefined) {
       const line = this.required('via');

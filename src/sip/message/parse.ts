@@ -11,6 +11,7 @@ import { SipHeaderError, SipParseError } from './errors.ts';
 import { headerKey } from './header-names.ts';
 import { SipRequest, SipResponse, type HeaderTable, type SipMessage } from './message.ts';
 import { isToken, trimLws } from './syntax.ts';
+import { parseViaIn } from './via.ts';
 
 export const DEFAULT_MAX_BYTES = 65535;
 const EMPTY = Buffer.alloc(0);
@@ -195,9 +196,13 @@ interface HeadSource {
   ascii: boolean;
   keys: string[];
   spans: number[];
+  data: Buffer;
+  /** The first Via line's value in `text` (and `data`), when it is unfolded and the head ASCII; else -1. */
+  viaStart: number;
+  viaEnd: number;
 }
 
-const SCRATCH: HeadSource = { start: 0, text: '', t0: 0, ascii: true, keys: [], spans: [] };
+const SCRATCH: HeadSource = { start: 0, text: '', t0: 0, ascii: true, keys: [], spans: [], data: Buffer.alloc(0), viaStart: -1, viaEnd: -1 };
 const COUNTS = new Int32Array(Slot.None + 1);
 
 function byteOffset(h: HeadSource, i: number): number {
@@ -238,6 +243,9 @@ export function parseHead(data: Buffer, start: number, headEnd: number, latin1?:
   h.ascii = ascii;
   h.keys = [];
   h.spans = [];
+  h.data = data;
+  h.viaStart = -1;
+  h.viaEnd = -1;
   const lineEnd = text.indexOf('\r\n', t0);
   const names: string[] = [];
   const keys = h.keys;
@@ -291,6 +299,10 @@ export function parseHead(data: Buffer, start: number, headEnd: number, latin1?:
     while (ve > vs && (text.charCodeAt(ve - 1) === 32 || text.charCodeAt(ve - 1) === 9)) ve--;
     let value = text.slice(vs, ve);
     if (folded) value = trimLws(value.replace(/\r\n[ \t]+/g, ' '));
+    else if (slot === Slot.Via && counts[Slot.Via] === 1 && ascii && value.indexOf(',') === -1) {
+      h.viaStart = vs;
+      h.viaEnd = ve;
+    }
     names.push(name);
     keys.push(key);
     values.push(value);
@@ -396,6 +408,12 @@ function topViaReadable(msg: SipMessage): boolean {
 
 function check(msg: SipMessage, versionError: boolean, h: HeadSource, counts: Int32Array): ParsedHead | SipParseError {
   const start = h.start;
+  if (h.viaStart >= 0) {
+    // A single unfolded top Via is read from the bytes; anything else (or a failure, to get its error) goes
+    // through the accessor.
+    const via = parseViaIn(h.data, h.text, h.viaStart, h.viaEnd);
+    if (via !== null) msg.primeTopVia(via);
+  }
   if (counts[Slot.Via] === 0 || !topViaReadable(msg)) {
     return new SipParseError('missing or malformed Via', offsetOf(h, 'via'), { status: versionError ? 505 : 400 });
   }
