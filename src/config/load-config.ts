@@ -13,6 +13,8 @@ import {
   type CallRuleStep,
   type CallsConfig,
   type Config,
+  IVR_TONES,
+  type IvrStep,
   type IvrVariable,
   type MediaConfig,
   type OutgoingCallRule,
@@ -329,9 +331,98 @@ function readIvrVariable(r: Reader, v: unknown, p: string): IvrVariable | null {
   };
 }
 
+const VARIABLE_NAME = { re: /^[A-Za-z_][A-Za-z0-9_]*$/, what: 'a variable name (letters, digits, _)' };
+const LABEL = { re: /^[A-Za-z0-9_-]+$/, what: 'a label (letters, digits, _, -)' };
+
+function readIvrStep(r: Reader, v: unknown, p: string): IvrStep | null {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    r.problem(p, 'must be a mapping');
+    return null;
+  }
+  const type = r.oneOf(v as Obj, p, 'type', ['play', 'say_digits', 'collect', 'menu', 'goto', 'hangup'] as const);
+  const keys = (more: readonly string[]): Obj => r.object(v, p, ['type', 'label', ...more]) ?? {};
+  const withLabel = (o: Obj): { label?: string } => {
+    const label = r.optionalString(o, p, 'label');
+    if (label !== undefined && !LABEL.re.test(label)) r.problem(join(p, 'label'), `must be ${LABEL.what}`);
+    return label === undefined ? {} : { label };
+  };
+  switch (type) {
+    case 'play': {
+      const o = keys(['prompt']);
+      const prompt = r.string(o, p, 'prompt');
+      if (!(IVR_TONES as readonly string[]).includes(prompt) && !prompt.toLowerCase().endsWith('.wav')) {
+        r.problem(join(p, 'prompt'), `must be a .wav file or one of ${IVR_TONES.join(', ')}`);
+      }
+      return { ...withLabel(o), type, prompt };
+    }
+    case 'say_digits': {
+      const o = keys(['value', 'prompts']);
+      const prompts = r.optionalString(o, p, 'prompts');
+      return { ...withLabel(o), type, value: r.string(o, p, 'value'), ...(prompts === undefined ? {} : { prompts }) };
+    }
+    case 'collect': {
+      const o = keys(['variable', 'max_digits', 'terminator', 'timeout_seconds']);
+      return {
+        ...withLabel(o),
+        type,
+        variable: r.string(o, p, 'variable', undefined, VARIABLE_NAME),
+        max_digits: r.int(o, p, 'max_digits', 1, 1, 64),
+        terminator: r.string(o, p, 'terminator', '#', { re: /^[0-9*#]?$/, what: 'one of 0-9, * or #, or empty' }),
+        timeout_seconds: r.int(o, p, 'timeout_seconds', 5, 1, 3600),
+      };
+    }
+    case 'menu': {
+      const o = keys(['variable', 'choices', 'otherwise']);
+      const cp = join(p, 'choices');
+      const c = r.object(o.choices ?? {}, cp, Object.keys(o.choices ?? {})) ?? {};
+      const choices: Record<string, string> = {};
+      for (const key of Object.keys(c)) choices[key] = r.string(c, cp, key, undefined, LABEL);
+      const otherwise = r.optionalString(o, p, 'otherwise');
+      return {
+        ...withLabel(o),
+        type,
+        variable: r.string(o, p, 'variable', undefined, VARIABLE_NAME),
+        choices,
+        ...(otherwise === undefined ? {} : { otherwise }),
+      };
+    }
+    case 'goto': {
+      const o = keys(['to']);
+      return { ...withLabel(o), type, to: r.string(o, p, 'to', undefined, LABEL) };
+    }
+    case 'hangup':
+      return { ...withLabel(keys([])), type };
+  }
+}
+
+/** Every label a goto or menu names must exist, once. */
+function checkIvrLabels(r: Reader, steps: readonly IvrStep[], p: string): void {
+  const labels = new Set<string>();
+  steps.forEach((step, i) => {
+    if (step.label === undefined) return;
+    if (labels.has(step.label)) r.problem(`${p}[${i}].label`, `duplicates label ${step.label}`);
+    labels.add(step.label);
+  });
+  steps.forEach((step, i) => {
+    const targets: Array<[string, string]> =
+      step.type === 'goto'
+        ? [['to', step.to]]
+        : step.type === 'menu'
+          ? [
+              ...Object.entries(step.choices).map(([k, l]): [string, string] => [`choices.${k}`, l]),
+              ...(step.otherwise === undefined ? [] : [['otherwise', step.otherwise] as [string, string]]),
+            ]
+          : [];
+    for (const [key, label] of targets) {
+      if (!labels.has(label)) r.problem(`${p}[${i}].${key}`, `no step labelled ${label}`);
+    }
+  });
+}
+
 const ACCOUNT_KEYS = [
   'account_id', 'extension', 'type', 'display_name', 'sip_password', 'api_password', 'caller_id',
-  'call_api_settings', 'outgoing_rules_allow', 'outgoing_rules_deny', 'call_rules', 'ivr_variables',
+  'call_api_settings', 'outgoing_rules_allow', 'outgoing_rules_deny', 'call_rules', 'ivr_variables', 'ivr_steps',
+  'voicemail_max_seconds',
 ];
 
 function readAccount(r: Reader, v: unknown, p: string): Account | null {
@@ -345,6 +436,12 @@ function readAccount(r: Reader, v: unknown, p: string): Account | null {
   const api_password = r.optionalString(o, p, 'api_password');
   const ivr_variables = r.list(o, p, 'ivr_variables', (iv, ip) => readIvrVariable(r, iv, ip));
   if (type !== 'ivr' && ivr_variables.length > 0) r.problem(join(p, 'ivr_variables'), 'only an ivr account defines variables');
+  const ivr_steps = o.ivr_steps === undefined || o.ivr_steps === null ? undefined : r.list(o, p, 'ivr_steps', (x, xp) => readIvrStep(r, x, xp));
+  if (ivr_steps !== undefined) {
+    if (type !== 'ivr') r.problem(join(p, 'ivr_steps'), 'only an ivr account has steps');
+    checkIvrLabels(r, ivr_steps, join(p, 'ivr_steps'));
+  }
+  const voicemail_max_seconds = o.voicemail_max_seconds === undefined ? undefined : r.int(o, p, 'voicemail_max_seconds', undefined, 1, 3600);
   return {
     account_id: r.string(o, p, 'account_id', undefined, digits),
     extension: r.string(o, p, 'extension', undefined, dialable),
@@ -361,6 +458,8 @@ function readAccount(r: Reader, v: unknown, p: string): Account | null {
     outgoing_rules_deny: r.stringList(o, p, 'outgoing_rules_deny'),
     call_rules: r.list(o, p, 'call_rules', (x, xp) => readCallRule(r, x, xp)),
     ivr_variables,
+    ...(ivr_steps === undefined ? {} : { ivr_steps }),
+    ...(voicemail_max_seconds === undefined ? {} : { voicemail_max_seconds }),
   };
 }
 

@@ -103,6 +103,38 @@ export interface IvrVariable {
   readonly default_value: string;
 }
 
+/** Built-in sounds an IVR `play` step may name instead of a WAV file. */
+export const IVR_TONES = ['beep', 'ringback', 'busy', 'reorder'] as const;
+export type IvrToneName = (typeof IVR_TONES)[number];
+
+/**
+ * One step of an IVR script, run in order from the first; `label` names a step for `goto` and `menu`. Values may
+ * hold `${name}`: the call's variable of that name (from the API), else the IVR variable's default_value.
+ */
+export type IvrStep = { readonly label?: string } & (
+  /** A WAV file (8 kHz mono, PCM16 or G.711) or a built-in tone. */
+  | { readonly type: 'play'; readonly prompt: string }
+  /** Each digit spoken from `prompts`/<digit>.wav when given, else sent as in-band DTMF tones. */
+  | { readonly type: 'say_digits'; readonly value: string; readonly prompts?: string }
+  /** DTMF (RFC 4733 or in-band) into a variable: up to max_digits, or until the terminator, or timeout_seconds. */
+  | {
+      readonly type: 'collect';
+      readonly variable: string;
+      readonly max_digits: number;
+      readonly terminator: string;
+      readonly timeout_seconds: number;
+    }
+  /** Jumps to the label chosen by the variable's value; `otherwise` when no choice matches (else the next step). */
+  | {
+      readonly type: 'menu';
+      readonly variable: string;
+      readonly choices: Readonly<Record<string, string>>;
+      readonly otherwise?: string;
+    }
+  | { readonly type: 'goto'; readonly to: string }
+  | { readonly type: 'hangup' }
+);
+
 export interface Account {
   /** Digits only; what dial_as_account_id names. */
   readonly account_id: string;
@@ -123,6 +155,10 @@ export interface Account {
   readonly call_rules: readonly CallRuleStep[];
   /** For type ivr: the variables it defines. */
   readonly ivr_variables: readonly IvrVariable[];
+  /** For type ivr: its script; absent, the IVR says each variable's value and hangs up. */
+  readonly ivr_steps?: readonly IvrStep[];
+  /** The longest voicemail message this extension takes (default 120 s). */
+  readonly voicemail_max_seconds?: number;
 }
 
 export interface Trunk {
