@@ -95,7 +95,7 @@ export async function buildApp(config: Config, opts: BuildAppOptions): Promise<A
   let currentDirectory: () => Directory;
   let originator: Originator | undefined = opts.originator === 'none' ? undefined : opts.originator;
   if (opts.originator === undefined) {
-    sip = await startSip(config, { db, secrets, credentials: first.credentials, credentialsFor, logger, configPath: opts.configPath });
+    sip = await startSip(config, { db, secrets, credentials: first.credentials, credentialsFor, logger, configPath: opts.configPath, dataDir: opts.dataDir });
     const parts = sip;
     closers.push(() => parts.transport.close(), () => parts.ua.close(), () => parts.directory.close(), () => parts.engine.close());
     currentDirectory = () => parts.directory.holder.current();
@@ -166,6 +166,7 @@ async function startSip(
     credentialsFor: (c: Config) => Credentials;
     logger: Logger;
     configPath: string | undefined;
+    dataDir: string;
   },
 ): Promise<SipParts> {
   const logger = deps.logger;
@@ -201,6 +202,7 @@ async function startSip(
     ua,
     publicHost: config.sip.public_host,
     logger,
+    dataDir: deps.dataDir,
   });
   directory.start();
   const closed = await engine.recover();

@@ -9,6 +9,8 @@ import type { MediaEngine } from '../media/media-engine.ts';
 import { CallRecordStore } from '../store/call-record-store.ts';
 import { createDialPlanRouter, directoryIvrVariables, type ContactLookup } from './adapters/dial-plan-router.ts';
 import { MediaRingback } from './adapters/media-ringback.ts';
+import { PbxAppSignalling } from './adapters/pbx-app-signalling.ts';
+import { VoicemailStore } from '../store/voicemail-store.ts';
 import { OriginationRuntime } from './origination-runtime.ts';
 import { SipLegSignalling, type InviteSender } from './adapters/sip-leg-signalling.ts';
 import type { TransactionLayer } from '../sip/transaction/transaction-layer.ts';
@@ -27,6 +29,8 @@ export interface OriginatorDeps {
   /** Host of our From URIs toward phones (config.sip.public_host). */
   readonly publicHost: string;
   readonly logger: Logger;
+  /** The server's data folder, where voicemail messages are recorded; without it voicemail targets fail. */
+  readonly dataDir?: string;
   /** Replaces the SIP adapter (tests). */
   readonly signalling?: LegSignalling;
   readonly clock?: Clock;
@@ -56,9 +60,12 @@ export const systemClock: Clock = {
 export function createOriginator(deps: OriginatorDeps): OriginationEngine {
   const records = new CallRecordStore(deps.db);
   const ringback = new MediaRingback(deps.media);
-  const signalling =
+  // IVR and voicemail targets are answered by the PBX itself; every other fork goes out over SIP.
+  const signalling = new PbxAppSignalling(
     deps.signalling ??
-    new SipLegSignalling({ ua: deps.ua, layer: deps.ua.layer, directory: deps.directory, host: deps.publicHost, logger: deps.logger.child({ component: 'calls-sip' }) });
+      new SipLegSignalling({ ua: deps.ua, layer: deps.ua.layer, directory: deps.directory, host: deps.publicHost, logger: deps.logger.child({ component: 'calls-sip' }) }),
+    { media: deps.media, directory: deps.directory, ...(deps.dataDir === undefined ? {} : { dataDir: deps.dataDir }), voicemail: new VoicemailStore(deps.db), logger: deps.logger.child({ component: 'pbx-apps' }) },
+  );
   const originator = new OriginationRuntime({
     signalling,
     ringback,
