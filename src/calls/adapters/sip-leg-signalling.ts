@@ -178,7 +178,10 @@ export class SipLegSignalling implements LegSignalling {
     if (!fork || !session) return;
     session.reinvite(offerSdp).then(
       (answer) => (answer === undefined ? fork.events.reinviteFailed(488) : fork.events.reinviteAnswered(answer)),
-      (err: unknown) => fork.events.reinviteFailed(err instanceof SipResponseError ? err.status : 0),
+      (err: unknown) => {
+        if (!(err instanceof SipResponseError)) this.opts.logger.info({ err, forkId }, 're-INVITE failed without a response');
+        fork.events.reinviteFailed(err instanceof SipResponseError ? err.status : 0);
+      },
     );
   }
 
