@@ -71,6 +71,8 @@ function stamp(ms: number): string {
 
 export class PbxAppSignalling implements LegSignalling {
   private readonly forks = new Map<string, PbxFork>();
+  /** Apps being stopped: a voicemail is only complete once its file is closed and its row written. */
+  private readonly closing = new Set<Promise<void>>();
 
   constructor(
     private readonly inner: LegSignalling,
@@ -80,6 +82,11 @@ export class PbxAppSignalling implements LegSignalling {
   /** PBX app forks alive (for leak checks). */
   get size(): number {
     return this.forks.size;
+  }
+
+  /** Resolves once every app stopped so far has closed its session (and saved its voicemail). */
+  async settled(): Promise<void> {
+    while (this.closing.size > 0) await Promise.all(this.closing);
   }
 
   dial(request: DialRequest, events: ForkEvents): void {
@@ -264,7 +271,12 @@ export class PbxAppSignalling implements LegSignalling {
       if (app?.kind === 'voicemail') await app.saved();
       await session?.close();
     })();
-    closed.catch((err: unknown) => this.deps.logger.warn({ err, callId: fork.request.callId }, 'PBX app did not close cleanly'));
+    const tracked = closed.then(
+      () => undefined,
+      (err: unknown) => this.deps.logger.warn({ err, callId: fork.request.callId }, 'PBX app did not close cleanly'),
+    );
+    this.closing.add(tracked);
+    void tracked.then(() => this.closing.delete(tracked));
     if (hangUp && !wasDone) queueMicrotask(() => fork.events.ended());
   }
 }
