@@ -1,0 +1,217 @@
+/**
+ * The PBX's own apps on the real server, heard by a real softphone. baresip registers, auto-answers the
+ * late-offer INVITE and dumps what it hears (sndfile module) to a WAV file; it speaks a 440 Hz sine (ausine).
+ *
+ * - The seed page's example: dial_second is the IVR 800 with balance=300; the phone must hear the digits 3, 0, 0
+ *   (in-band DTMF, decoded from its dump) before the IVR hangs up.
+ * - Voicemail: extension 101's call rules end in voicemail; the phone calling it leaves a message, a WAV under
+ *   the data folder holding the phone's 440 Hz, with its row in the store.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { pino } from 'pino';
+import { buildApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
+import { InbandDtmfDetector } from '../../src/media/inband-dtmf.ts';
+import { decodeWav, wavSamples } from '../../src/media/wav.ts';
+import { goertzelPower } from '../calls/goertzel.ts';
+import { ACCOUNTS, api, callXml, configYaml, freeUdpPort, type E2eAccount, type RunningServer, startInProcess } from './harness.ts';
+
+/** 16-bit PCM samples of a baresip dump (first channel); a dump cut short keeps a zero size in its header. */
+function dumpSamples(file: string): { rate: number; samples: Int16Array } {
+  const buf = readFileSync(file);
+  let offset = 12;
+  let rate = 8000;
+  let channels = 1;
+  while (offset + 8 <= buf.length) {
+    const id = buf.toString('ascii', offset, offset + 4);
+    const size = buf.readUInt32LE(offset + 4);
+    if (id === 'fmt ') {
+      channels = buf.readUInt16LE(offset + 10);
+      rate = buf.readUInt32LE(offset + 12);
+    }
+    if (id === 'data') {
+      const end = size === 0 || offset + 8 + size > buf.length ? buf.length : offset + 8 + size;
+      const all = new Int16Array(buf.buffer.slice(buf.byteOffset + offset + 8, buf.byteOffset + end - ((end - offset - 8) % 2)));
+      const mono = new Int16Array(Math.floor(all.length / channels));
+      for (let i = 0; i < mono.length; i++) mono[i] = all[i * channels]!;
+      return { rate, samples: mono };
+    }
+    offset += 8 + size + (size % 2);
+  }
+  throw new Error(`no data chunk in ${file}`);
+}
+
+interface Phone {
+  readonly dumps: string;
+  readonly output: () => string;
+  /** Quits baresip cleanly, so its dump files are complete. */
+  quit(): Promise<void>;
+}
+
+/** baresip registered as `account`, auto-answering, speaking 440 Hz, dumping what it hears. */
+async function startPhone(server: RunningServer, account: E2eAccount, t: { after: (fn: () => Promise<void>) => void }): Promise<Phone> {
+  const dir = mkdtempSync(join(tmpdir(), 'baresip-'));
+  const dumps = join(dir, 'dumps');
+  mkdirSync(dumps);
+  const sipPort = await freeUdpPort();
+  const rtpBase = 42000 + Math.floor(Math.random() * 500) * 10;
+  writeFileSync(
+    join(dir, 'config'),
+    [
+      'poll_method epoll',
+      `sip_listen 127.0.0.1:${sipPort}`,
+      'audio_player aubridge,ivr',
+      'audio_source ausine,440',
+      // ausine makes 48 kHz stereo only; baresip resamples to the codec's 8 kHz mono.
+      'ausrc_srate 48000',
+      'ausrc_channels 2',
+      'audio_alert aubridge,ivr',
+      `rtp_ports ${rtpBase}-${rtpBase + 9}`,
+      'module_path /usr/lib/baresip/modules',
+      'module g711.so',
+      'module aubridge.so',
+      'module ausine.so',
+      'module sndfile.so',
+      'module_app account.so',
+      'module_app menu.so',
+      `snd_path ${dumps}`,
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    join(dir, 'accounts'),
+    `<sip:${account.ext}@127.0.0.1:${server.ports.sip};transport=udp>;auth_pass=${account.sipPassword};answermode=auto;regint=300;audio_codecs=PCMU,PCMA\n`,
+  );
+  const child: ChildProcess = spawn('baresip', ['-f', dir, '-t', '40'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const quit = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  };
+  t.after(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const deadline = Date.now() + 10_000;
+  while (!server.hasContacts!(account.id)) {
+    assert.ok(Date.now() < deadline, `baresip did not register:\n${out}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { dumps, output: () => out, quit };
+}
+
+async function callsEnded(server: RunningServer): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (server.engine!.originator.listCalls().length > 0) {
+    assert.ok(Date.now() < deadline, 'call did not end');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function decodedDump(phone: Phone): string {
+  const decoded = readdirSync(phone.dumps).filter((f) => f.endsWith('-dec.wav'));
+  assert.equal(decoded.length, 1, `dumps: ${readdirSync(phone.dumps).join(', ')}\n${phone.output()}`);
+  return join(phone.dumps, decoded[0]!);
+}
+
+test('the seed example: dial_second 800 with balance=300; baresip hears 3, 0, 0 and the IVR hangs up', { timeout: 60_000 }, async (t) => {
+  const server = await startInProcess();
+  t.after(() => server.stop());
+  const account = ACCOUNTS[0]!;
+  const phone = await startPhone(server, account, t);
+  const answer = await api(
+    server,
+    'xml',
+    callXml({ dial_first: account.ext, dial_second: '800', dial_as_account_id: account.id, auto_answer: '1', variables: ['balance=300'] }),
+  );
+  assert.match(answer.body, /<call_info dialed_first="101" dialed_second="800"/, `${answer.body}\n${phone.output()}`);
+  assert.match(answer.body, /<ivr_variable id="3" name="balance" status="exists"\s*\/>/);
+  // The IVR says the balance, then hangs up: the PBX BYEs the phone and the call ends with nobody touching it.
+  await callsEnded(server);
+  const [record] = server.engine!.records.listOpen();
+  assert.equal(record, undefined);
+  await phone.quit();
+  const { rate, samples } = dumpSamples(decodedDump(phone));
+  assert.equal(rate, 8000);
+  const heard: string[] = [];
+  const detector = new InbandDtmfDetector((d) => heard.push(d));
+  for (let i = 0; i < samples.length; i += 160) detector.process(samples.subarray(i, i + 160));
+  assert.deepEqual(heard, ['3', '0', '0'], `heard ${heard.join(',')} in ${samples.length} samples\n${phone.output()}`);
+});
+
+test('voicemail: a call to 101, whose call rules end in voicemail, leaves a WAV of the caller\'s 440 Hz and a store row', { timeout: 60_000 }, async (t) => {
+  // The harness's server, with 101 sent straight to voicemail, for at most 2 s.
+  const dir = mkdtempSync(join(tmpdir(), 'originate-e2e-vm-'));
+  const rtpMin = 30000 + Math.floor(Math.random() * 60) * 500;
+  const yaml = configYaml({ https: 0, sip: 0, trunk: await freeUdpPort(), trunk2: await freeUdpPort(), rtpMin }).replace(
+    /(account_id: "1101"[^\n]*?<<: \*api_settings) \}/,
+    '$1, call_rules: [ { type: voicemail } ], voicemail_max_seconds: 2 }',
+  );
+  assert.match(yaml, /type: voicemail/);
+  const configPath = join(dir, 'config.yaml');
+  writeFileSync(configPath, yaml);
+  const dataDir = join(dir, 'data');
+  const app = await buildApp(loadConfig(configPath), { dataDir, logger: pino({ level: process.env.E2E_LOG_LEVEL ?? 'silent' }) });
+  const sip = app.sip!;
+  const addresses = await app.listen();
+  const server: RunningServer = {
+    ports: { https: addresses.https!.port, sip: sip.transport.localEndpoint('udp').port, trunk: 0, trunk2: 0, rtpMin },
+    dir,
+    output: () => '',
+    engine: sip.engine,
+    hasContacts: (accountId) => sip.directory.locations.hasContacts(accountId),
+    async stop() {
+      await app.close();
+    },
+  };
+  t.after(async () => {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const caller = ACCOUNTS[1]!;
+  const phone = await startPhone(server, caller, t);
+  const answer = await api(
+    server,
+    'xml',
+    callXml({ dial_first: caller.ext, dial_second: '101', dial_as_account_id: caller.id, auto_answer: '1' }),
+  );
+  assert.match(answer.body, /<call_info /, `${answer.body}\n${phone.output()}`);
+  // 2 s after the beep the PBX hangs up on the message.
+  await callsEnded(server);
+  await phone.quit();
+  const folder = join(dataDir, 'voicemail', '101');
+  const files = readdirSync(folder);
+  assert.equal(files.length, 1, files.join(', '));
+  const db = new BetterSqlite3(join(dataDir, 'originate.sqlite'), { readonly: true });
+  t.after(() => db.close());
+  const deadline = Date.now() + 5000;
+  let rows: { path: string; duration_ms: number; account_id: string }[] = [];
+  while (rows.length === 0) {
+    rows = db.prepare('SELECT path, duration_ms, account_id FROM voicemail_messages').all() as typeof rows;
+    if (rows.length > 0) break;
+    assert.ok(Date.now() < deadline, 'no voicemail row');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0]!.account_id, '1101');
+  assert.equal(rows[0]!.path, join('voicemail', '101', files[0]!));
+  assert.ok(rows[0]!.duration_ms >= 1500 && rows[0]!.duration_ms <= 2500, `duration ${rows[0]!.duration_ms} ms`);
+  const samples = wavSamples(decodeWav(readFileSync(join(folder, files[0]!))));
+  const middle = samples.subarray(Math.floor(samples.length / 4), Math.floor((samples.length * 3) / 4));
+  const tone = goertzelPower(middle, 440, 8000);
+  assert.ok(tone > 1000, `440 Hz too weak in the message: ${tone}`);
+  assert.ok(tone > 50 * (goertzelPower(middle, 1000, 8000) + goertzelPower(middle, 620, 8000)), 'the message is the caller\'s 440 Hz');
+});
