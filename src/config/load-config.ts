@@ -334,12 +334,16 @@ function readIvrVariable(r: Reader, v: unknown, p: string): IvrVariable | null {
 const VARIABLE_NAME = { re: /^[A-Za-z_][A-Za-z0-9_]*$/, what: 'a variable name (letters, digits, _)' };
 const LABEL = { re: /^[A-Za-z0-9_-]+$/, what: 'a label (letters, digits, _, -)' };
 
-function readIvrStep(r: Reader, v: unknown, p: string): IvrStep | null {
+function readIvrStep(r: Reader, v: unknown, p: string): IvrStep {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) {
     r.problem(p, 'must be a mapping');
-    return null;
+    return { type: 'hangup' };
   }
-  const type = r.oneOf(v as Obj, p, 'type', ['play', 'say_digits', 'collect', 'menu', 'goto', 'hangup'] as const);
+  const types = ['play', 'say_digits', 'collect', 'menu', 'goto', 'hangup'] as const;
+  const type = r.oneOf(v as Obj, p, 'type', types);
+  // An unknown type has no keys to check: one problem is enough. The placeholder keeps later steps' indexes (and
+  // so the paths the label check reports) those of the file; the config is rejected anyway.
+  if (!(types as readonly unknown[]).includes((v as Obj).type)) return { type: 'hangup' };
   const keys = (more: readonly string[]): Obj => r.object(v, p, ['type', 'label', ...more]) ?? {};
   const withLabel = (o: Obj): { label?: string } => {
     const label = r.optionalString(o, p, 'label');

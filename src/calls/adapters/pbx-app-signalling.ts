@@ -186,7 +186,8 @@ export class PbxAppSignalling implements LegSignalling {
       return;
     }
     const receivedAt = Date.now();
-    const relative = join('voicemail', target.extension, `${stamp(receivedAt)}-${request.callId}.wav`);
+    // The call id comes from our own generator, but a file name is no place to trust that.
+    const relative = join('voicemail', target.extension, `${stamp(receivedAt)}-${request.callId.replace(/[^A-Za-z0-9_-]/g, '_')}.wav`);
     const recording = VoicemailRecording.start({
       session,
       codec: media.codec,
