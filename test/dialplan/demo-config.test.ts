@@ -43,6 +43,13 @@ describe('dial plan over the shipped demo configuration', () => {
     assert.deepEqual([long.ok, local.ok], [false, true]);
   });
 
+  it('virtual extension 104 forwards to an outside number through the carrier', () => {
+    const remote = planLeg({ number: '104', account: account('1106'), directory, locations, ignoreApiSettings: false, followCallRules: true });
+    assert.deepEqual(remote.ok && remote.plan.steps.map((s) => s.destinations), [
+      [{ kind: 'trunk', attempts: [{ trunk: 'carrier', number: '15551234567', rule: 'long-distance', isFinal: true }] }],
+    ]);
+  });
+
   it('101 rings its phones, cascades to 102, then voicemail; the support queue has no route', () => {
     const alice = planLeg({ number: '101', account: account('1106'), directory, locations, ignoreApiSettings: false, followCallRules: true });
     assert.deepEqual(
