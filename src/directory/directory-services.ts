@@ -69,6 +69,7 @@ export function createDirectoryServices(options: DirectoryServicesOptions): Dire
       ? null
       : new Reloader(options.configPath, holder, logger, {
           credentialsFor: options.credentialsFor,
+          running: options.config,
           ...(options.reloadDebounceMs === undefined ? {} : { debounceMs: options.reloadDebounceMs }),
           ...(options.sighup === undefined ? {} : { sighup: options.sighup }),
         });

@@ -24,6 +24,21 @@ export interface ReloaderOptions {
   readonly credentialsFor?: (config: Config) => Pick<Credentials, 'sipPassword'>;
   /** Listen for SIGHUP (default true); tests that run several reloaders in one process turn it off. */
   readonly sighup?: boolean;
+  /** The configuration the server started with: a reload that changes what only a restart applies says so. */
+  readonly running?: Config;
+}
+
+/** What a reload cannot change in a running server: the listeners, the API, media and call limits. */
+export function sectionsNeedingRestart(running: Config, next: Config): string[] {
+  const { realm: _r1, registrar: _g1, ...sipRunning } = running.sip;
+  const { realm: _r2, registrar: _g2, ...sipNext } = next.sip;
+  const changed: string[] = [];
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+  if (!same(running.api, next.api)) changed.push('api');
+  if (!same(sipRunning, sipNext)) changed.push('sip (except realm and registrar)');
+  if (!same(running.media, next.media)) changed.push('media');
+  if (!same(running.calls, next.calls)) changed.push('calls');
+  return changed;
 }
 
 export type ReloadResult = { readonly ok: true; readonly directory: Directory } | { readonly ok: false; readonly error: ConfigError };
@@ -82,6 +97,10 @@ export class Reloader extends EventEmitter<ReloaderEvents> {
       { path: this.path, accounts: config.accounts.length, trunks: config.trunks.length, rules: config.outgoing_call_rules.length },
       'configuration reloaded',
     );
+    const pending = this.options.running === undefined ? [] : sectionsNeedingRestart(this.options.running, config);
+    if (pending.length > 0) {
+      this.logger.warn({ path: this.path, sections: pending }, `configuration changes that take effect only after a restart: ${pending.join(', ')}`);
+    }
     this.emit('reloaded', directory);
     return { ok: true, directory };
   }

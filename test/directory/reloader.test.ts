@@ -85,6 +85,21 @@ describe('configuration reloader', () => {
     assert.equal(holder.current().account('1102')?.extension, '102');
   });
 
+  it('applies the directory and names the sections that wait for a restart', async () => {
+    reloader = startReloader(path, holder, logger, { debounceMs: 60_000, sighup: false, running: loadConfig(path) });
+    writeFileSync(path, `media: { rtp_port_min: 40000, rtp_port_max: 40999 }\nsip: { realm: other.local, t1_ms: 250 }\naccounts:\n${alice}\n${bob}\n`);
+    const result = reloader.reload();
+    assert.ok(result.ok);
+    assert.equal(holder.current().account('1102')?.extension, '102');
+    const warned = logs.find((l) => l.msg.startsWith('configuration changes that take effect only after a restart'));
+    assert.ok(warned, 'the restart-only changes are logged');
+    assert.match(warned.msg, /sip \(except realm and registrar\), media$/);
+    logs.length = 0;
+    writeFileSync(path, config(alice));
+    assert.ok(reloader.reload().ok);
+    assert.equal(logs.find((l) => l.msg.startsWith('configuration changes that take effect only after a restart')), undefined);
+  });
+
   it('does not log passwords', async () => {
     reloader = startReloader(path, holder, logger, { debounceMs: 20, sighup: false });
     const changed = once(reloader, 'reloaded');
