@@ -34,7 +34,9 @@ export function sectionsNeedingRestart(running: Config, next: Config): string[] 
   const { realm: _r2, registrar: _g2, ...sipNext } = next.sip;
   const changed: string[] = [];
   const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
-  if (!same(running.api, next.api)) changed.push('api');
+  // The admin password is read through the credentials, which a reload renews.
+  const api = (c: Config) => ({ ...c.api, admin: { username: c.api.admin.username } });
+  if (!same(api(running), api(next))) changed.push('api');
   if (!same(sipRunning, sipNext)) changed.push('sip (except realm and registrar)');
   if (!same(running.media, next.media)) changed.push('media');
   if (!same(running.calls, next.calls)) changed.push('calls');
