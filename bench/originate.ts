@@ -214,28 +214,43 @@ async function phase(server: ServerProcess, label: string, rate: number, seconds
 async function hold(server: ServerProcess, calls: number, rate: number, settleS: number): Promise<void> {
   const before = await server.stats(true);
   const { phone, trunk } = await peers(server, calls, 3_600_000, calls / rate + 600);
-  server.send({ type: 'mark' });
-  const result = await drive(server.asRunning, rate, calls);
-  await waitFor('every call bridged', async () => (await server.stats()).bridged >= calls - result.failures, 120_000);
-  // Completed INVITE transactions linger 64*T1 (RFC 6026 Timer M): measure the calls as they are held, after that.
-  await new Promise((resolve) => setTimeout(resolve, settleS * 1000));
-  const during = await server.stats(true);
-  const perCall = (b: number, a: number) => ((a - b) / during.bridged / 1024).toFixed(2);
-  console.log(
-    `hold: ${during.bridged} concurrent bridged calls (API failures ${result.failures}); per call: ` +
-      `heap ${perCall(before.heapUsed, during.heapUsed)} KiB, heap+external ${perCall(before.heapUsed + before.external, during.heapUsed + during.external)} KiB, ` +
-      `rss ${perCall(before.rss, during.rss)} KiB (rss ${(during.rss / 2 ** 20).toFixed(0)} MiB)`,
-  );
-  if (process.env.BENCH_HEAP_SNAPSHOT) {
-    const done = once(server.child, 'message');
-    server.send({ type: 'snapshot', path: process.env.BENCH_HEAP_SNAPSHOT });
-    await done;
+  try {
+    server.send({ type: 'mark' });
+    const result = await drive(server.asRunning, rate, calls);
+    // Every call bridged, or no progress for 5 s: what did bridge is what is measured.
+    let last = -1;
+    let still = 0;
+    await waitFor(
+      'bridging to settle',
+      async () => {
+        const { bridged } = await server.stats();
+        still = bridged === last ? still + 1 : 0;
+        last = bridged;
+        return bridged >= calls - result.failures || still >= 50;
+      },
+      300_000,
+    );
+    // Completed INVITE transactions linger 64*T1 (RFC 6026 Timer M): measure the calls as they are held, after that.
+    await new Promise((resolve) => setTimeout(resolve, settleS * 1000));
+    const during = await server.stats(true);
+    const perCall = (b: number, a: number) => ((a - b) / during.bridged / 1024).toFixed(2);
+    console.log(
+      `hold: ${during.bridged} of ${calls} calls held bridged at once (API failures ${result.failures}); per call: ` +
+        `heap ${perCall(before.heapUsed, during.heapUsed)} KiB, heap+external ${perCall(before.heapUsed + before.external, during.heapUsed + during.external)} KiB, ` +
+        `rss ${perCall(before.rss, during.rss)} KiB (rss ${(during.rss / 2 ** 20).toFixed(0)} MiB)`,
+    );
+    if (process.env.BENCH_HEAP_SNAPSHOT) {
+      const done = once(server.child, 'message');
+      server.send({ type: 'snapshot', path: process.env.BENCH_HEAP_SNAPSHOT });
+      await done;
+    }
+    server.send({ type: 'hangUpAll' });
+    await waitFor('calls to end', async () => (await server.stats()).live === 0, 120_000);
+  } finally {
+    phone.kill();
+    trunk.kill();
+    await Promise.all([phone.done, trunk.done]);
   }
-  server.send({ type: 'hangUpAll' });
-  await waitFor('calls to end', async () => (await server.stats()).live === 0, 120_000);
-  phone.kill();
-  trunk.kill();
-  await Promise.all([phone.done, trunk.done]);
 }
 
 async function main(): Promise<void> {
