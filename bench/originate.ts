@@ -190,14 +190,19 @@ async function peers(server: ServerProcess, calls: number, talkMs: number, timeo
 async function phase(server: ServerProcess, label: string, rate: number, seconds: number): Promise<void> {
   const count = Math.round(rate * seconds);
   const { phone, trunk } = await peers(server, count, 200, seconds + 60);
-  server.send({ type: 'mark' });
-  const result = await drive(server.asRunning, rate, count);
-  await waitFor('calls to end', async () => (await server.stats()).live === 0, 60_000);
-  const stats = await server.stats(true);
-  phone.kill();
-  trunk.kill();
-  // The next phase's trunk binds the same port: wait until this one has let go of it.
-  await Promise.all([phone.done, trunk.done]);
+  let result: Awaited<ReturnType<typeof drive>>;
+  let stats: ServerStats;
+  try {
+    server.send({ type: 'mark' });
+    result = await drive(server.asRunning, rate, count);
+    await waitFor('calls to end', async () => (await server.stats()).live === 0, 60_000);
+    stats = await server.stats(true);
+  } finally {
+    phone.kill();
+    trunk.kill();
+    // The next phase's trunk binds the same port: wait until this one has let go of it.
+    await Promise.all([phone.done, trunk.done]);
+  }
   const apiSorted = [...result.apiMs].sort((a, b) => a - b);
   const bridged = [...stats.bridgeLatencies].sort((a, b) => a - b);
   const failedCalls = Object.entries(stats.ended).filter(([reason]) => !/hung_up$/.test(reason));
