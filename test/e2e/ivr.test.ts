@@ -152,13 +152,13 @@ test('the seed example: dial_second 800 with balance=300; baresip hears 3, 0, 0 
   assert.deepEqual(heard, ['3', '0', '0'], `heard ${heard.join(',')} in ${samples.length} samples\n${phone.output()}`);
 });
 
-test('voicemail: a call to 101, whose call rules end in voicemail, leaves a WAV of the caller\'s 440 Hz and a store row', { timeout: 60_000 }, async (t) => {
-  // The harness's server, with 101 sent straight to voicemail, for at most 2 s.
+/** The harness's server in process, with 101 sent straight to voicemail (at most `maxSeconds`). */
+async function startVoicemailServer(t: { after: (fn: () => Promise<void>) => void }, maxSeconds: number): Promise<{ server: RunningServer; dataDir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'originate-e2e-vm-'));
   const rtpMin = 30000 + Math.floor(Math.random() * 60) * 500;
   const yaml = configYaml({ https: 0, sip: 0, trunk: await freeUdpPort(), trunk2: await freeUdpPort(), rtpMin }).replace(
     /(account_id: "1101"[^\n]*?<<: \*api_settings) \}/,
-    '$1, call_rules: [ { type: voicemail } ], voicemail_max_seconds: 2 }',
+    `$1, call_rules: [ { type: voicemail } ], voicemail_max_seconds: ${maxSeconds} }`,
   );
   assert.match(yaml, /type: voicemail/);
   const configPath = join(dir, 'config.yaml');
@@ -181,17 +181,11 @@ test('voicemail: a call to 101, whose call rules end in voicemail, leaves a WAV 
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   });
-  const caller = ACCOUNTS[1]!;
-  const phone = await startPhone(server, caller, t);
-  const answer = await api(
-    server,
-    'xml',
-    callXml({ dial_first: caller.ext, dial_second: '101', dial_as_account_id: caller.id, auto_answer: '1' }),
-  );
-  assert.match(answer.body, /<call_info /, `${answer.body}\n${phone.output()}`);
-  // 2 s after the beep the PBX hangs up on the message.
-  await callsEnded(server);
-  await phone.quit();
+  return { server, dataDir };
+}
+
+/** The one voicemail row and file of 101, once the row is written (after the call ended). */
+async function message101(dataDir: string, t: { after: (fn: () => void) => void }): Promise<{ file: string; durationMs: number }> {
   const folder = join(dataDir, 'voicemail', '101');
   const files = readdirSync(folder);
   assert.equal(files.length, 1, files.join(', '));
@@ -199,7 +193,7 @@ test('voicemail: a call to 101, whose call rules end in voicemail, leaves a WAV 
   t.after(() => db.close());
   const deadline = Date.now() + 5000;
   let rows: { path: string; duration_ms: number; account_id: string }[] = [];
-  while (rows.length === 0) {
+  for (;;) {
     rows = db.prepare('SELECT path, duration_ms, account_id FROM voicemail_messages').all() as typeof rows;
     if (rows.length > 0) break;
     assert.ok(Date.now() < deadline, 'no voicemail row');
@@ -208,10 +202,47 @@ test('voicemail: a call to 101, whose call rules end in voicemail, leaves a WAV 
   assert.equal(rows.length, 1);
   assert.equal(rows[0]!.account_id, '1101');
   assert.equal(rows[0]!.path, join('voicemail', '101', files[0]!));
-  assert.ok(rows[0]!.duration_ms >= 1500 && rows[0]!.duration_ms <= 2500, `duration ${rows[0]!.duration_ms} ms`);
-  const samples = wavSamples(decodeWav(readFileSync(join(folder, files[0]!))));
+  return { file: join(folder, files[0]!), durationMs: rows[0]!.duration_ms };
+}
+
+test('voicemail: a call to 101, whose call rules end in voicemail, leaves a WAV of the caller\'s 440 Hz and a store row', { timeout: 60_000 }, async (t) => {
+  const { server, dataDir } = await startVoicemailServer(t, 2);
+  const caller = ACCOUNTS[1]!;
+  const phone = await startPhone(server, caller, t);
+  const answer = await api(
+    server,
+    'xml',
+    callXml({ dial_first: caller.ext, dial_second: '101', dial_as_account_id: caller.id, auto_answer: '1' }),
+  );
+  assert.match(answer.body, /<call_info /, `${answer.body}\n${phone.output()}`);
+  // 2 s after the beep the PBX hangs up on the message (recorded from the answer: beep + 2 s).
+  await callsEnded(server);
+  await phone.quit();
+  const { file, durationMs } = await message101(dataDir, t);
+  assert.ok(durationMs >= 2000 && durationMs <= 3000, `duration ${durationMs} ms`);
+  const samples = wavSamples(decodeWav(readFileSync(file)));
   const middle = samples.subarray(Math.floor(samples.length / 4), Math.floor((samples.length * 3) / 4));
   const tone = goertzelPower(middle, 440, 8000);
   assert.ok(tone > 1000, `440 Hz too weak in the message: ${tone}`);
   assert.ok(tone > 50 * (goertzelPower(middle, 1000, 8000) + goertzelPower(middle, 620, 8000)), 'the message is the caller\'s 440 Hz');
+});
+
+test('no phone at all: 101\'s voicemail answers the first leg, the IVR on 800 the second, and the message holds 3, 0, 0', { timeout: 60_000 }, async (t) => {
+  const { server, dataDir } = await startVoicemailServer(t, 20);
+  const account = ACCOUNTS[0]!;
+  const answer = await api(
+    server,
+    'xml',
+    callXml({ dial_first: account.ext, dial_second: '800', dial_as_account_id: account.id, variables: ['balance=300'] }),
+  );
+  assert.match(answer.body, /<ivr_variable id="3" name="balance" status="exists"\s*\/>/, answer.body);
+  // The IVR says the balance into the voicemail and hangs up; the PBX then ends the voicemail leg too.
+  await callsEnded(server);
+  const { file, durationMs } = await message101(dataDir, t);
+  assert.ok(durationMs < 10_000, `the IVR's hang-up ended the message, not its max length (${durationMs} ms)`);
+  const samples = wavSamples(decodeWav(readFileSync(file)));
+  const heard: string[] = [];
+  const detector = new InbandDtmfDetector((d) => heard.push(d));
+  for (let i = 0; i < samples.length; i += 160) detector.process(samples.subarray(i, i + 160));
+  assert.deepEqual(heard, ['3', '0', '0']);
 });

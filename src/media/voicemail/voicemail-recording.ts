@@ -1,8 +1,8 @@
 /**
- * Voicemail on one RTP session: a beep, then what the caller says recorded to a 16-bit WAV file until the caller
- * hangs up (stop()) or the message reaches its longest length, when the PBX hangs up.
+ * Voicemail on one RTP session: a beep, and what the caller says recorded to a 16-bit WAV file until the caller
+ * hangs up (stop()) or the message reaches its longest length after the beep, when the PBX hangs up.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { FrameScheduler } from '../frame-scheduler.ts';
 import { encodePrompt, startPlayback } from '../playback.ts';
@@ -37,6 +37,7 @@ const BEEP_MS = 500;
 export class VoicemailRecording {
   private beep: Playing | undefined;
   private recording: Recording | undefined;
+  private beepDone = false;
   private timer: NodeJS.Timeout | undefined;
   private stopped: Promise<VoicemailMessage> | undefined;
   private readonly started: Promise<void>;
@@ -45,14 +46,20 @@ export class VoicemailRecording {
     this.started = this.run();
   }
 
-  /** Starts the beep at once; recording begins when it ends. */
+  /** Starts recording and the beep at once. */
   static start(options: VoicemailOptions): VoicemailRecording {
     return new VoicemailRecording(options);
   }
 
+  /**
+   * Recording starts with the answer, under the beep: a caller who talks over the beep is kept, and so is a peer
+   * that starts at once (an IVR dialed as the other leg says its first digits while the beep still plays).
+   */
   private async run(): Promise<void> {
     const { session, codec, payloadType } = this.options;
     await mkdir(dirname(this.options.path), { recursive: true });
+    if (this.stopped !== undefined) return;
+    this.recording = await recordToWav(session, this.options.path, { payloadTypes: { [payloadType]: codec } });
     if (this.stopped !== undefined) return;
     const beep = startPlayback({
       session,
@@ -64,9 +71,7 @@ export class VoicemailRecording {
     this.beep = beep;
     await beep.finished;
     if (this.stopped !== undefined) return;
-    const recording = await recordToWav(session, this.options.path, { payloadTypes: { [payloadType]: codec } });
-    this.recording = recording;
-    if (this.stopped !== undefined) return;
+    this.beepDone = true;
     this.timer = setTimeout(() => this.options.onMaxLength(), this.options.maxMs);
     this.timer.unref();
   }
@@ -81,6 +86,11 @@ export class VoicemailRecording {
       const recording = this.recording;
       if (recording === undefined) return { path: null, durationMs: 0 };
       const samples = await recording.stop();
+      if (!this.beepDone) {
+        // Gone before the beep ended: a hang-up, not a message.
+        await rm(this.options.path, { force: true });
+        return { path: null, durationMs: 0 };
+      }
       return { path: this.options.path, durationMs: Math.round((samples * 1000) / SAMPLE_RATE) };
     })();
     return this.stopped;
