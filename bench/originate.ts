@@ -5,7 +5,7 @@
  * held bridged call costs the server.
  *
  *   npm run bench:originate -- [--rate 1000] [--seconds 5] [--latency-rate 500] [--hold 20000] [--hold-rate 1000]
- *                                [--hold-settle 40]
+ *                                [--hold-settle 40]   (--seconds 0: only the hold phase)
  *
  * The server runs in a child process (this file with --serve), so client and server do not share an event loop.
  */
@@ -273,8 +273,12 @@ async function main(): Promise<void> {
   if (values.serve) return serve();
   const server = await ServerProcess.start();
   try {
-    await phase(server, 'throughput', Number(values.rate), Number(values.seconds));
-    await phase(server, 'latency', Number(values['latency-rate']), Number(values.seconds));
+    if (Number(values.seconds) > 0) {
+      await phase(server, 'throughput', Number(values.rate), Number(values.seconds));
+      await phase(server, 'latency', Number(values['latency-rate']), Number(values.seconds));
+      // The phases' completed transactions live on for 64*T1: let them go before the hold's baseline.
+      if (Number(values.hold) > 0) await new Promise((resolve) => setTimeout(resolve, Number(values['hold-settle']) * 1000));
+    }
     if (Number(values.hold) > 0) await hold(server, Number(values.hold), Number(values['hold-rate']), Number(values['hold-settle']));
   } finally {
     server.send({ type: 'stop' });
