@@ -15,7 +15,7 @@ import {
   type SipMessage,
 } from '../../../src/sip/message/index.ts';
 
-const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../../../shared/fixtures/rfc4475');
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/rfc4475');
 
 function load(name: string): Buffer {
   return readFileSync(join(FIXTURES, name));
