@@ -60,10 +60,52 @@ export function dialogIdOfResponse(response: SipResponse): DialogId | null {
   return { callId: response.callId, localTag, remoteTag };
 }
 
+/**
+ * A copy of a string that shares no storage with the message it was parsed from. Header values are slices of the
+ * whole received datagram, and V8 keeps a slice's parent alive: a dialog that kept a tag or a host as a slice would
+ * keep every message that created or refreshed it for as long as the call lasts.
+ */
+function own(s: string): string {
+  return (' ' + s).slice(1);
+}
+
+function ownParams<T extends string | null>(params: Record<string, T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const k in params) {
+    const v = params[k] as T;
+    out[own(k)] = (v === null ? v : own(v)) as T;
+  }
+  return out;
+}
+
+function ownUri(uri: SipUri): SipUri {
+  const out: SipUri = { scheme: own(uri.scheme), host: own(uri.host), params: ownParams(uri.params), headers: ownParams(uri.headers) };
+  if (uri.opaque !== undefined) out.opaque = own(uri.opaque);
+  if (uri.user !== undefined) out.user = own(uri.user);
+  if (uri.password !== undefined) out.password = own(uri.password);
+  if (uri.port !== undefined) out.port = uri.port;
+  return out;
+}
+
+function ownNameAddr(na: NameAddr): NameAddr {
+  const out: NameAddr = { uri: ownUri(na.uri), params: ownParams(na.params) };
+  if (na.displayName !== undefined) out.displayName = own(na.displayName);
+  return out;
+}
+
+function ownId(id: DialogId): DialogId {
+  return { callId: own(id.callId), localTag: own(id.localTag), remoteTag: own(id.remoteTag) };
+}
+
 function remoteTargetOf(message: SipRequest | SipResponse): SipUri | undefined {
   const contacts = message.contacts;
   if (contacts === '*' || contacts.length === 0) return undefined;
-  return (contacts[0] as NameAddr).uri;
+  return ownUri((contacts[0] as NameAddr).uri);
+}
+
+function routeSetOf(routes: readonly NameAddr[], reversed: boolean): NameAddr[] {
+  const out = routes.map(ownNameAddr);
+  return reversed ? out.reverse() : out;
 }
 
 /**
@@ -81,15 +123,15 @@ export function uacDialogState(request: SipRequest, response: SipResponse): Dial
     throw new DialogStateError('a 2xx creating a dialog must carry a Contact');
   }
   return {
-    id,
+    id: ownId(id),
     early: response.status < 200,
     isUac: true,
     localSeq: request.cseq.seq,
     remoteSeq: null,
-    local: request.from,
-    remote: response.to,
-    remoteTarget: remoteTarget ?? request.requestUri,
-    routeSet: [...response.recordRoutes].reverse(),
+    local: ownNameAddr(request.from),
+    remote: ownNameAddr(response.to),
+    remoteTarget: remoteTarget ?? ownUri(request.requestUri),
+    routeSet: routeSetOf(response.recordRoutes, true),
     secure: request.requestUri.scheme === 'sips',
   };
 }
@@ -105,16 +147,16 @@ export function uasDialogState(request: SipRequest, localTag: string, early: boo
   const remoteTarget = remoteTargetOf(request);
   if (remoteTarget === undefined) throw new DialogStateError('a dialog-creating request must carry a Contact');
   return {
-    id: { callId: request.callId, localTag, remoteTag },
+    id: ownId({ callId: request.callId, localTag, remoteTag }),
     early,
     isUac: false,
     // §12.1.1 leaves the local sequence number empty; our first request then uses 1.
     localSeq: 0,
     remoteSeq: request.cseq.seq,
-    local: { ...request.to, params: { ...request.to.params, tag: localTag } },
-    remote: request.from,
+    local: ownNameAddr({ ...request.to, params: { ...request.to.params, tag: localTag } }),
+    remote: ownNameAddr(request.from),
     remoteTarget,
-    routeSet: [...request.recordRoutes],
+    routeSet: routeSetOf(request.recordRoutes, false),
     secure: request.requestUri.scheme === 'sips',
   };
 }
@@ -128,9 +170,9 @@ export function confirmUacDialog(state: DialogState, response: SipResponse): Dia
   return {
     ...state,
     early: false,
-    remote: response.to,
+    remote: ownNameAddr(response.to),
     remoteTarget: target ?? state.remoteTarget,
-    routeSet: state.early ? [...response.recordRoutes].reverse() : state.routeSet,
+    routeSet: state.early ? routeSetOf(response.recordRoutes, true) : state.routeSet,
   };
 }
 

@@ -14,6 +14,8 @@ export interface ClientTransactionUser {
   onResponse(res: SipResponse, tx: ClientTransaction): void;
   /** Timer B/F (§17.1.1.2, §17.1.2.2: treat as 408) or a transport failure (§8.1.3.1: treat as 503). */
   onError(err: TransactionTimeoutError | TransportError, tx: ClientTransaction): void;
+  /** The transaction has ended and left the layer: what the TU kept for it can go. */
+  onTerminated?(tx: ClientTransaction): void;
 }
 
 /** What a client transaction needs from the layer that owns it. */
@@ -127,6 +129,7 @@ export class ClientTransaction {
 
   terminated(): void {
     this.#host.clientTerminated(this);
+    this.#user.onTerminated?.(this);
   }
 
   #sendCancel(): void {

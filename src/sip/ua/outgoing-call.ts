@@ -11,7 +11,7 @@ import type { ClientTransaction, ClientTransactionUser } from '../transaction/cl
 import type { TransactionTimeoutError } from '../transaction/transaction-timeout-error.ts';
 import type { Endpoint } from '../transport/endpoint.ts';
 import type { TransportError } from '../transport/transport-error.ts';
-import { AuthChallengeError, authorizeRequest, type Credentials } from './client-auth.ts';
+import { AuthChallengeError, authorizeRequest, credentialHeaders, type Credentials } from './client-auth.ts';
 import { CallCancelledError, SipResponseError } from './errors.ts';
 import { Session, type SessionEndReason, type SessionHost } from './session.ts';
 import { ALLOW } from './allow.ts';
@@ -34,10 +34,12 @@ export interface InviteOptions {
   readonly callId?: string;
 }
 
-/** The 2xx: the peer's SDP (its offer for a late-offer INVITE, else its answer) and the session it confirmed. */
+/**
+ * The 2xx: the peer's SDP (its offer for a late-offer INVITE, else its answer) and the session it confirmed. The 2xx
+ * itself is not part of it: an answer lives as long as its call, and a parsed message costs kilobytes.
+ */
 export interface Answer {
   readonly sdp: string | undefined;
-  readonly response: SipResponse;
   readonly session: Session;
   /**
    * Sends the ACK, with our answer for a late-offer INVITE. An INVITE that carried an offer is ACKed at once, and
@@ -71,14 +73,22 @@ export interface OutgoingCallHost extends SessionHost {
 
 const SDP = 'application/sdp';
 
+/**
+ * While its INVITE transaction lives, a call keeps the INVITE, the transaction and the early dialogs (2xx
+ * retransmissions and other forks' 2xx need them); once the transaction has ended only the session is left.
+ */
 export class OutgoingCall extends EventEmitter<OutgoingCallEvents> implements ClientTransactionUser {
   /** Resolves on the first 2xx; rejects with the error also emitted as `failed`. */
   readonly answered: Promise<Answer>;
   readonly #host: OutgoingCallHost;
-  readonly #opts: InviteOptions;
-  readonly #destination: Endpoint;
-  #request: SipRequest;
-  #tx: ClientTransaction;
+  readonly #credentials: Credentials | undefined;
+  /** The offer of an early-offer INVITE, until the session takes it. */
+  #offer: string | undefined;
+  readonly #transport: Endpoint['transport'];
+  /** Where the INVITE goes; dropped with the transaction. */
+  #destination: Endpoint | undefined;
+  #request: SipRequest | undefined;
+  #tx: ClientTransaction | undefined;
   readonly #early = new Map<string, DialogState>();
   #session: Session | undefined;
   #authorized = false;
@@ -90,7 +100,9 @@ export class OutgoingCall extends EventEmitter<OutgoingCallEvents> implements Cl
   constructor(host: OutgoingCallHost, opts: InviteOptions, destination: Endpoint) {
     super();
     this.#host = host;
-    this.#opts = opts;
+    this.#credentials = opts.credentials;
+    this.#offer = opts.sdp;
+    this.#transport = destination.transport;
     this.#destination = destination;
     this.answered = new Promise<Answer>((resolve, reject) => {
       this.#resolve = resolve;
@@ -98,11 +110,12 @@ export class OutgoingCall extends EventEmitter<OutgoingCallEvents> implements Cl
     });
     // Callers that follow the events instead of awaiting `answered` must not get an unhandled rejection.
     this.answered.catch(() => undefined);
-    this.#request = this.#buildInvite();
+    this.#request = this.#buildInvite(opts);
     this.#tx = host.layer.sendRequest(this.#request, destination, this);
   }
 
-  get request(): SipRequest {
+  /** The INVITE (the authorized copy after a digest retry); undefined once its transaction has ended. */
+  get request(): SipRequest | undefined {
     return this.#request;
   }
 
@@ -114,7 +127,7 @@ export class OutgoingCall extends EventEmitter<OutgoingCallEvents> implements Cl
   cancel(): void {
     if (this.#settled || this.#cancelled) return;
     this.#cancelled = true;
-    this.#tx.cancel();
+    this.#tx?.cancel();
   }
 
   /** Ends the call: BYE when answered, CANCEL while ringing. */
@@ -123,26 +136,26 @@ export class OutgoingCall extends EventEmitter<OutgoingCallEvents> implements Cl
     else this.cancel();
   }
 
-  #buildInvite(): SipRequest {
-    const fromUri = parseUri(this.#opts.from);
-    if (fromUri === null) throw new TypeError(`not a SIP URI: ${this.#opts.from}`);
-    const from = formatNameAddr({ displayName: this.#opts.fromDisplayName, uri: fromUri, params: { tag: newTag() } });
+  #buildInvite(opts: InviteOptions): SipRequest {
+    const fromUri = parseUri(opts.from);
+    if (fromUri === null) throw new TypeError(`not a SIP URI: ${opts.from}`);
+    const from = formatNameAddr({ displayName: opts.fromDisplayName, uri: fromUri, params: { tag: newTag() } });
     const headers: Array<readonly [string, string]> = [
       ['Max-Forwards', '70'],
       ['From', from],
-      ['To', `<${this.#opts.to ?? this.#opts.target}>`],
-      ['Call-ID', this.#opts.callId ?? newCallId()],
+      ['To', `<${opts.to ?? opts.target}>`],
+      ['Call-ID', opts.callId ?? newCallId()],
       ['CSeq', '1 INVITE'],
-      ['Contact', `<${this.#host.contact(this.#destination.transport)}>`],
+      ['Contact', `<${this.#host.contact(this.#transport)}>`],
       ['Allow', ALLOW],
-      ...(this.#opts.headers ?? []),
+      ...(opts.headers ?? []),
     ];
-    if (this.#opts.sdp !== undefined) headers.push(['Content-Type', SDP]);
+    if (opts.sdp !== undefined) headers.push(['Content-Type', SDP]);
     return createRequest({
       method: 'INVITE',
-      uri: this.#opts.target,
+      uri: opts.target,
       headers,
-      ...(this.#opts.sdp === undefined ? {} : { body: this.#opts.sdp }),
+      ...(opts.sdp === undefined ? {} : { body: opts.sdp }),
     });
   }
 
@@ -160,10 +173,18 @@ export class OutgoingCall extends EventEmitter<OutgoingCallEvents> implements Cl
     this.#fail(this.#cancelled ? new CallCancelledError() : err);
   }
 
+  onTerminated(tx: ClientTransaction): void {
+    if (tx !== this.#tx) return;
+    this.#tx = undefined;
+    this.#request = undefined;
+    this.#destination = undefined;
+    this.#early.clear();
+  }
+
   #provisional(res: SipResponse): void {
     const tag = res.toTag;
     // §12.1: a 1xx with a To tag (not 100) creates an early dialog; forks are told apart by their tags (§12.2.1.2).
-    if (tag !== undefined && res.status > 100 && !this.#settled) {
+    if (tag !== undefined && res.status > 100 && !this.#settled && this.#request !== undefined) {
       const existing = this.#early.get(tag);
       this.#early.set(tag, existing ?? uacDialogState(this.#request, res));
     }
@@ -178,47 +199,52 @@ export class OutgoingCall extends EventEmitter<OutgoingCallEvents> implements Cl
       else this.#discardFork(res);
       return;
     }
+    const invite = this.#request;
+    if (invite === undefined) return;
     const early = res.toTag === undefined ? undefined : this.#early.get(res.toTag);
     let dialog: DialogState;
     try {
-      dialog = early === undefined ? uacDialogState(this.#request, res) : confirmUacDialog(early, res);
+      dialog = early === undefined ? uacDialogState(invite, res) : confirmUacDialog(early, res);
     } catch (err) {
       // A 2xx without To tag or Contact cannot be ACKed in a dialog; the peer will time out on its side.
       this.#fail(err as DialogStateError);
       return;
     }
     const remoteSdp = res.body.length > 0 && res.contentType === SDP ? res.body.toString('utf8') : undefined;
-    const created = new Session(this.#host, dialog, this.#destination.transport, {
-      credentials: this.#opts.credentials,
-      localSdp: this.#opts.sdp,
+    const created = new Session(this.#host, dialog, this.#transport, {
+      credentials: this.#credentials,
+      localSdp: this.#offer,
       remoteSdp,
     });
+    this.#offer = undefined;
     this.#session = created;
     this.#early.clear();
     this.#host.sessionStarted(created);
     created.answered(dialog);
     created.on('ended', (reason) => this.emit('ended', reason));
-    const invite = this.#request;
+    // The ACK needs only the INVITE's CSeq and credentials: the answer must not keep the INVITE alive.
+    const seq = invite.cseq.seq;
+    const auth = this.#credentials === undefined ? [] : credentialHeaders(invite);
     if (this.#cancelled) {
       // §9.1: a 2xx that crossed our CANCEL still makes a session; ACK it and end it at once.
-      created.sendAck(invite);
+      created.sendAck(seq, auth);
       this.#fail(new CallCancelledError());
       void created.bye();
       return;
     }
     let acked = false;
+    const earlyOffer = created.localSdp !== undefined;
     const answer: Answer = {
       sdp: remoteSdp,
-      response: res,
       session: created,
       ack: (localSdp) => {
         if (acked) return;
         acked = true;
         if (localSdp !== undefined) created.localSdp = localSdp;
-        created.sendAck(invite, localSdp);
+        created.sendAck(seq, auth, localSdp);
       },
     };
-    if (this.#opts.sdp !== undefined) answer.ack();
+    if (earlyOffer) answer.ack();
     this.#settled = true;
     this.emit('answered', answer);
     this.#resolve(answer);
@@ -226,34 +252,45 @@ export class OutgoingCall extends EventEmitter<OutgoingCallEvents> implements Cl
 
   /** §13.2.2.4: a 2xx from a second fork is ACKed and its session ended with a BYE right away. */
   #discardFork(res: SipResponse): void {
+    const invite = this.#request;
+    if (invite === undefined) return;
     let dialog: DialogState;
     try {
-      dialog = uacDialogState(this.#request, res);
+      dialog = uacDialogState(invite, res);
     } catch (err) {
       // Without To tag or Contact there is no dialog to ACK in; the fork's UAS gives up on its own.
       this.#host.logger?.info({ err, sipCallId: res.callId }, 'unusable 2xx from another fork');
       return;
     }
-    const fork = new Session(this.#host, dialog, this.#destination.transport, { credentials: this.#opts.credentials });
+    const fork = new Session(this.#host, dialog, this.#transport, { credentials: this.#credentials });
     this.#host.sessionStarted(fork);
     fork.answered(dialog);
-    fork.sendAck(this.#request);
+    fork.sendAck(invite.cseq.seq, this.#credentials === undefined ? [] : credentialHeaders(invite));
     void fork.bye();
   }
 
   #failure(res: SipResponse): void {
     if (this.#settled) return;
-    const credentials = this.#opts.credentials;
-    if ((res.status === 401 || res.status === 407) && credentials !== undefined && !this.#authorized && !this.#cancelled) {
+    const credentials = this.#credentials;
+    const invite = this.#request;
+    const destination = this.#destination;
+    if (
+      (res.status === 401 || res.status === 407) &&
+      credentials !== undefined &&
+      invite !== undefined &&
+      destination !== undefined &&
+      !this.#authorized &&
+      !this.#cancelled
+    ) {
       this.#authorized = true;
       try {
-        this.#request = authorizeRequest(this.#request, res, credentials, this.#request.cseq.seq + 1);
+        this.#request = authorizeRequest(invite, res, credentials, invite.cseq.seq + 1);
       } catch (err) {
         this.#fail(err as AuthChallengeError);
         return;
       }
       this.#early.clear();
-      this.#tx = this.#host.layer.sendRequest(this.#request, this.#destination, this);
+      this.#tx = this.#host.layer.sendRequest(this.#request, destination, this);
       return;
     }
     this.#fail(this.#cancelled && res.status === 487 ? new CallCancelledError() : new SipResponseError(res));

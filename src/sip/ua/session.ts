@@ -73,8 +73,12 @@ export class Session extends EventEmitter<SessionEvents> {
   readonly #host: SessionHost;
   readonly #credentials: Credentials | undefined;
   #logger: Logger | undefined;
-  /** The ACK sent for each INVITE CSeq, re-sent when its 2xx is retransmitted (§13.2.2.4). */
-  readonly #acks = new Map<number, { ack: SipRequest; destination: Endpoint }>();
+  /**
+   * The ACK of our last INVITE, re-sent when its 2xx is retransmitted (§13.2.2.4). Dropped after 64*T1: the UAS
+   * gives up retransmitting by then (§13.3.1.4), and a held call should not keep a message for its whole length.
+   */
+  #ack: { seq: number; ack: SipRequest; destination: Endpoint } | undefined;
+  #ackExpiry: unknown;
   /** The 2xx we retransmit until its ACK (§13.3.1.4), and where it goes. */
   #pending2xx: { response: SipResponse; source: Endpoint } | undefined;
   /** The server transaction of the INVITE being decided, for the machine's `rejectInvite`. */
@@ -142,6 +146,13 @@ export class Session extends EventEmitter<SessionEvents> {
   /** Stops the session's timers without signalling (shutdown). */
   dispose(): void {
     this.#machine.dispose();
+    this.#dropAck();
+  }
+
+  #dropAck(): void {
+    if (this.#ackExpiry !== undefined) this.#host.clock.clearTimeout(this.#ackExpiry);
+    this.#ackExpiry = undefined;
+    this.#ack = undefined;
   }
 
   // ---- UAC side of the initial INVITE ----
@@ -152,22 +163,29 @@ export class Session extends EventEmitter<SessionEvents> {
     this.#machine.handle({ type: 'answered' });
   }
 
-  /** Sends (and remembers, for 2xx retransmissions) the ACK for the INVITE with this CSeq number. */
-  sendAck(inviteRequest: SipRequest, body?: string): void {
-    const seq = inviteRequest.cseq.seq;
-    const ack = createAckFor2xx(this.#dialog, seq, {
-      headers: credentialHeaders(inviteRequest),
+  /**
+   * Sends (and remembers for 64*T1, for 2xx retransmissions) the ACK for the INVITE with this CSeq number; `headers`
+   * are the INVITE's credentials (§22.1: an ACK for a 2xx carries the INVITE's Authorization).
+   */
+  sendAck(inviteSeq: number, headers: ReadonlyArray<readonly [string, string]>, body?: string): void {
+    const ack = createAckFor2xx(this.#dialog, inviteSeq, {
+      headers,
       ...(body === undefined ? {} : { body, contentType: SDP }),
     });
     const destination = this.#nextHop();
-    this.#acks.set(seq, { ack, destination });
+    this.#ack = { seq: inviteSeq, ack, destination };
+    if (this.#ackExpiry !== undefined) this.#host.clock.clearTimeout(this.#ackExpiry);
+    this.#ackExpiry = this.#host.clock.setTimeout(() => {
+      this.#ack = undefined;
+      this.#ackExpiry = undefined;
+    }, 64 * this.#host.t1Ms);
     this.#host.layer.sendAck(ack, destination, (err) => this.#log()?.warn({ err }, 'ACK could not be sent'));
   }
 
   /** A retransmitted 2xx: re-send the ACK we sent for it, if we already did (late offer waits for the answer). */
   receive2xxRetransmission(res: SipResponse): void {
-    const sent = this.#acks.get(res.cseq.seq);
-    if (sent === undefined) return;
+    const sent = this.#ack;
+    if (sent === undefined || sent.seq !== res.cseq.seq) return;
     this.#host.layer.sendAck(sent.ack, sent.destination);
   }
 
@@ -358,7 +376,7 @@ export class Session extends EventEmitter<SessionEvents> {
   #reinviteAnswered(pending: PendingReinvite, sent: SipRequest, response: SipResponse): void {
     if (response.status >= 200 && response.status < 300) {
       this.#dialog = receiveTargetRefreshResponse(this.#dialog, 'INVITE', response);
-      this.sendAck(sent);
+      this.sendAck(sent.cseq.seq, credentialHeaders(sent));
       this.localSdp = pending.sdp;
       const answer = sdpOf(response);
       if (answer !== undefined) this.remoteSdp = answer;

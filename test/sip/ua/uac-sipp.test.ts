@@ -33,7 +33,7 @@ test('our late-offer UAC over udp: sipp retransmits the 200 until ack(answer) se
     if (isAck(m) && !answered) acksBeforeAnswer++;
   });
   const call = node.ua.invite({ target: target(sipp.port, 'udp'), from: 'sip:pbx@127.0.0.1' });
-  assert.equal(call.request.body.length, 0);
+  assert.equal(call.request?.body.length, 0);
   const answer = await call.answered;
   assert.match(answer.sdp ?? '', /m=audio/);
   await twoCopies;
@@ -129,7 +129,7 @@ for (const transport of ['udp', 'tcp'] as const) {
       credentials: { username: 'alice', password: 'secret' },
     });
     await call.answered;
-    assert.equal(call.request.cseq.seq, 2);
+    assert.equal(call.request?.cseq.seq, 2);
     await call.bye();
     const result = await sipp.done;
     assert.equal(result.code, 0, result.stdout + result.stderr);
