@@ -259,7 +259,8 @@ const realTimers: SessionTimerPort = {
 /** Holds one session's state and runs the effects of each transition through the ports. */
 export class InviteSession {
   #state: InviteSessionState = initialInviteSessionState();
-  readonly #timers = new Map<SessionTimer, unknown>();
+  /** Made on the first timer: a confirmed UAC session, the common held call, never sets one. */
+  #timers: Map<SessionTimer, unknown> | undefined;
 
   constructor(
     private readonly ctx: InviteSessionContext,
@@ -281,6 +282,7 @@ export class InviteSession {
 
   /** Releases the timers without a transition: the UA is shutting down and sends nothing more. */
   dispose(): void {
+    if (this.#timers === undefined) return;
     for (const timer of [...this.#timers.keys()]) this.#clear(timer);
   }
 
@@ -289,10 +291,10 @@ export class InviteSession {
       case 'setTimer': {
         this.#clear(effect.timer);
         const handle = this.clock.setTimeout(() => {
-          this.#timers.delete(effect.timer);
+          this.#timers?.delete(effect.timer);
           this.handle({ type: 'timer', timer: effect.timer });
         }, effect.ms);
-        this.#timers.set(effect.timer, handle);
+        (this.#timers ??= new Map()).set(effect.timer, handle);
         return;
       }
       case 'clearTimer':
@@ -317,9 +319,9 @@ export class InviteSession {
   }
 
   #clear(timer: SessionTimer): void {
-    const handle = this.#timers.get(timer);
+    const handle = this.#timers?.get(timer);
     if (handle === undefined) return;
     this.clock.clearTimeout(handle);
-    this.#timers.delete(timer);
+    this.#timers?.delete(timer);
   }
 }

@@ -74,6 +74,28 @@ export interface OutgoingCallHost extends SessionHost {
 const SDP = 'application/sdp';
 
 /**
+ * A class rather than an object literal with an arrow `ack`: the TS toolchain names every arrow function it assigns
+ * to a property, which costs a property store per answer for the length of the call.
+ */
+class SessionAnswer implements Answer {
+  #acked = false;
+
+  constructor(
+    readonly sdp: string | undefined,
+    readonly session: Session,
+    private readonly inviteSeq: number,
+    private readonly auth: ReadonlyArray<readonly [string, string]>,
+  ) {}
+
+  ack(localSdp?: string): void {
+    if (this.#acked) return;
+    this.#acked = true;
+    if (localSdp !== undefined) this.session.localSdp = localSdp;
+    this.session.sendAck(this.inviteSeq, this.auth, localSdp);
+  }
+}
+
+/**
  * While its INVITE transaction lives, a call keeps the INVITE, the transaction and the early dialogs (2xx
  * retransmissions and other forks' 2xx need them); once the transaction has ended only the session is left.
  */
@@ -232,18 +254,8 @@ export class OutgoingCall extends EventEmitter<OutgoingCallEvents> implements Cl
       void created.bye();
       return;
     }
-    let acked = false;
     const earlyOffer = created.localSdp !== undefined;
-    const answer: Answer = {
-      sdp: remoteSdp,
-      session: created,
-      ack: (localSdp) => {
-        if (acked) return;
-        acked = true;
-        if (localSdp !== undefined) created.localSdp = localSdp;
-        created.sendAck(seq, auth, localSdp);
-      },
-    };
+    const answer = new SessionAnswer(remoteSdp, created, seq, auth);
     if (earlyOffer) answer.ack();
     this.#settled = true;
     this.emit('answered', answer);
