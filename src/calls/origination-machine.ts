@@ -32,6 +32,8 @@ export type CallEffect =
   | { readonly type: 'discard'; readonly forkId: string }
   | { readonly type: 'reinvite'; readonly forkId: string; readonly sdp: string }
   | { readonly type: 'bye'; readonly forkId: string }
+  /** Both dialogs are confirmed: from now on a re-INVITE from either party is relayed to the other. */
+  | { readonly type: 'relay'; readonly first: string; readonly second: string }
   | { readonly type: 'startRingback'; readonly offerSdp: string }
   | { readonly type: 'stopRingback' }
   | { readonly type: 'startTimer'; readonly timer: TimerName; readonly ms: number }
@@ -417,6 +419,9 @@ function apply(w: Work, input: CallInput): void {
         bridgedAt: input.at,
         forks: w.s.forks.map((f) => (f.offer === null ? f : { ...f, offer: null })),
       };
+      // RFC 3725 §5: after the bridge the controller stays in the signalling path, so hold and codec changes
+      // from one party must reach the other rather than be answered with our stale SDP.
+      w.fx.push({ type: 'relay', first: input.forkId, second });
       if (w.s.maxCallMs > 0) startTimer(w, 'max_call', w.s.maxCallMs);
       return;
     }

@@ -301,6 +301,8 @@ export class OriginationRuntime implements Originator {
         return signalling.reinvite(effect.forkId, effect.sdp);
       case 'bye':
         return signalling.bye(effect.forkId);
+      case 'relay':
+        return signalling.relay(effect.first, effect.second);
       case 'startRingback':
         ringback.start(callId, effect.offerSdp).then(
           (sdp) => this.dispatch(callId, { type: 'ringback.ready', at: clock.now(), sdp }),

@@ -130,6 +130,11 @@ export interface LegSignalling {
   /** Re-INVITE the confirmed dialog with a new offer; the answer or failure comes back through the fork's events. */
   reinvite(forkId: string, offerSdp: string): void;
   bye(forkId: string): void;
+  /**
+   * Both forks' dialogs are confirmed and bridged: a re-INVITE from either peer is passed on to the other
+   * (RFC 3725 §5), the other's answer or failure going back as the response.
+   */
+  relay(firstForkId: string, secondForkId: string): void;
   /** BYE within a dialog rebuilt from a call record, when the process that placed the call is gone. */
   byeDialog(dialog: DialogSnapshot): Promise<void>;
 }

@@ -68,6 +68,9 @@ export class FakeSignalling implements LegSignalling {
   bye(forkId: string): void {
     this.log.push(`bye ${forkId}`);
   }
+  relay(first: string, second: string): void {
+    this.log.push(`relay ${first} ${second}`);
+  }
   byeDialog(dialog: DialogSnapshot): Promise<void> {
     this.byes.push(dialog);
     return Promise.resolve();

@@ -90,7 +90,11 @@ test('full flow: ringback answer ACKs leg 1, API is answered, leg 2 dialed, offe
     { type: 'stopRingback' },
     { type: 'reinvite', forkId: 'c1.1', sdp: 'offer2' },
   ]);
-  assert.deepEqual(effects[5], [{ type: 'ack', forkId: 'c1.3', sdp: 'answer1' }]);
+  // The bridge also starts relaying re-INVITEs between the two parties (RFC 3725 §5).
+  assert.deepEqual(effects[5], [
+    { type: 'ack', forkId: 'c1.3', sdp: 'answer1' },
+    { type: 'relay', first: 'c1.1', second: 'c1.3' },
+  ]);
   assert.equal(state.phase, 'bridged');
   assert.equal(state.bridgedAt, 3050);
   assert.deepEqual(JSON.parse(JSON.stringify(state)), state, 'state survives a JSON round trip');

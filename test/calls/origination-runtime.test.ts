@@ -69,11 +69,11 @@ test('originate answers once leg 1 answered and leg 2 is dialed; the bridge foll
   assert.deepEqual(leg2.callerId, { name: 'Alice Anders', number: '15550000101', external: '15550000101' });
   signalling.events('call1.2').answered('offer2', dialog('sip-2'));
   signalling.events('call1.1').reinviteAnswered('answer1');
-  assert.deepEqual(signalling.log.slice(3), ['reinvite call1.1 offer2', 'ack call1.2 answer1']);
+  assert.deepEqual(signalling.log.slice(3), ['reinvite call1.1 offer2', 'ack call1.2 answer1', 'relay call1.1 call1.2']);
   assert.deepEqual(ringback.stopped, ['call1']);
   assert.equal(runtime.listCalls()[0]!.state, 'bridged');
   signalling.events('call1.2').ended();
-  assert.deepEqual(signalling.log.slice(5), ['bye call1.1']);
+  assert.deepEqual(signalling.log.slice(6), ['bye call1.1']);
   assert.deepEqual(runtime.listCalls(), []);
   const record = records.get('call1')!;
   assert.equal(record.state.endReason, 'second_hung_up');

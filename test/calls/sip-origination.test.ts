@@ -214,3 +214,28 @@ test('second party busy after the first answered: the first party gets BYE', asy
   const r1 = await first.done;
   assert.equal(received(r1.messages, /^BYE /).length, 1);
 });
+
+test('hold after the bridge: the first party re-INVITE (a=sendonly) is relayed to the second, whose answer is the 200', async (t) => {
+  const phonePort = await freeUdpPort();
+  const trunkPort = await freeUdpPort();
+  const first = await sipp({ scenario: 'first-hold-reinvite.xml', port: phonePort, service: '101', timeoutS: 15 });
+  const second = await sipp({ scenario: 'second-hold-relayed.xml', port: trunkPort, service: '15551234567', timeoutS: 15 });
+  const e = await engine(trunkPort, phonePort);
+  t.after(async () => {
+    first.kill();
+    second.kill();
+    await e.close();
+  });
+  const result = await e.runtime.originate(request(e));
+  const [r1, r2] = await Promise.all([first.done, second.done]);
+  assert.equal(r1.code, 0, r1.output + r1.messages);
+  assert.equal(r2.code, 0, r2.output + r2.messages);
+  // Bridge re-INVITE, then the relayed hold: the second party's second INVITE carries the first party's offer.
+  const relayed = received(r2.messages, /^INVITE /)[1]!;
+  assert.match(relayed, /a=sendonly/);
+  assert.match(relayed, /o=sipp \S+ 3 IN IP4/);
+  const ok = received(r1.messages, /^SIP\/2\.0 200/).at(-2)!;
+  assert.match(ok, /o=second \S+ 2 IN IP4[\s\S]*a=recvonly/);
+  await drained(e.runtime);
+  assert.equal(e.records.get(result.callId)?.state.endReason, 'first_hung_up');
+});

@@ -253,6 +253,12 @@ export class PbxAppSignalling implements LegSignalling {
     this.finish(fork, false);
   }
 
+  relay(firstForkId: string, secondForkId: string): void {
+    // An app answers a phone's re-INVITE itself (its session keeps our SDP); only two SIP peers need a relay.
+    if (this.forks.has(firstForkId) || this.forks.has(secondForkId)) return;
+    this.inner.relay(firstForkId, secondForkId);
+  }
+
   byeDialog(dialog: DialogSnapshot): Promise<void> {
     return this.inner.byeDialog(dialog);
   }

@@ -11,6 +11,7 @@ import type { TransactionLayer } from '../../sip/transaction/transaction-layer.t
 import { TransactionTimeoutError } from '../../sip/transaction/transaction-timeout-error.ts';
 import type { Endpoint } from '../../sip/transport/endpoint.ts';
 import { CallCancelledError, SipResponseError } from '../../sip/ua/errors.ts';
+import type { Session } from '../../sip/ua/session.ts';
 import type { Answer, InviteOptions, OutgoingCall, OutgoingCallError } from '../../sip/ua/outgoing-call.ts';
 import { sendRequest } from '../../sip/ua/send-request.ts';
 import type { DialogSnapshot, DialRequest, ForkEvents, LegSignalling } from '../ports.ts';
@@ -188,6 +189,31 @@ export class SipLegSignalling implements LegSignalling {
   bye(forkId: string): void {
     const fork = this.forks.get(forkId);
     if (fork) void this.hangUp(forkId, fork);
+  }
+
+  relay(firstForkId: string, secondForkId: string): void {
+    const first = this.forks.get(firstForkId)?.answer?.session;
+    const second = this.forks.get(secondForkId)?.answer?.session;
+    if (!first || !second) return;
+    first.onReinvite = (offer) => this.relayed(firstForkId, offer, first, second);
+    second.onReinvite = (offer) => this.relayed(secondForkId, offer, second, first);
+  }
+
+  /**
+   * RFC 3725 §5: the offer in one party's re-INVITE goes to the other party in a re-INVITE of ours, and its
+   * answer becomes our 200. Undefined (488) when the other party refuses the offer; a rejection (500, which
+   * RFC 3261 §14.2 also prescribes while the other dialog has an INVITE of its own in progress) otherwise.
+   */
+  private async relayed(forkId: string, offer: string | undefined, from: Session, to: Session): Promise<string | undefined> {
+    // An offerless re-INVITE asks for our offer; the one we gave last still describes the other party.
+    if (offer === undefined) return from.localSdp;
+    try {
+      return await to.reinvite(offer);
+    } catch (err) {
+      if (err instanceof SipResponseError && err.status === 488) return undefined;
+      this.opts.logger.info({ err, forkId }, 're-INVITE not relayed');
+      throw err;
+    }
   }
 
   async byeDialog(snapshot: DialogSnapshot): Promise<void> {

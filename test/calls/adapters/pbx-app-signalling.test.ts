@@ -52,6 +52,9 @@ class FakeInner implements LegSignalling {
   bye(forkId: string): void {
     this.calls.push(`bye ${forkId}`);
   }
+  relay(first: string, second: string): void {
+    this.calls.push(`relay ${first} ${second}`);
+  }
   async byeDialog(dialog: DialogSnapshot): Promise<void> {
     this.calls.push(`byeDialog ${dialog.callId}`);
   }
