@@ -42,7 +42,10 @@ export interface OriginationEngine {
   readonly records: CallRecordStore;
   /** Closes calls a previous process left open (reason 'server_restart'); run once at start-up. */
   recover(): Promise<number>;
-  /** Hangs up every live call, writes the records out and closes the idle ringback sessions. */
+  /**
+   * Hangs up every live call, waits for the PBX apps to stop (a voicemail being recorded keeps its message),
+   * writes the records out and closes the idle ringback sessions.
+   */
   close(): Promise<void>;
 }
 
@@ -82,6 +85,9 @@ export function createOriginator(deps: OriginatorDeps): OriginationEngine {
     recover: () => originator.recover('server_restart'),
     close: async () => {
       originator.hangUpAll('server_shutdown');
+      // A voicemail cut short by the shutdown is still a message: its file is closed and its row written before
+      // the store goes (app.ts closes the database after the engine).
+      await signalling.settled();
       records.flush();
       await ringback.close();
     },

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -21,7 +21,7 @@ import { loadConfig } from '../../src/config/load-config.ts';
 import { InbandDtmfDetector } from '../../src/media/inband-dtmf.ts';
 import { decodeWav, wavSamples } from '../../src/media/wav.ts';
 import { goertzelPower } from '../calls/goertzel.ts';
-import { ACCOUNTS, api, callXml, configYaml, freeUdpPort, type E2eAccount, type RunningServer, startInProcess } from './harness.ts';
+import { ACCOUNTS, api, callXml, configYaml, freeUdpPort, type E2eAccount, type RunningServer, sipp, startInProcess } from './harness.ts';
 
 /** 16-bit PCM samples of a baresip dump (first channel); a dump cut short keeps a zero size in its header. */
 function dumpSamples(file: string): { rate: number; samples: Int16Array } {
@@ -153,10 +153,14 @@ test('the seed example: dial_second 800 with balance=300; baresip hears 3, 0, 0 
 });
 
 /** The harness's server in process, with 101 sent straight to voicemail (at most `maxSeconds`). */
-async function startVoicemailServer(t: { after: (fn: () => Promise<void>) => void }, maxSeconds: number): Promise<{ server: RunningServer; dataDir: string }> {
+async function startVoicemailServer(
+  t: { after: (fn: () => Promise<void>) => void },
+  maxSeconds: number,
+  trunkPort?: number,
+): Promise<{ server: RunningServer; dataDir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'originate-e2e-vm-'));
   const rtpMin = 30000 + Math.floor(Math.random() * 60) * 500;
-  const yaml = configYaml({ https: 0, sip: 0, trunk: await freeUdpPort(), trunk2: await freeUdpPort(), rtpMin }).replace(
+  const yaml = configYaml({ https: 0, sip: 0, trunk: trunkPort ?? (await freeUdpPort()), trunk2: await freeUdpPort(), rtpMin }).replace(
     /(account_id: "1101"[^\n]*?<<: \*api_settings) \}/,
     `$1, call_rules: [ { type: voicemail } ], voicemail_max_seconds: ${maxSeconds} }`,
   );
@@ -167,14 +171,16 @@ async function startVoicemailServer(t: { after: (fn: () => Promise<void>) => voi
   const app = await buildApp(loadConfig(configPath), { dataDir, logger: pino({ level: process.env.E2E_LOG_LEVEL ?? 'silent' }) });
   const sip = app.sip!;
   const addresses = await app.listen();
+  let closing: Promise<void> | undefined;
   const server: RunningServer = {
     ports: { https: addresses.https!.port, sip: sip.transport.localEndpoint('udp').port, trunk: 0, trunk2: 0, rtpMin },
     dir,
     output: () => '',
     engine: sip.engine,
     hasContacts: (accountId) => sip.directory.locations.hasContacts(accountId),
-    async stop() {
-      await app.close();
+    stop() {
+      closing ??= app.close();
+      return closing;
     },
   };
   t.after(async () => {
@@ -245,4 +251,25 @@ test('no phone at all: 101\'s voicemail answers the first leg, the IVR on 800 th
   const detector = new InbandDtmfDetector((d) => heard.push(d));
   for (let i = 0; i < samples.length; i += 160) detector.process(samples.subarray(i, i + 160));
   assert.deepEqual(heard, ['3', '0', '0']);
+});
+
+test('shutdown while 101\'s voicemail records the first party: the message keeps its file and its store row', { timeout: 60_000 }, async (t) => {
+  const trunk = await sipp({ scenario: 'ring-cancelled.xml', port: await freeUdpPort(), service: 'carrier', timeoutS: 30 });
+  t.after(() => trunk.kill());
+  const { server, dataDir } = await startVoicemailServer(t, 20, trunk.port);
+  const account = ACCOUNTS[0]!;
+  const answer = await api(server, 'xml', callXml({ dial_first: account.ext, dial_second: '15551234567', dial_as_account_id: account.id }));
+  assert.match(answer.body, /<call_info /, answer.body);
+  // The voicemail answered leg 1 and records the ringback while the carrier rings; once its file holds more
+  // than the half-second beep (16-bit, 8 kHz: 8,000 bytes) the recording is a message.
+  const folder = join(dataDir, 'voicemail', '101');
+  const recorded = (): number => (existsSync(folder) ? readdirSync(folder).reduce((n, f) => n + statSync(join(folder, f)).size, 0) : 0);
+  const deadline = Date.now() + 8000;
+  while (recorded() < 44 + 12_000) {
+    assert.ok(Date.now() < deadline, `recording too short: ${recorded()} bytes`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await server.stop();
+  const { durationMs } = await message101(dataDir, t);
+  assert.ok(durationMs < 20_000, `${durationMs} ms`);
 });
