@@ -2,7 +2,7 @@
  * The state of one origination: a plain, JSON-serialisable object, so that a call record alone is enough to
  * resume or clean up a call in another process.
  */
-import type { CallerId, DialogSnapshot, DialTarget, PlannedLeg, TrunkDial } from './ports.ts';
+import type { CallerId, DialogSnapshot, DialTarget, InviteSnapshot, PlannedLeg, TrunkDial } from './ports.ts';
 
 /**
  * ```
@@ -57,6 +57,8 @@ export interface ForkState {
   /** Final SIP status (0: transport error or timeout); 200 once answered. */
   readonly sipStatus: number | null;
   readonly dialog: DialogSnapshot | null;
+  /** The INVITE as sent, so that another process can CANCEL it while it rings. */
+  readonly invite: InviteSnapshot | null;
   /** The offer carried by its 2xx (late offer). */
   readonly offer: string | null;
 }

@@ -4,10 +4,11 @@
  * carries out through the ports; the diagram is on `CallPhase` in `call-state.ts`.
  */
 import type { CallPhase, CallState, ForkState, LegName, LegOutcome, LegState, TimerName } from './call-state.ts';
-import type { CallerId, DialogSnapshot, DialRequest, PlannedLeg, PlannedTarget } from './ports.ts';
+import type { CallerId, DialogSnapshot, DialRequest, InviteSnapshot, PlannedLeg, PlannedTarget } from './ports.ts';
 
 export type CallInput =
   | { readonly type: 'start'; readonly at: number }
+  | { readonly type: 'fork.sent'; readonly at: number; readonly forkId: string; readonly invite: InviteSnapshot }
   | { readonly type: 'fork.progress'; readonly at: number; readonly forkId: string; readonly status: number }
   | {
       readonly type: 'fork.answered';
@@ -171,9 +172,10 @@ function dialFork(w: Work, leg: LegState, step: number, target: PlannedTarget): 
           status: 'ringing',
           sipStatus: null,
           dialog: null,
+          invite: null,
           offer: null,
         }
-      : { id, leg: leg.name, step, target, fallbacks: [], status: 'ringing', sipStatus: null, dialog: null, offer: null };
+      : { id, leg: leg.name, step, target, fallbacks: [], status: 'ringing', sipStatus: null, dialog: null, invite: null, offer: null };
   w.s = { ...w.s, forks: [...w.s.forks, fork], nextFork: w.s.nextFork + 1 };
   w.fx.push({
     type: 'dial',
@@ -363,6 +365,10 @@ function apply(w: Work, input: CallInput): void {
       if (phase !== 'ringing_first' || w.s.forks.length > 0) return;
       startTimer(w, 'ring_first', w.s.legs.first.timeoutMs);
       if (!ringStep(w, 'first', 0)) legFailed(w, 'first', 'unreachable', null);
+      return;
+    case 'fork.sent':
+      // Stored so that a restarted process can CANCEL the fork (RFC 3261 §9.1) if this one dies while it rings.
+      if (w.s.forks.some((f) => f.id === input.forkId && f.status === 'ringing')) setFork(w, input.forkId, { invite: input.invite });
       return;
     case 'fork.progress':
       return;

@@ -198,7 +198,8 @@ export class OriginationRuntime implements Originator {
 
   /**
    * Closes calls a previous process left open: BYE where a dialog was established (the record keeps its
-   * Call-ID, tags, target, route set and CSeq), then the record says why it ended. Returns how many were closed.
+   * Call-ID, tags, target, route set and CSeq), CANCEL where an INVITE still rang (the record keeps what
+   * RFC 3261 §9.1 needs), then the record says why it ended. Returns how many were closed.
    */
   async recover(reason = 'server_restart'): Promise<number> {
     const open = this.deps.records.listOpen().filter((r) => !this.live.has(r.callId));
@@ -211,13 +212,19 @@ export class OriginationRuntime implements Originator {
 
   private async close(record: CallRecord, reason: string): Promise<void> {
     const dialogs = record.state.forks.filter((f) => (f.status === 'confirmed' || f.status === 'answered') && f.dialog);
-    await Promise.all(
-      dialogs.map((fork) =>
+    const ringing = record.state.forks.filter((f) => f.status === 'ringing' && f.invite);
+    await Promise.all([
+      ...dialogs.map((fork) =>
         this.deps.signalling.byeDialog(fork.dialog!).catch((err: unknown) => {
           this.deps.logger.warn({ err, callId: record.callId, sipCallId: fork.dialog!.callId }, 'BYE after restart failed');
         }),
       ),
-    );
+      ...ringing.map((fork) =>
+        this.deps.signalling.cancelInvite(fork.invite!).catch((err: unknown) => {
+          this.deps.logger.warn({ err, callId: record.callId, sipCallId: fork.invite!.callId }, 'CANCEL after restart failed');
+        }),
+      ),
+    ]);
     const at = this.deps.clock.now();
     const end = (leg: LegState): LegState =>
       leg.ringAt !== null && leg.endAt === null ? { ...leg, endAt: at, outcome: leg.outcome ?? 'cancelled' } : leg;
@@ -269,6 +276,7 @@ export class OriginationRuntime implements Originator {
   private forkEvents(callId: string, forkId: string): ForkEvents {
     const now = (): number => this.deps.clock.now();
     return {
+      sent: (invite) => this.dispatch(callId, { type: 'fork.sent', at: now(), forkId, invite }),
       progress: (status) => this.dispatch(callId, { type: 'fork.progress', at: now(), forkId, status }),
       answered: (sdp, dialog) => this.dispatch(callId, { type: 'fork.answered', at: now(), forkId, sdp, dialog }),
       failed: (status, reason) => this.dispatch(callId, { type: 'fork.failed', at: now(), forkId, status, reason }),

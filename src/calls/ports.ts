@@ -91,8 +91,26 @@ export interface DialogSnapshot {
   readonly peer: Endpoint;
 }
 
+/**
+ * What a CANCEL of an INVITE needs when the process that sent the INVITE is gone (RFC 3261 §9.1: the same
+ * Request-URI, Call-ID, To, From, CSeq number and Route set, and the INVITE's top Via with its branch, sent
+ * where the INVITE went).
+ */
+export interface InviteSnapshot {
+  readonly uri: string;
+  readonly via: string;
+  readonly from: string;
+  readonly to: string;
+  readonly callId: string;
+  readonly cseq: number;
+  readonly routes: readonly string[];
+  readonly peer: Endpoint;
+}
+
 /** What the signalling adapter reports about one fork. Every callback may be called at most once, except progress. */
 export interface ForkEvents {
+  /** The INVITE went out (again, when it was re-sent with credentials): what a later CANCEL needs. */
+  sent(invite: InviteSnapshot): void;
   progress(status: number): void;
   /** A 2xx with the peer's offer (the INVITE had no body: RFC 3261 §13.2.1 late offer). */
   answered(offerSdp: string, dialog: DialogSnapshot | null): void;
@@ -137,6 +155,8 @@ export interface LegSignalling {
   relay(firstForkId: string, secondForkId: string): void;
   /** BYE within a dialog rebuilt from a call record, when the process that placed the call is gone. */
   byeDialog(dialog: DialogSnapshot): Promise<void>;
+  /** CANCEL of an INVITE sent by a process that is gone; resolves with the CANCEL's final response. */
+  cancelInvite(invite: InviteSnapshot): Promise<void>;
 }
 
 /** Ringback toward the first party: G.711 tone from the PBX's own RTP port, in the codec the phone offered. */

@@ -7,6 +7,7 @@ import type {
   CallRecords,
   Clock,
   DialogSnapshot,
+  InviteSnapshot,
   DialRequest,
   ForkEvents,
   LegSignalling,
@@ -49,6 +50,7 @@ export class FakeSignalling implements LegSignalling {
   readonly log: string[] = [];
   readonly forks = new Map<string, { request: DialRequest; events: ForkEvents }>();
   readonly byes: DialogSnapshot[] = [];
+  readonly cancels: InviteSnapshot[] = [];
   dial(request: DialRequest, events: ForkEvents): void {
     this.log.push(`dial ${request.forkId}`);
     this.forks.set(request.forkId, { request, events });
@@ -73,6 +75,10 @@ export class FakeSignalling implements LegSignalling {
   }
   byeDialog(dialog: DialogSnapshot): Promise<void> {
     this.byes.push(dialog);
+    return Promise.resolve();
+  }
+  cancelInvite(invite: InviteSnapshot): Promise<void> {
+    this.cancels.push(invite);
     return Promise.resolve();
   }
   events(forkId: string): ForkEvents {

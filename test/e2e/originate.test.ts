@@ -256,6 +256,37 @@ test('after a crash (SIGKILL of the served process), the restarted server sends 
   assert.deepEqual(await currentCalls(restarted), []);
 });
 
+test('after a crash while the second party rings, the restarted server CANCELs its INVITE (same branch, CSeq, tags)', async (t) => {
+  const doomed = await startServer();
+  const first = await sipp({ scenario: 'first-answer-until-bye.xml', port: await freeUdpPort(), service: '101', timeoutS: 30 });
+  const far = await trunk(doomed.ports.trunk, 'ring-cancelled-after-restart.xml', 30);
+  t.after(() => (first.kill(), far.kill()));
+  await register(doomed, A101, first.port);
+  const answer = await api(doomed, 'xml', callXml({ dial_first: '101', dial_second: '15551234567', dial_as_account_id: '1101' }));
+  assert.match(answer.body, /<call_info /, answer.body);
+  const callId = (await currentCalls(doomed))[0]?.id ?? '';
+  const deadline = Date.now() + 5000;
+  // Ringing the second party in the store too: the record is what survives the crash.
+  while (storedCall(doomed, callId)?.phase !== 'ringing_second') {
+    assert.ok(Date.now() < deadline, 'second party never rung');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await doomed.crash!();
+  const restarted = await startServer({ again: doomed });
+  t.after(() => restarted.stop());
+  const mt = await ok(far);
+  const m1 = await ok(first);
+  assert.equal(received(m1, /^BYE /).length, 1);
+  const invite = received(mt, /^INVITE /)[0]!;
+  const cancel = received(mt, /^CANCEL /)[0]!;
+  const header = (msg: string, name: string): string => new RegExp(`^${name}: *(.*)$`, 'mi').exec(msg)?.[1]?.trim() ?? '';
+  assert.equal(cancel.split(/\r?\n/)[0], invite.split(/\r?\n/)[0]!.replace(/^INVITE/, 'CANCEL'));
+  assert.equal(header(cancel, 'Via'), header(invite, 'Via'));
+  for (const name of ['From', 'To', 'Call-ID']) assert.equal(header(cancel, name), header(invite, name));
+  assert.equal(header(cancel, 'CSeq'), header(invite, 'CSeq').replace('INVITE', 'CANCEL'));
+  assert.deepEqual(storedCall(restarted, callId), { call_id: callId, phase: 'ended', live: 0, end_reason: 'server_restart' });
+});
+
 test('an extension with two registered phones rings both: the first 2xx wins, the other phone gets CANCEL', async (t) => {
   const ringing = await phone(t, A101, 'ring-cancelled.xml');
   const answering = await phone(t, A101, 'first-answer-wait-bye.xml');

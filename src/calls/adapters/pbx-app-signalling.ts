@@ -21,7 +21,7 @@ import { buildAnswer, buildOffer, NoCommonCodecError, readAnswer, SdpParseError,
 import type { SupportedCodecName } from '../../media/sdp.ts';
 import { VoicemailRecording } from '../../media/voicemail/voicemail-recording.ts';
 import type { VoicemailStore } from '../../store/voicemail-store.ts';
-import type { DialogSnapshot, DialRequest, ForkEvents, LegSignalling } from '../ports.ts';
+import type { DialogSnapshot, DialRequest, ForkEvents, InviteSnapshot, LegSignalling } from '../ports.ts';
 
 export interface PbxAppSignallingDeps {
   readonly media: MediaEngine;
@@ -261,6 +261,10 @@ export class PbxAppSignalling implements LegSignalling {
 
   byeDialog(dialog: DialogSnapshot): Promise<void> {
     return this.inner.byeDialog(dialog);
+  }
+
+  cancelInvite(invite: InviteSnapshot): Promise<void> {
+    return this.inner.cancelInvite(invite);
   }
 
   /** Stops the app and closes the session; `hangUp`: the app ended the call, so the machine hears a BYE. */

@@ -14,7 +14,8 @@ import { CallCancelledError, SipResponseError } from '../../sip/ua/errors.ts';
 import type { Session } from '../../sip/ua/session.ts';
 import type { Answer, InviteOptions, OutgoingCall, OutgoingCallError } from '../../sip/ua/outgoing-call.ts';
 import { sendRequest } from '../../sip/ua/send-request.ts';
-import type { DialogSnapshot, DialRequest, ForkEvents, LegSignalling } from '../ports.ts';
+import type { DialogSnapshot, DialRequest, ForkEvents, InviteSnapshot, LegSignalling } from '../ports.ts';
+import { createRequest, type SipRequest } from '../../sip/message/index.ts';
 import { restoreDialog, snapshotDialog } from './dialog-snapshot.ts';
 
 /** What this adapter needs of the user agent. */
@@ -57,6 +58,19 @@ function statusOf(err: OutgoingCallError): number {
   return 0;
 }
 
+function inviteSnapshot(invite: SipRequest, peer: Endpoint): InviteSnapshot {
+  return {
+    uri: invite.uri,
+    via: invite.getAll('via')[0] as string,
+    from: invite.get('from') as string,
+    to: invite.get('to') as string,
+    callId: invite.callId,
+    cseq: invite.cseq.seq,
+    routes: invite.getAll('route') as string[],
+    peer,
+  };
+}
+
 function quoted(name: string): string {
   return `"${name.replace(/["\\]/g, '')}"`;
 }
@@ -84,7 +98,15 @@ export class SipLegSignalling implements LegSignalling {
     const fork: Fork = { call, events, destination: invite.options.destination!, trunk: invite.trunk, answer: null };
     this.forks.set(request.forkId, fork);
     if (fork.trunk !== null) this.trunkCalls.set(fork.trunk, (this.trunkCalls.get(fork.trunk) ?? 0) + 1);
+    let sent = call.request;
+    if (sent) events.sent(inviteSnapshot(sent, fork.destination));
     call.on('progress', (res) => {
+      // A digest challenge re-sends the INVITE with a new branch and CSeq: a CANCEL must match that one.
+      const now = call.request;
+      if (now && now !== sent) {
+        sent = now;
+        events.sent(inviteSnapshot(now, fork.destination));
+      }
       if (res.status > 100) events.progress(res.status);
     });
     call.on('answered', (answer) => {
@@ -219,6 +241,23 @@ export class SipLegSignalling implements LegSignalling {
   async byeDialog(snapshot: DialogSnapshot): Promise<void> {
     const { request } = createInDialogRequest(restoreDialog(snapshot), { method: 'BYE' });
     await sendRequest(this.opts.layer, request, snapshot.peer);
+  }
+
+  async cancelInvite(invite: InviteSnapshot): Promise<void> {
+    const cancel = createRequest({
+      method: 'CANCEL',
+      uri: invite.uri,
+      headers: [
+        ['Via', invite.via],
+        ...invite.routes.map((route): [string, string] => ['Route', route]),
+        ['Max-Forwards', '70'],
+        ['From', invite.from],
+        ['To', invite.to],
+        ['Call-ID', invite.callId],
+        ['CSeq', `${invite.cseq} CANCEL`],
+      ],
+    });
+    await sendRequest(this.opts.layer, cancel, invite.peer);
   }
 
   private async hangUp(forkId: string, fork: Fork): Promise<void> {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { PbxAppSignalling } from '../../../src/calls/adapters/pbx-app-signalling.ts';
-import type { DialogSnapshot, DialRequest, DialTarget, ForkEvents, LegSignalling } from '../../../src/calls/ports.ts';
+import type { DialogSnapshot, DialRequest, DialTarget, ForkEvents, InviteSnapshot, LegSignalling } from '../../../src/calls/ports.ts';
 import { parseConfig } from '../../../src/config/load-config.ts';
 import { Directory } from '../../../src/directory/directory.ts';
 import { listenForInbandDtmf } from '../../../src/media/inband-dtmf.ts';
@@ -58,6 +58,9 @@ class FakeInner implements LegSignalling {
   async byeDialog(dialog: DialogSnapshot): Promise<void> {
     this.calls.push(`byeDialog ${dialog.callId}`);
   }
+  async cancelInvite(invite: InviteSnapshot): Promise<void> {
+    this.calls.push(`cancelInvite ${invite.callId}`);
+  }
 }
 
 type Event =
@@ -71,6 +74,7 @@ type Event =
 class Recorder implements ForkEvents {
   private readonly queue: Event[] = [];
   private waiting: ((e: Event) => void) | undefined;
+  sent(): void {}
   progress(): void {}
   answered(sdp: string): void {
     this.push({ type: 'answered', sdp });
