@@ -55,9 +55,16 @@ interface LiveEntry {
   pending: { resolve(r: OriginateResult): void; reject(e: Error): void; result: OriginateResult } | null;
 }
 
-/** The caller ID the first party sees: the API's name, and the number about to be dialed second. */
+/**
+ * The caller ID the first party sees: the API's name, and the number about to be dialed second. A phone gets
+ * it as the PBX user dials it (its redial goes back through the outgoing rules); a carrier gets it as a carrier
+ * receives it, after the outgoing rule's trim and prepend (the outside-line 9 means nothing out there). A second
+ * leg that stays inside the PBX (an extension, an IVR) keeps its extension number either way.
+ */
 function firstCallerId(request: OriginateRequest, second: PlannedLeg): CallerId {
-  return { name: request.callerIdName || 'PBX', number: second.dialed, external: second.dialed };
+  const trunk = second.steps[0]?.targets.find((target) => target.kind === 'trunk');
+  const external = trunk?.attempts[0]?.number ?? second.dialed;
+  return { name: request.callerIdName || 'PBX', number: second.dialed, external };
 }
 
 function secondCallerId(request: OriginateRequest): CallerId {

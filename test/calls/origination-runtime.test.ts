@@ -46,7 +46,8 @@ test('originate answers once leg 1 answered and leg 2 is dialed; the bridge foll
   const pending = runtime.originate(request());
   assert.deepEqual(signalling.log, ['dial call1.1']);
   const leg1 = signalling.forks.get('call1.1')!.request;
-  assert.deepEqual(leg1.callerId, { name: 'Reminder', number: '95551234', external: '95551234' });
+  // A phone gets the second number as dialed; a carrier would get it as the trunk is dialed (no outside-line 9).
+  assert.deepEqual(leg1.callerId, { name: 'Reminder', number: '95551234', external: '5551234' });
   assert.equal(leg1.autoAnswer, true);
   assert.deepEqual(runtime.listCalls()[0]!.legs.map((l) => l.state), ['ringing', 'routing']);
   clock.advance(1500);

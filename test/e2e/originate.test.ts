@@ -121,7 +121,7 @@ test('extension to outside over JSON as the extension user: dialed numbers rewri
   await noLiveCalls();
 });
 
-test('outside to outside with auto_answer=1: no auto-answer headers toward a trunk, first caller ID is the second number', async (t) => {
+test('outside to outside with auto_answer=1: no auto-answer headers toward a trunk, first caller ID is the second number as the carrier gets it', async (t) => {
   const far1 = await trunk(server.ports.trunk2, 'first-answer-wait-bye.xml');
   const far2 = await trunk(server.ports.trunk, 'second-answer-send-bye.xml');
   t.after(() => (far1.kill(), far2.kill()));
@@ -132,7 +132,9 @@ test('outside to outside with auto_answer=1: no auto-answer headers toward a tru
   const invite1 = received(m1, /^INVITE /)[0]!;
   assert.match(invite1, /^INVITE sip:7001000@/);
   assert.doesNotMatch(invite1, /answer-after|autoanswer|auto-answer/i);
-  assert.match(invite1, /^From: "PBX" <sip:915557654321@/m);
+  // The long-distance rule trims the outside-line 9: the carrier presents the number it would be dialed as.
+  assert.match(invite1, /^From: "PBX" <sip:15557654321@/m);
+  assert.match(invite1, /^P-Asserted-Identity: "PBX" <sip:15557654321@/m);
   await noLiveCalls();
 });
 
