@@ -76,6 +76,32 @@ function secondCallerId(request: OriginateRequest): CallerId {
   };
 }
 
+/** Milliseconds between two instants of a leg, null when either did not happen. */
+function span(from: number | null, to: number | null): number | null {
+  return from === null || to === null ? null : to - from;
+}
+
+/**
+ * The one info line per origination: enough for an operator to see what happened without reading the store
+ * (who was dialed, how far it got, why it ended, how long each part took).
+ */
+function outcome(state: CallState, accountId: string): Record<string, unknown> {
+  const { first, second } = state.legs;
+  const end = state.endedAt;
+  return {
+    callId: state.id,
+    accountId,
+    dialedFirst: first.dialed,
+    dialedSecond: second.dialed,
+    result: state.bridgedAt !== null ? 'bridged' : first.answerAt !== null ? 'first_answered' : 'not_answered',
+    endReason: state.endReason,
+    first: { outcome: first.outcome, sipStatus: first.sipStatus, ringMs: span(first.ringAt, first.answerAt ?? first.endAt) },
+    second: { outcome: second.outcome, sipStatus: second.sipStatus, ringMs: span(second.ringAt, second.answerAt ?? second.endAt) },
+    bridgedMs: span(state.bridgedAt, end),
+    totalMs: span(state.createdAt, end),
+  };
+}
+
 function liveLeg(leg: LegState): LiveCallLeg {
   const state = leg.endAt !== null ? 'ended' : leg.answerAt !== null ? 'answered' : leg.ringAt !== null ? 'ringing' : 'routing';
   return { leg: leg.name, number: leg.dialed, state };
@@ -153,10 +179,9 @@ export class OriginationRuntime implements Originator {
     if (!first.ok || !second.ok) {
       const leg = !first.ok ? 'first' : 'second';
       const detail = !first.ok ? first.reason : !second.ok ? second.reason : '';
-      this.deps.records.save({
-        ...base,
-        state: { ...state, phase: 'ended', replied: true, endedAt: at, endReason: `${leg}_no_route` },
-      });
+      const ended: CallState = { ...state, phase: 'ended', replied: true, endedAt: at, endReason: `${leg}_no_route` };
+      this.deps.records.save({ ...base, state: ended });
+      this.deps.logger.info({ ...outcome(ended, base.accountId), detail }, 'call ended');
       return Promise.reject(new OriginateFailedError('no_route', `${leg} leg: ${detail}`));
     }
     const result: OriginateResult = {
@@ -272,6 +297,7 @@ export class OriginationRuntime implements Originator {
         if (state.phase === 'ended') {
           for (const handle of entry.timers.values()) this.deps.clock.clearTimer(handle);
           this.live.delete(callId);
+          this.deps.logger.info(outcome(state, entry.base.accountId), 'call ended');
           break;
         }
       }

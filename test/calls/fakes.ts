@@ -148,7 +148,7 @@ export const account: Account = {
   ivr_variables: [],
 };
 
-export function fakeRuntime(overrides: { maxRing?: number; maxCall?: number } = {}) {
+export function fakeRuntime(overrides: { maxRing?: number; maxCall?: number; logger?: pino.Logger } = {}) {
   const clock = new ManualClock();
   const signalling = new FakeSignalling();
   const ringback = new FakeRingback();
@@ -162,7 +162,7 @@ export function fakeRuntime(overrides: { maxRing?: number; maxCall?: number } = 
     ivrVariables: { lookup: (name) => (name === 'balance' ? 3 : undefined) },
     clock,
     calls: { max_ring_seconds: overrides.maxRing ?? 120, max_call_seconds: overrides.maxCall ?? 0 },
-    logger: pino({ level: 'silent' }),
+    logger: overrides.logger ?? pino({ level: 'silent' }),
     newCallId: () => `call${++n}`,
   });
   return { runtime, clock, signalling, ringback, records };

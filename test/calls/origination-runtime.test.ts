@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OriginateFailedError, type OriginateRequest } from '../../src/calls/originator.ts';
 import type { DialogSnapshot } from '../../src/calls/ports.ts';
+import pino from 'pino';
 import { account, fakeRuntime } from './fakes.ts';
 
 function request(over: Partial<OriginateRequest> = {}): OriginateRequest {
@@ -157,4 +158,47 @@ test('recover closes calls a previous process left open, sending BYE on establis
   assert.equal(record.state.endReason, 'server_restart');
   assert.equal(record.state.legs.first.endAt, after.clock.now());
   assert.deepEqual(after.records.listOpen(), []);
+});
+
+test('one info line per origination tells its outcome: numbers, result, why it ended, durations; nothing else at info', async () => {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const { runtime, signalling, clock } = fakeRuntime({ logger });
+  const pending = runtime.originate(request());
+  clock.advance(1500);
+  signalling.events('call1.1').answered('offer1', dialog('sip-1'));
+  await settle();
+  await pending;
+  clock.advance(4000);
+  signalling.events('call1.2').progress(180);
+  signalling.events('call1.2').answered('offer2', dialog('sip-2'));
+  signalling.events('call1.1').reinviteAnswered('answer1');
+  clock.advance(60_000);
+  signalling.events('call1.2').ended();
+  await assert.rejects(runtime.originate(request({ dialSecond: 'nowhere' })), OriginateFailedError);
+  assert.equal(lines.length, 2, JSON.stringify(lines));
+  assert.deepEqual(
+    { ...lines[0], level: undefined, time: undefined, pid: undefined, hostname: undefined },
+    {
+      level: undefined,
+      time: undefined,
+      pid: undefined,
+      hostname: undefined,
+      msg: 'call ended',
+      callId: 'call1',
+      accountId: account.account_id,
+      dialedFirst: '102',
+      dialedSecond: '95551234',
+      result: 'bridged',
+      endReason: 'second_hung_up',
+      first: { outcome: 'answered', sipStatus: 200, ringMs: 1500 },
+      second: { outcome: 'answered', sipStatus: 200, ringMs: 4000 },
+      bridgedMs: 60_000,
+      totalMs: 65_500,
+    },
+  );
+  assert.equal(lines[0]!.level, 30);
+  assert.equal(lines[1]!.msg, 'call ended');
+  assert.equal(lines[1]!.endReason, 'second_no_route');
+  assert.equal(lines[1]!.result, 'not_answered');
 });
