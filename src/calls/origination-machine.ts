@@ -20,6 +20,7 @@ export type CallInput =
   | { readonly type: 'fork.failed'; readonly at: number; readonly forkId: string; readonly status: number; readonly reason: string }
   | { readonly type: 'fork.ended'; readonly at: number; readonly forkId: string }
   | { readonly type: 'reinvite.answered'; readonly at: number; readonly forkId: string; readonly sdp: string }
+  | { readonly type: 'fork.dialog'; readonly at: number; readonly forkId: string; readonly dialog: DialogSnapshot }
   | { readonly type: 'reinvite.failed'; readonly at: number; readonly forkId: string; readonly status: number }
   | { readonly type: 'ringback.ready'; readonly at: number; readonly sdp: string }
   | { readonly type: 'ringback.failed'; readonly at: number; readonly reason: string }
@@ -371,6 +372,11 @@ function apply(w: Work, input: CallInput): void {
       if (w.s.forks.some((f) => f.id === input.forkId && f.status === 'ringing')) setFork(w, input.forkId, { invite: input.invite });
       return;
     case 'fork.progress':
+      return;
+    case 'fork.dialog':
+      if (w.s.forks.some((f) => f.id === input.forkId && (f.status === 'answered' || f.status === 'confirmed'))) {
+        setFork(w, input.forkId, { dialog: input.dialog });
+      }
       return;
     case 'fork.answered': {
       const fork = w.s.forks.find((f) => f.id === input.forkId);

@@ -316,6 +316,7 @@ export class OriginationRuntime implements Originator {
       ended: () => this.dispatch(callId, { type: 'fork.ended', at: now(), forkId }),
       reinviteAnswered: (sdp) => this.dispatch(callId, { type: 'reinvite.answered', at: now(), forkId, sdp }),
       reinviteFailed: (status) => this.dispatch(callId, { type: 'reinvite.failed', at: now(), forkId, status }),
+      dialogChanged: (dialog) => this.dispatch(callId, { type: 'fork.dialog', at: now(), forkId, dialog }),
     };
   }
 

@@ -120,6 +120,11 @@ export interface ForkEvents {
   ended(): void;
   reinviteAnswered(answerSdp: string): void;
   reinviteFailed(status: number): void;
+  /**
+   * The confirmed dialog moved on (our CSeq after a re-INVITE, the peer's target after its own): a BYE sent by
+   * another process after a restart must carry a higher CSeq than any request this one sent (RFC 3261 §12.2.2).
+   */
+  dialogChanged(dialog: DialogSnapshot): void;
 }
 
 export interface DialRequest {

@@ -254,6 +254,9 @@ test('after a crash (SIGKILL of the served process), the restarted server sends 
   const mt = await ok(far);
   assert.equal(received(m1, /^BYE /).length, 1);
   assert.equal(received(mt, /^BYE /).length, 1);
+  // RFC 3261 §12.2.2: the BYE's CSeq is above the bridging re-INVITE's, or a phone refuses it as out of order.
+  const cseq = (msg: string): number => Number(/^CSeq: *(\d+)/m.exec(msg)?.[1]);
+  assert.ok(cseq(received(m1, /^BYE /)[0]!) > cseq(received(m1, /^INVITE /)[1]!), 'BYE CSeq above the re-INVITE');
   assert.deepEqual(storedCall(restarted, callId), { call_id: callId, phase: 'ended', live: 0, end_reason: 'server_restart' });
   assert.deepEqual(await currentCalls(restarted), []);
 });

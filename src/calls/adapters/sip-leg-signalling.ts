@@ -11,7 +11,6 @@ import type { TransactionLayer } from '../../sip/transaction/transaction-layer.t
 import { TransactionTimeoutError } from '../../sip/transaction/transaction-timeout-error.ts';
 import type { Endpoint } from '../../sip/transport/endpoint.ts';
 import { CallCancelledError, SipResponseError } from '../../sip/ua/errors.ts';
-import type { Session } from '../../sip/ua/session.ts';
 import type { Answer, InviteOptions, OutgoingCall, OutgoingCallError } from '../../sip/ua/outgoing-call.ts';
 import { sendRequest } from '../../sip/ua/send-request.ts';
 import type { DialogSnapshot, DialRequest, ForkEvents, InviteSnapshot, LegSignalling } from '../ports.ts';
@@ -200,7 +199,11 @@ export class SipLegSignalling implements LegSignalling {
     const session = fork?.answer?.session;
     if (!fork || !session) return;
     session.reinvite(offerSdp).then(
-      (answer) => (answer === undefined ? fork.events.reinviteFailed(488) : fork.events.reinviteAnswered(answer)),
+      (answer) => {
+        fork.events.dialogChanged(snapshotDialog(session.dialog, fork.destination));
+        if (answer === undefined) fork.events.reinviteFailed(488);
+        else fork.events.reinviteAnswered(answer);
+      },
       (err: unknown) => {
         if (!(err instanceof SipResponseError)) this.opts.logger.info({ err, forkId }, 're-INVITE failed without a response');
         fork.events.reinviteFailed(err instanceof SipResponseError ? err.status : 0);
@@ -214,11 +217,11 @@ export class SipLegSignalling implements LegSignalling {
   }
 
   relay(firstForkId: string, secondForkId: string): void {
-    const first = this.forks.get(firstForkId)?.answer?.session;
-    const second = this.forks.get(secondForkId)?.answer?.session;
-    if (!first || !second) return;
-    first.onReinvite = (offer) => this.relayed(firstForkId, offer, first, second);
-    second.onReinvite = (offer) => this.relayed(secondForkId, offer, second, first);
+    const first = this.forks.get(firstForkId);
+    const second = this.forks.get(secondForkId);
+    if (!first?.answer || !second?.answer) return;
+    first.answer.session.onReinvite = (offer) => this.relayed(firstForkId, offer, first, second);
+    second.answer.session.onReinvite = (offer) => this.relayed(secondForkId, offer, second, first);
   }
 
   /**
@@ -226,15 +229,21 @@ export class SipLegSignalling implements LegSignalling {
    * answer becomes our 200. Undefined (488) when the other party refuses the offer; a rejection (500, which
    * RFC 3261 §14.2 also prescribes while the other dialog has an INVITE of its own in progress) otherwise.
    */
-  private async relayed(forkId: string, offer: string | undefined, from: Session, to: Session): Promise<string | undefined> {
+  private async relayed(forkId: string, offer: string | undefined, from: Fork, to: Fork): Promise<string | undefined> {
+    const fromSession = from.answer!.session;
+    const toSession = to.answer!.session;
+    // The sender's re-INVITE may have refreshed its target (RFC 3261 §12.2.2).
+    from.events.dialogChanged(snapshotDialog(fromSession.dialog, from.destination));
     // An offerless re-INVITE asks for our offer; the one we gave last still describes the other party.
-    if (offer === undefined) return from.localSdp;
+    if (offer === undefined) return fromSession.localSdp;
     try {
-      return await to.reinvite(offer);
+      return await toSession.reinvite(offer);
     } catch (err) {
       if (err instanceof SipResponseError && err.status === 488) return undefined;
       this.opts.logger.info({ err, forkId }, 're-INVITE not relayed');
       throw err;
+    } finally {
+      to.events.dialogChanged(snapshotDialog(toSession.dialog, to.destination));
     }
   }
 

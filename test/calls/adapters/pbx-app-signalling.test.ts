@@ -75,6 +75,7 @@ class Recorder implements ForkEvents {
   private readonly queue: Event[] = [];
   private waiting: ((e: Event) => void) | undefined;
   sent(): void {}
+  dialogChanged(): void {}
   progress(): void {}
   answered(sdp: string): void {
     this.push({ type: 'answered', sdp });
