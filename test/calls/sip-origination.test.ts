@@ -239,3 +239,24 @@ test('hold after the bridge: the first party re-INVITE (a=sendonly) is relayed t
   await drained(e.runtime);
   assert.equal(e.records.get(result.callId)?.state.endReason, 'first_hung_up');
 });
+
+test('a relayed re-INVITE the second party refuses with 488 is answered 488 to the first; the call stays up', async (t) => {
+  const phonePort = await freeUdpPort();
+  const trunkPort = await freeUdpPort();
+  const first = await sipp({ scenario: 'first-hold-refused.xml', port: phonePort, service: '101', timeoutS: 15 });
+  const second = await sipp({ scenario: 'second-hold-refuses.xml', port: trunkPort, service: '15551234567', timeoutS: 15 });
+  const e = await engine(trunkPort, phonePort);
+  t.after(async () => {
+    first.kill();
+    second.kill();
+    await e.close();
+  });
+  const result = await e.runtime.originate(request(e));
+  const [r1, r2] = await Promise.all([first.done, second.done]);
+  assert.equal(r1.code, 0, r1.output + r1.messages);
+  assert.equal(r2.code, 0, r2.output + r2.messages);
+  assert.match(received(r2.messages, /^INVITE /)[1]!, /a=sendonly/);
+  await drained(e.runtime);
+  // The refusal did not end the call: the first party's own BYE did.
+  assert.equal(e.records.get(result.callId)?.state.endReason, 'first_hung_up');
+});
