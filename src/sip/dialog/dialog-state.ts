@@ -66,7 +66,8 @@ export function dialogIdOfResponse(response: SipResponse): DialogId | null {
  * keep every message that created or refreshed it for as long as the call lasts.
  */
 function own(s: string): string {
-  return (' ' + s).slice(1);
+  // V8 copies slices shorter than 13 characters (SlicedString::kMinLength): those already stand alone.
+  return s.length < 13 ? s : (' ' + s).slice(1);
 }
 
 function ownParams<T extends string | null>(params: Record<string, T>): Record<string, T> {
