@@ -196,7 +196,8 @@ export class OutgoingCall extends EventEmitter<OutgoingCallEvents> implements Cl
   }
 
   onTerminated(tx: ClientTransaction): void {
-    if (tx !== this.#tx) return;
+    // Timer B and transport failures end the transaction before they reach onError, which still needs it.
+    if (tx !== this.#tx || !this.#settled) return;
     this.#tx = undefined;
     this.#request = undefined;
     this.#destination = undefined;
