@@ -7,37 +7,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { goertzelPower } from '../calls/goertzel.ts';
+import { dumpSamples } from './baresip-dump.ts';
 import { ACCOUNTS, api, callXml, sipp, startInProcess } from './harness.ts';
-
-/** 16-bit PCM samples of a WAV file (first channel), after its `data` chunk header. */
-function wavSamples(file: string): { rate: number; samples: Int16Array } {
-  const buf = readFileSync(file);
-  let offset = 12;
-  let rate = 8000;
-  let channels = 1;
-  while (offset + 8 <= buf.length) {
-    const id = buf.toString('ascii', offset, offset + 4);
-    const size = buf.readUInt32LE(offset + 4);
-    if (id === 'fmt ') {
-      channels = buf.readUInt16LE(offset + 10);
-      rate = buf.readUInt32LE(offset + 12);
-    }
-    if (id === 'data') {
-      // A dump cut short (the phone killed) keeps a zero size in its header: the data runs to the end of the file.
-      const end = size === 0 || offset + 8 + size > buf.length ? buf.length : offset + 8 + size;
-      const all = new Int16Array(buf.buffer.slice(buf.byteOffset + offset + 8, buf.byteOffset + end - ((end - offset - 8) % 2)));
-      const mono = new Int16Array(Math.floor(all.length / channels));
-      for (let i = 0; i < mono.length; i++) mono[i] = all[i * channels]!;
-      return { rate, samples: mono };
-    }
-    offset += 8 + size + (size % 2);
-  }
-  throw new Error(`no data chunk in ${file}`);
-}
 
 test('baresip as the first party hears ringback (440 + 480 Hz) while the second party rings', { timeout: 60_000 }, async (t) => {
   const server = await startInProcess();
@@ -109,7 +84,7 @@ test('baresip as the first party hears ringback (440 + 480 Hz) while the second 
   await once(phone, 'exit');
   const decoded = readdirSync(dumps).filter((f) => f.endsWith('-dec.wav'));
   assert.equal(decoded.length, 1, `dumps: ${readdirSync(dumps).join(', ')}\n${phoneOut}`);
-  const { rate, samples } = wavSamples(join(dumps, decoded[0]!));
+  const { rate, samples } = dumpSamples(join(dumps, decoded[0]!));
   assert.equal(rate, 8000);
   // North American ringback is 2 s on, 4 s off: the first two seconds of what the phone heard are tone.
   const heard = samples.subarray(Math.floor(0.2 * rate), Math.floor(1.8 * rate));
