@@ -43,7 +43,6 @@ export class TransactionLayer implements TransportReceiver, ClientTransactionHos
   readonly #unreliable: TransactionTimerConfig;
   readonly #clients = new Map<string, ClientTransaction>();
   readonly #servers = new Map<string, ServerTransaction>();
-  readonly #viaPrefixes = new Map<Endpoint['transport'], { host: string; port: number; prefix: string }>();
   readonly #log: Logger | undefined;
   #onRequest: RequestHandler | undefined;
   #onStray: StrayResponseHandler | undefined;
@@ -80,9 +79,9 @@ export class TransactionLayer implements TransportReceiver, ClientTransactionHos
    */
   sendRequest(req: SipRequest, dest: Endpoint, user: ClientTransactionUser): ClientTransaction {
     if (req.method === 'ACK') throw new TypeError('ACK is not sent in a transaction: use sendAck()');
-    const branch = this.#ensureBranch(req, dest);
-    const key = clientKey(branch, req.method);
-    if (this.#clients.has(key)) throw new Error(`a client transaction with branch ${branch} is live`);
+    this.#ensureBranch(req, dest);
+    const key = clientKey(req.topVia.branch as string, req.method);
+    if (this.#clients.has(key)) throw new Error(`a client transaction with branch ${req.topVia.branch} is live`);
     const tx = new ClientTransaction(req, dest, key, user, this);
     this.#clients.set(key, tx);
     tx.start();
@@ -206,32 +205,27 @@ export class TransactionLayer implements TransportReceiver, ClientTransactionHos
     tx?.respond(createResponse(req, 503));
   }
 
-  /** Gives `req` a top Via with a magic-cookie branch and returns that branch. */
-  #ensureBranch(req: SipRequest, dest: Endpoint): string {
+  #ensureBranch(req: SipRequest, dest: Endpoint): void {
     if (!req.has('via')) {
-      // Our own Via is written from a per-transport prefix rather than formatted and then parsed back for its branch.
-      const branch = newBranch();
-      req.prepend('Via', `${this.#viaPrefix(dest.transport)}${branch};rport`);
-      return branch;
+      const local = this.transport.localEndpoint(dest.transport);
+      req.prepend(
+        'Via',
+        formatVia({
+          transport: viaTransport(dest.transport),
+          host: local.host.includes(':') ? `[${local.host}]` : local.host,
+          port: local.port,
+          branch: newBranch(),
+          rport: true,
+          params: {},
+        }),
+      );
+      return;
     }
     const top = req.topVia;
-    if (top.branch !== undefined && top.branch.startsWith(MAGIC_COOKIE)) return top.branch;
-    const branch = newBranch();
+    if (top.branch !== undefined && top.branch.startsWith(MAGIC_COOKIE)) return;
     const vias = req.getAll('via');
-    vias[0] = formatVia({ ...top, branch });
+    vias[0] = formatVia({ ...top, branch: newBranch() });
     req.set('via', vias);
-    return branch;
-  }
-
-  /** `SIP/2.0/UDP host:port;branch=` for our local endpoint on this transport, remade when that endpoint changes. */
-  #viaPrefix(transport: Endpoint['transport']): string {
-    const local = this.transport.localEndpoint(transport);
-    const cached = this.#viaPrefixes.get(transport);
-    if (cached !== undefined && cached.host === local.host && cached.port === local.port) return cached.prefix;
-    const host = local.host.includes(':') ? `[${local.host}]` : local.host;
-    const prefix = `SIP/2.0/${viaTransport(transport)} ${host}:${local.port};branch=`;
-    this.#viaPrefixes.set(transport, { host: local.host, port: local.port, prefix });
-    return prefix;
   }
 
   #cancelLogger(invite: ClientTransaction): ClientTransactionUser {
