@@ -2,7 +2,7 @@
  * The origination engine over real SIP: our user agent on a UDP socket, sipp processes as the phone and the trunk.
  * Covers the SIP each peer receives (late offer, caller ID, auto-answer, re-INVITE bridging, BYE, CANCEL).
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config/load-config.ts';
@@ -97,6 +97,21 @@ function request(e: Awaited<ReturnType<typeof engine>>, over: Partial<OriginateR
 }
 
 /** Waits until the runtime has no live call (the last BYE exchanged), bounded. */
+/** A sipp phone (extension 101) and a sipp trunk playing these scenarios, and an engine between them; all stopped when the test ends. */
+async function phoneAndTrunk(t: TestContext, phoneScenario: string, trunkScenario: string, timeoutS: number, phone: { args?: string[] } = {}) {
+  const phonePort = await freeUdpPort();
+  const trunkPort = await freeUdpPort();
+  const first = await sipp({ scenario: phoneScenario, port: phonePort, service: '101', timeoutS, ...phone });
+  const second = await sipp({ scenario: trunkScenario, port: trunkPort, service: '15551234567', timeoutS });
+  const e = await engine(trunkPort, phonePort);
+  t.after(async () => {
+    first.kill();
+    second.kill();
+    await e.close();
+  });
+  return { first, second, e };
+}
+
 async function drained(runtime: OriginationRuntime, ms = 5000): Promise<void> {
   const deadline = Date.now() + ms;
   while (runtime.listCalls().length > 0) {
@@ -106,16 +121,7 @@ async function drained(runtime: OriginationRuntime, ms = 5000): Promise<void> {
 }
 
 test('phone then trunk: late offers, ringback answer in the ACK, re-INVITE bridge, BYE from the trunk ends the phone', async (t) => {
-  const phonePort = await freeUdpPort();
-  const trunkPort = await freeUdpPort();
-  const first = await sipp({ scenario: 'first-answer-wait-bye.xml', port: phonePort, service: '101', timeoutS: 20 });
-  const second = await sipp({ scenario: 'second-answer-send-bye.xml', port: trunkPort, service: '15551234567', timeoutS: 20 });
-  const e = await engine(trunkPort, phonePort);
-  t.after(async () => {
-    first.kill();
-    second.kill();
-    await e.close();
-  });
+  const { first, second, e } = await phoneAndTrunk(t, 'first-answer-wait-bye.xml', 'second-answer-send-bye.xml', 20);
   const result = await e.runtime.originate(request(e));
   assert.equal(result.dialedFirst, '101');
   assert.equal(result.dialedSecond, '915551234567');
@@ -175,16 +181,7 @@ test('first party not answering: CANCEL after the timeout, then 41591', async (t
 });
 
 test('first party hangs up while the second rings: the second is cancelled', async (t) => {
-  const phonePort = await freeUdpPort();
-  const trunkPort = await freeUdpPort();
-  const first = await sipp({ scenario: 'first-answer-then-bye.xml', port: phonePort, service: '101', timeoutS: 10 });
-  const second = await sipp({ scenario: 'ring-cancelled.xml', port: trunkPort, service: '15551234567', timeoutS: 10 });
-  const e = await engine(trunkPort, phonePort);
-  t.after(async () => {
-    first.kill();
-    second.kill();
-    await e.close();
-  });
+  const { first, second, e } = await phoneAndTrunk(t, 'first-answer-then-bye.xml', 'ring-cancelled.xml', 10);
   const result = await e.runtime.originate(request(e));
   const [r1, r2] = await Promise.all([first.done, second.done]);
   assert.equal(r1.code, 0, r1.output);
@@ -194,16 +191,7 @@ test('first party hangs up while the second rings: the second is cancelled', asy
 });
 
 test('second party busy after the first answered: the first party gets BYE', async (t) => {
-  const phonePort = await freeUdpPort();
-  const trunkPort = await freeUdpPort();
-  const first = await sipp({ scenario: 'first-answer-wait-bye.xml', port: phonePort, service: '101', timeoutS: 10, args: [] });
-  const second = await sipp({ scenario: 'busy.xml', port: trunkPort, service: '15551234567', timeoutS: 10 });
-  const e = await engine(trunkPort, phonePort);
-  t.after(async () => {
-    first.kill();
-    second.kill();
-    await e.close();
-  });
+  const { first, second, e } = await phoneAndTrunk(t, 'first-answer-wait-bye.xml', 'busy.xml', 10, { args: [] });
   const result = await e.runtime.originate(request(e));
   const r2 = await second.done;
   assert.equal(r2.code, 0, r2.output);
@@ -216,16 +204,7 @@ test('second party busy after the first answered: the first party gets BYE', asy
 });
 
 test('hold after the bridge: the first party re-INVITE (a=sendonly) is relayed to the second, whose answer is the 200', async (t) => {
-  const phonePort = await freeUdpPort();
-  const trunkPort = await freeUdpPort();
-  const first = await sipp({ scenario: 'first-hold-reinvite.xml', port: phonePort, service: '101', timeoutS: 15 });
-  const second = await sipp({ scenario: 'second-hold-relayed.xml', port: trunkPort, service: '15551234567', timeoutS: 15 });
-  const e = await engine(trunkPort, phonePort);
-  t.after(async () => {
-    first.kill();
-    second.kill();
-    await e.close();
-  });
+  const { first, second, e } = await phoneAndTrunk(t, 'first-hold-reinvite.xml', 'second-hold-relayed.xml', 15);
   const result = await e.runtime.originate(request(e));
   const [r1, r2] = await Promise.all([first.done, second.done]);
   assert.equal(r1.code, 0, r1.output + r1.messages);
@@ -241,16 +220,7 @@ test('hold after the bridge: the first party re-INVITE (a=sendonly) is relayed t
 });
 
 test('a relayed re-INVITE the second party refuses with 488 is answered 488 to the first; the call stays up', async (t) => {
-  const phonePort = await freeUdpPort();
-  const trunkPort = await freeUdpPort();
-  const first = await sipp({ scenario: 'first-hold-refused.xml', port: phonePort, service: '101', timeoutS: 15 });
-  const second = await sipp({ scenario: 'second-hold-refuses.xml', port: trunkPort, service: '15551234567', timeoutS: 15 });
-  const e = await engine(trunkPort, phonePort);
-  t.after(async () => {
-    first.kill();
-    second.kill();
-    await e.close();
-  });
+  const { first, second, e } = await phoneAndTrunk(t, 'first-hold-refused.xml', 'second-hold-refuses.xml', 15);
   const result = await e.runtime.originate(request(e));
   const [r1, r2] = await Promise.all([first.done, second.done]);
   assert.equal(r1.code, 0, r1.output + r1.messages);
