@@ -30,19 +30,8 @@ export interface SippResult {
  * (-m and -timeout); `killAfterMs` is a last resort so a wedged sipp cannot hang the suite.
  */
 export async function runSipp(args: string[], killAfterMs = 30_000): Promise<SippResult & { port: number }> {
-  const port = await freePort();
-  const mediaPort = await freePort();
-  const child = spawn('sipp', ['-i', '127.0.0.1', '-p', String(port), '-mp', String(mediaPort), '-nostdin', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  clearTimeout(killer);
-  return { code, stdout, stderr, port };
+  const { port, done } = await startSipp(args, killAfterMs);
+  return { ...(await done), port };
 }
 
 /** Starts sipp (e.g. as a UAS) and returns its port and a promise of its result. */
