@@ -9,9 +9,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -21,73 +19,8 @@ import { loadConfig } from '../../src/config/load-config.ts';
 import { InbandDtmfDetector } from '../../src/media/inband-dtmf.ts';
 import { decodeWav, wavSamples } from '../../src/media/wav.ts';
 import { goertzelPower } from '../calls/goertzel.ts';
-import { dumpSamples } from './baresip-dump.ts';
-import { ACCOUNTS, api, callXml, configYaml, freeUdpPort, type E2eAccount, type RunningServer, sipp, startInProcess } from './harness.ts';
-
-interface Phone {
-  readonly dumps: string;
-  readonly output: () => string;
-  /** Quits baresip cleanly, so its dump files are complete. */
-  quit(): Promise<void>;
-}
-
-/** baresip registered as `account`, auto-answering, speaking 440 Hz, dumping what it hears. */
-async function startPhone(server: RunningServer, account: E2eAccount, t: { after: (fn: () => Promise<void>) => void }): Promise<Phone> {
-  const dir = mkdtempSync(join(tmpdir(), 'baresip-'));
-  const dumps = join(dir, 'dumps');
-  mkdirSync(dumps);
-  const rtpBase = 42000 + Math.floor(Math.random() * 500) * 10;
-  writeFileSync(
-    join(dir, 'config'),
-    [
-      'poll_method epoll',
-      // Port 0: baresip binds UDP and TCP on one port, and a port found free for one may be taken for the other.
-      'sip_listen 127.0.0.1:0',
-      'audio_player aubridge,ivr',
-      'audio_source ausine,440',
-      // ausine makes 48 kHz stereo only; baresip resamples to the codec's 8 kHz mono.
-      'ausrc_srate 48000',
-      'ausrc_channels 2',
-      'audio_alert aubridge,ivr',
-      `rtp_ports ${rtpBase}-${rtpBase + 9}`,
-      'module_path /usr/lib/baresip/modules',
-      'module g711.so',
-      'module aubridge.so',
-      'module ausine.so',
-      'module sndfile.so',
-      'module_app account.so',
-      'module_app menu.so',
-      `snd_path ${dumps}`,
-      '',
-    ].join('\n'),
-  );
-  writeFileSync(
-    join(dir, 'accounts'),
-    `<sip:${account.ext}@127.0.0.1:${server.ports.sip};transport=udp>;auth_pass=${account.sipPassword};answermode=auto;regint=300;audio_codecs=PCMU,PCMA\n`,
-  );
-  const child: ChildProcess = spawn('baresip', ['-f', dir, '-t', '40'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const quit = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    await once(child, 'exit');
-  };
-  t.after(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-    }
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const deadline = Date.now() + 10_000;
-  while (!server.hasContacts!(account.id)) {
-    assert.ok(Date.now() < deadline, `baresip did not register:\n${out}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return { dumps, output: () => out, quit };
-}
+import { decodedDump, dumpSamples, startPhone } from './baresip.ts';
+import { ACCOUNTS, api, callXml, configYaml, freeUdpPort, type RunningServer, sipp, startInProcess } from './harness.ts';
 
 async function callsEnded(server: RunningServer): Promise<void> {
   const deadline = Date.now() + 15_000;
@@ -97,17 +30,11 @@ async function callsEnded(server: RunningServer): Promise<void> {
   }
 }
 
-function decodedDump(phone: Phone): string {
-  const decoded = readdirSync(phone.dumps).filter((f) => f.endsWith('-dec.wav'));
-  assert.equal(decoded.length, 1, `dumps: ${readdirSync(phone.dumps).join(', ')}\n${phone.output()}`);
-  return join(phone.dumps, decoded[0]!);
-}
-
 test('the seed example: dial_second 800 with balance=300; baresip hears 3, 0, 0 and the IVR hangs up', { timeout: 60_000 }, async (t) => {
   const server = await startInProcess();
   t.after(() => server.stop());
   const account = ACCOUNTS[0]!;
-  const phone = await startPhone(server, account, t);
+  const phone = await startPhone(server, account, t, { speaks440: true });
   const answer = await api(
     server,
     'xml',
@@ -190,7 +117,7 @@ async function message101(dataDir: string, t: { after: (fn: () => void) => void 
 test('voicemail: a call to 101, whose call rules end in voicemail, leaves a WAV of the caller\'s 440 Hz and a store row', { timeout: 60_000 }, async (t) => {
   const { server, dataDir } = await startVoicemailServer(t, 2);
   const caller = ACCOUNTS[1]!;
-  const phone = await startPhone(server, caller, t);
+  const phone = await startPhone(server, caller, t, { speaks440: true });
   const answer = await api(
     server,
     'xml',
