@@ -13,6 +13,7 @@ import type { Endpoint } from '../../sip/transport/endpoint.ts';
 import { CallCancelledError, SipResponseError } from '../../sip/ua/errors.ts';
 import type { Answer, InviteOptions, OutgoingCall, OutgoingCallError } from '../../sip/ua/outgoing-call.ts';
 import { sendRequest } from '../../sip/ua/send-request.ts';
+import type { Session } from '../../sip/ua/session.ts';
 import type { DialogSnapshot, DialRequest, ForkEvents, InviteSnapshot, LegSignalling } from '../ports.ts';
 import { createRequest, type SipRequest } from '../../sip/message/index.ts';
 import { restoreDialog, snapshotDialog } from './dialog-snapshot.ts';
@@ -41,12 +42,18 @@ function autoAnswerHeaders(host: string): Array<readonly [string, string]> {
   ];
 }
 
+/**
+ * A fork keeps only what its current stage needs, since a held call keeps its forks for its whole length: the
+ * INVITE it sent (for a CANCEL) until the 2xx, the call until then, the answer until its ACK, then the session.
+ */
 interface Fork {
-  readonly call: OutgoingCall;
+  call: OutgoingCall | null;
   readonly events: ForkEvents;
   readonly destination: Endpoint;
   readonly trunk: string | null;
+  sent: SipRequest | null;
   answer: Answer | null;
+  session: Session | null;
 }
 
 /** RFC 3261 §21: the status a failed INVITE reports to the machine (0 for a transport error). */
@@ -94,22 +101,38 @@ export class SipLegSignalling implements LegSignalling {
       return;
     }
     const call = this.opts.ua.invite(invite.options);
-    const fork: Fork = { call, events, destination: invite.options.destination!, trunk: invite.trunk, answer: null };
+    const fork: Fork = {
+      call,
+      events,
+      destination: invite.options.destination!,
+      trunk: invite.trunk,
+      sent: call.request ?? null,
+      answer: null,
+      session: null,
+    };
     this.forks.set(request.forkId, fork);
     if (fork.trunk !== null) this.trunkCalls.set(fork.trunk, (this.trunkCalls.get(fork.trunk) ?? 0) + 1);
-    let sent = call.request;
-    if (sent) events.sent(inviteSnapshot(sent, fork.destination));
+    if (fork.sent) events.sent(inviteSnapshot(fork.sent, fork.destination));
     call.on('progress', (res) => {
       // A digest challenge re-sends the INVITE with a new branch and CSeq: a CANCEL must match that one.
       const now = call.request;
-      if (now && now !== sent) {
-        sent = now;
+      if (now && now !== fork.sent) {
+        fork.sent = now;
         events.sent(inviteSnapshot(now, fork.destination));
       }
       if (res.status > 100) events.progress(res.status);
     });
     call.on('answered', (answer) => {
+      const session = answer.session;
       fork.answer = answer;
+      fork.session = session;
+      fork.sent = null;
+      fork.call = null;
+      call.removeAllListeners();
+      session.once('ended', () => {
+        this.release(request.forkId, fork);
+        events.ended();
+      });
       if (answer.sdp === undefined) {
         // A 2xx to an offerless INVITE must carry the offer (RFC 3261 §13.2.1); without one there is no session.
         answer.ack();
@@ -117,15 +140,11 @@ export class SipLegSignalling implements LegSignalling {
         events.failed(488, '2xx without an SDP offer');
         return;
       }
-      events.answered(answer.sdp, snapshotDialog(answer.session.dialog, fork.destination));
+      events.answered(answer.sdp, snapshotDialog(session.dialog, fork.destination));
     });
     call.on('failed', (err) => {
       this.release(request.forkId, fork);
       events.failed(statusOf(err), err.message);
-    });
-    call.on('ended', () => {
-      this.release(request.forkId, fork);
-      events.ended();
     });
   }
 
@@ -179,11 +198,15 @@ export class SipLegSignalling implements LegSignalling {
   }
 
   cancel(forkId: string): void {
-    this.forks.get(forkId)?.call.cancel();
+    this.forks.get(forkId)?.call?.cancel();
   }
 
   ack(forkId: string, answerSdp: string): void {
-    this.forks.get(forkId)?.answer?.ack(answerSdp);
+    const fork = this.forks.get(forkId);
+    if (!fork) return;
+    fork.answer?.ack(answerSdp);
+    // The answer holds the peer's offer: once ACKed, the session is all the fork needs.
+    fork.answer = null;
   }
 
   discard(forkId: string): void {
@@ -191,12 +214,13 @@ export class SipLegSignalling implements LegSignalling {
     if (!fork) return;
     const answer = fork.answer;
     if (answer) answer.ack(answer.sdp === undefined ? undefined : rejectSdp(answer.sdp, { host: this.opts.host }));
+    fork.answer = null;
     void this.hangUp(forkId, fork);
   }
 
   reinvite(forkId: string, offerSdp: string): void {
     const fork = this.forks.get(forkId);
-    const session = fork?.answer?.session;
+    const session = fork?.session;
     if (!fork || !session) return;
     session.reinvite(offerSdp).then(
       (answer) => {
@@ -219,9 +243,9 @@ export class SipLegSignalling implements LegSignalling {
   relay(firstForkId: string, secondForkId: string): void {
     const first = this.forks.get(firstForkId);
     const second = this.forks.get(secondForkId);
-    if (!first?.answer || !second?.answer) return;
-    first.answer.session.onReinvite = (offer) => this.relayed(firstForkId, offer, first, second);
-    second.answer.session.onReinvite = (offer) => this.relayed(secondForkId, offer, second, first);
+    if (!first?.session || !second?.session) return;
+    first.session.onReinvite = (offer) => this.relayed(firstForkId, offer, first, second);
+    second.session.onReinvite = (offer) => this.relayed(secondForkId, offer, second, first);
   }
 
   /**
@@ -230,8 +254,8 @@ export class SipLegSignalling implements LegSignalling {
    * RFC 3261 §14.2 also prescribes while the other dialog has an INVITE of its own in progress) otherwise.
    */
   private async relayed(forkId: string, offer: string | undefined, from: Fork, to: Fork): Promise<string | undefined> {
-    const fromSession = from.answer!.session;
-    const toSession = to.answer!.session;
+    const fromSession = from.session!;
+    const toSession = to.session!;
     // The sender's re-INVITE may have refreshed its target (RFC 3261 §12.2.2).
     from.events.dialogChanged(snapshotDialog(fromSession.dialog, from.destination));
     // An offerless re-INVITE asks for our offer; the one we gave last still describes the other party.
@@ -271,7 +295,8 @@ export class SipLegSignalling implements LegSignalling {
 
   private async hangUp(forkId: string, fork: Fork): Promise<void> {
     try {
-      await fork.call.bye();
+      if (fork.session) await fork.session.bye();
+      else fork.call?.cancel();
     } catch (err) {
       this.opts.logger.info({ err, forkId }, 'BYE failed');
     } finally {

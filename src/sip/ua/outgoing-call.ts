@@ -13,7 +13,7 @@ import type { Endpoint } from '../transport/endpoint.ts';
 import type { TransportError } from '../transport/transport-error.ts';
 import { AuthChallengeError, authorizeRequest, credentialHeaders, type Credentials } from './client-auth.ts';
 import { CallCancelledError, SipResponseError } from './errors.ts';
-import { Session, type SessionEndReason, type SessionHost } from './session.ts';
+import { Session, type SessionHost } from './session.ts';
 import { ALLOW } from './allow.ts';
 
 export interface InviteOptions {
@@ -61,9 +61,9 @@ export interface OutgoingCallEvents {
   progress: [response: SipResponse];
   /** A provisional response carrying SDP (early media). */
   early: [sdp: string, response: SipResponse];
+  /** From here on the call is its session: its `ended` event tells when the call ends. */
   answered: [answer: Answer];
   failed: [error: OutgoingCallError];
-  ended: [reason: SessionEndReason];
 }
 
 /** What an outgoing call needs from its user agent, beyond what its session needs. */
@@ -244,7 +244,6 @@ export class OutgoingCall extends EventEmitter<OutgoingCallEvents> implements Cl
     this.#early.clear();
     this.#host.sessionStarted(created);
     created.answered(dialog);
-    created.on('ended', (reason) => this.emit('ended', reason));
     // The ACK needs only the INVITE's CSeq and credentials: the answer must not keep the INVITE alive.
     const seq = invite.cseq.seq;
     const auth = this.#credentials === undefined ? [] : credentialHeaders(invite);
