@@ -129,10 +129,7 @@ export class SipLegSignalling implements LegSignalling {
       fork.sent = null;
       fork.call = null;
       call.removeAllListeners();
-      session.once('ended', () => {
-        this.release(request.forkId, fork);
-        events.ended();
-      });
+      this.follow(request.forkId, fork, session);
       if (answer.sdp === undefined) {
         // A 2xx to an offerless INVITE must carry the offer (RFC 3261 §13.2.1); without one there is no session.
         answer.ack();
@@ -145,6 +142,17 @@ export class SipLegSignalling implements LegSignalling {
     call.on('failed', (err) => {
       this.release(request.forkId, fork);
       events.failed(statusOf(err), err.message);
+    });
+  }
+
+  /**
+   * Made apart from `dial` so that the listener's scope holds the fork alone: a closure made in `dial` would share
+   * its scope, and keep the OutgoingCall (and through it the answer) for as long as the call lasts.
+   */
+  private follow(forkId: string, fork: Fork, session: Session): void {
+    session.on('ended', () => {
+      this.release(forkId, fork);
+      fork.events.ended();
     });
   }
 
