@@ -271,8 +271,15 @@ function onAnswered(w: Work, fork: ForkState, sdp: string, dialog: DialogSnapsho
     w.fx.push({ type: 'discard', forkId: fork.id });
     return;
   }
-  setFork(w, fork.id, { status: 'answered', sipStatus: 200, dialog, offer: sdp });
-  setLeg(w, fork.leg, { winner: fork.id, answerAt: w.at, sipStatus: 200, outcome: 'answered' });
+  // The INVITE snapshot served a CANCEL, the plan the ringing: an answered leg keeps neither for its whole call.
+  setFork(w, fork.id, { status: 'answered', sipStatus: 200, dialog, offer: sdp, invite: null });
+  setLeg(w, fork.leg, {
+    winner: fork.id,
+    answerAt: w.at,
+    sipStatus: 200,
+    outcome: 'answered',
+    plan: { dialed: leg.plan.dialed, steps: [] },
+  });
   // First 2xx wins; the other forks are cancelled (RFC 3261 §16.7 step 10 / §9.1).
   for (const other of w.s.forks) {
     if (other.leg === fork.leg && other.status === 'ringing') {
