@@ -3,7 +3,7 @@
  * it never saw (RFC 3261 §12.2.1.1 needs only Call-ID, tags, URIs, remote target, route set and CSeq).
  */
 import type { DialogState } from '../../sip/dialog/dialog-state.ts';
-import { formatNameAddr, formatUri, parseNameAddr, parseUri } from '../../sip/message/index.ts';
+import { parseNameAddr, parseUri } from '../../sip/message/index.ts';
 import type { Endpoint } from '../../sip/transport/endpoint.ts';
 import type { DialogSnapshot } from '../ports.ts';
 
@@ -16,10 +16,11 @@ export function snapshotDialog(state: DialogState, peer: Endpoint): DialogSnapsh
     callId: state.id.callId,
     localTag: state.id.localTag,
     remoteTag: state.id.remoteTag,
-    local: formatNameAddr(state.local),
-    remote: formatNameAddr(state.remote),
-    remoteTarget: formatUri(state.remoteTarget),
-    routeSet: state.routeSet.map(formatNameAddr),
+    // The dialog's own strings: a live call keeps its snapshot too, and shares them rather than copies.
+    local: state.local,
+    remote: state.remote,
+    remoteTarget: state.remoteTarget,
+    routeSet: state.routeSet,
     localCseq: state.localSeq,
     transport: peer.transport,
     peer: { transport: peer.transport, host: peer.host, port: peer.port },
@@ -27,23 +28,23 @@ export function snapshotDialog(state: DialogState, peer: Endpoint): DialogSnapsh
 }
 
 export function restoreDialog(snapshot: DialogSnapshot): DialogState {
-  const nameAddr = (text: string) => {
-    const parsed = parseNameAddr(text);
-    if (parsed === null) throw new DialogSnapshotError(`unreadable name-addr in call record: ${text}`);
-    return parsed;
-  };
-  const remoteTarget = parseUri(snapshot.remoteTarget);
-  if (remoteTarget === null) throw new DialogSnapshotError(`unreadable remote target in call record: ${snapshot.remoteTarget}`);
+  // Checked here so that an unreadable record fails the restore, not the BYE built from it.
+  for (const text of [snapshot.local, snapshot.remote, ...snapshot.routeSet]) {
+    if (parseNameAddr(text) === null) throw new DialogSnapshotError(`unreadable name-addr in call record: ${text}`);
+  }
+  if (parseUri(snapshot.remoteTarget) === null) {
+    throw new DialogSnapshotError(`unreadable remote target in call record: ${snapshot.remoteTarget}`);
+  }
   return {
     id: { callId: snapshot.callId, localTag: snapshot.localTag, remoteTag: snapshot.remoteTag },
     early: false,
     isUac: true,
     localSeq: snapshot.localCseq,
     remoteSeq: null,
-    local: nameAddr(snapshot.local),
-    remote: nameAddr(snapshot.remote),
-    remoteTarget,
-    routeSet: snapshot.routeSet.map(nameAddr),
+    local: snapshot.local,
+    remote: snapshot.remote,
+    remoteTarget: snapshot.remoteTarget,
+    routeSet: snapshot.routeSet,
     secure: false,
   };
 }

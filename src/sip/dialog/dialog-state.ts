@@ -4,7 +4,9 @@
  * dialog and replaces it with what these functions return.
  */
 import type { SipRequest, SipResponse } from '../message/message.ts';
+import { formatNameAddr, parseNameAddr } from '../message/name-addr.ts';
 import type { NameAddr, SipUri } from '../message/types.ts';
+import { formatUri, parseUri } from '../message/uri.ts';
 
 /** Call-ID, local tag and remote tag (§12): what an in-dialog message is matched by. */
 export interface DialogId {
@@ -23,13 +25,17 @@ export interface DialogState {
   readonly localSeq: number;
   /** Highest CSeq number received from the peer; null until the peer sends its first request (§12.1.1). */
   readonly remoteSeq: number | null;
-  /** From of our requests (local URI with local tag) and their To (remote URI with remote tag). */
-  readonly local: NameAddr;
-  readonly remote: NameAddr;
-  /** Contact of the peer: the Request-URI of our in-dialog requests. */
-  readonly remoteTarget: SipUri;
-  /** Route set in the order our requests carry it as Route headers. */
-  readonly routeSet: readonly NameAddr[];
+  /**
+   * From of our requests (local URI with local tag) and their To (remote URI with remote tag), as written in them.
+   * Dialog values are kept as text and parsed when a request is built: a dialog lives as long as its call, and a
+   * parsed URI costs several objects where its text costs one string.
+   */
+  readonly local: string;
+  readonly remote: string;
+  /** Contact URI of the peer: the Request-URI of our in-dialog requests. */
+  readonly remoteTarget: string;
+  /** Route set (name-addr values) in the order our requests carry it as Route headers. */
+  readonly routeSet: readonly string[];
   /** §12.1.1: the dialog was created by a request with a sips Request-URI over TLS. */
   readonly secure: boolean;
 }
@@ -70,42 +76,23 @@ function own(s: string): string {
   return s.length < 13 ? s : (' ' + s).slice(1);
 }
 
-function ownParams<T extends string | null>(params: Record<string, T>): Record<string, T> {
-  const out: Record<string, T> = {};
-  for (const k in params) {
-    const v = params[k] as T;
-    out[own(k)] = (v === null ? v : own(v)) as T;
-  }
-  return out;
-}
-
-function ownUri(uri: SipUri): SipUri {
-  const out: SipUri = { scheme: own(uri.scheme), host: own(uri.host), params: ownParams(uri.params), headers: ownParams(uri.headers) };
-  if (uri.opaque !== undefined) out.opaque = own(uri.opaque);
-  if (uri.user !== undefined) out.user = own(uri.user);
-  if (uri.password !== undefined) out.password = own(uri.password);
-  if (uri.port !== undefined) out.port = uri.port;
-  return out;
-}
-
-function ownNameAddr(na: NameAddr): NameAddr {
-  const out: NameAddr = { uri: ownUri(na.uri), params: ownParams(na.params) };
-  if (na.displayName !== undefined) out.displayName = own(na.displayName);
-  return out;
+/** A name-addr as our requests write it, standing alone. */
+function nameAddrText(na: NameAddr): string {
+  return own(formatNameAddr(na));
 }
 
 function ownId(id: DialogId): DialogId {
   return { callId: own(id.callId), localTag: own(id.localTag), remoteTag: own(id.remoteTag) };
 }
 
-function remoteTargetOf(message: SipRequest | SipResponse): SipUri | undefined {
+function remoteTargetOf(message: SipRequest | SipResponse): string | undefined {
   const contacts = message.contacts;
   if (contacts === '*' || contacts.length === 0) return undefined;
-  return ownUri((contacts[0] as NameAddr).uri);
+  return own(formatUri((contacts[0] as NameAddr).uri));
 }
 
-function routeSetOf(routes: readonly NameAddr[], reversed: boolean): NameAddr[] {
-  const out = routes.map(ownNameAddr);
+function routeSetOf(routes: readonly NameAddr[], reversed: boolean): string[] {
+  const out = routes.map(nameAddrText);
   return reversed ? out.reverse() : out;
 }
 
@@ -129,9 +116,9 @@ export function uacDialogState(request: SipRequest, response: SipResponse): Dial
     isUac: true,
     localSeq: request.cseq.seq,
     remoteSeq: null,
-    local: ownNameAddr(request.from),
-    remote: ownNameAddr(response.to),
-    remoteTarget: remoteTarget ?? ownUri(request.requestUri),
+    local: nameAddrText(request.from),
+    remote: nameAddrText(response.to),
+    remoteTarget: remoteTarget ?? own(formatUri(request.requestUri)),
     routeSet: routeSetOf(response.recordRoutes, true),
     secure: request.requestUri.scheme === 'sips',
   };
@@ -154,8 +141,8 @@ export function uasDialogState(request: SipRequest, localTag: string, early: boo
     // §12.1.1 leaves the local sequence number empty; our first request then uses 1.
     localSeq: 0,
     remoteSeq: request.cseq.seq,
-    local: ownNameAddr({ ...request.to, params: { ...request.to.params, tag: localTag } }),
-    remote: ownNameAddr(request.from),
+    local: nameAddrText({ ...request.to, params: { ...request.to.params, tag: localTag } }),
+    remote: nameAddrText(request.from),
     remoteTarget,
     routeSet: routeSetOf(request.recordRoutes, false),
     secure: request.requestUri.scheme === 'sips',
@@ -171,7 +158,7 @@ export function confirmUacDialog(state: DialogState, response: SipResponse): Dia
   return {
     ...state,
     early: false,
-    remote: ownNameAddr(response.to),
+    remote: nameAddrText(response.to),
     remoteTarget: target ?? state.remoteTarget,
     routeSet: state.early ? routeSetOf(response.recordRoutes, true) : state.routeSet,
   };
@@ -246,15 +233,22 @@ export interface InDialogRouting {
  * remote target URI as the last value in the Route header field."
  */
 export function inDialogRouting(state: DialogState): InDialogRouting {
-  const first = state.routeSet[0];
-  if (first === undefined) return { requestUri: state.remoteTarget, routes: [], nextHop: state.remoteTarget };
-  if ('lr' in first.uri.params) return { requestUri: state.remoteTarget, routes: state.routeSet, nextHop: first.uri };
+  const target = parseUri(state.remoteTarget);
+  if (target === null) throw new DialogStateError(`unreadable remote target ${state.remoteTarget}`);
+  const routeSet = state.routeSet.map((text) => {
+    const route = parseNameAddr(text);
+    if (route === null) throw new DialogStateError(`unreadable route ${text}`);
+    return route;
+  });
+  const first = routeSet[0];
+  if (first === undefined) return { requestUri: target, routes: [], nextHop: target };
+  if ('lr' in first.uri.params) return { requestUri: target, routes: routeSet, nextHop: first.uri };
   // §19.1.1 Table 1: `method` and URI headers are the parts a Request-URI may not carry.
   const { method: _method, ...kept } = first.uri.params;
   const requestUri: SipUri = { ...first.uri, params: kept, headers: {} };
   return {
     requestUri,
-    routes: [...state.routeSet.slice(1), { uri: state.remoteTarget, params: {} }],
+    routes: [...routeSet.slice(1), { uri: target, params: {} }],
     nextHop: first.uri,
   };
 }

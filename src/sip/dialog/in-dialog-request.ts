@@ -24,8 +24,8 @@ function build(
   const routing = inDialogRouting(state);
   const headers: Array<readonly [string, string]> = [
     ['Max-Forwards', '70'],
-    ['From', formatNameAddr(state.local)],
-    ['To', formatNameAddr(state.remote)],
+    ['From', state.local],
+    ['To', state.remote],
     ['Call-ID', state.id.callId],
     ['CSeq', `${seq} ${method}`],
   ];
