@@ -37,9 +37,16 @@ const INVITE = Buffer.from(
   ].join('\r\n'),
 );
 
+/** What the round trip must write: the received INVITE with the top Via stamped, every other byte as received. */
+const STAMPED = Buffer.from(
+  INVITE.toString('latin1').replace(';branch=z9hG4bK776asdhds;rport\r\n', ';branch=z9hG4bK776asdhds;rport=50602;received=198.51.100.7\r\n'),
+  'latin1',
+);
+
 /**
  * What a transaction layer reads from every message: the top Via's branch and sent-by (transaction key and
- * response routing), CSeq number and method, Call-ID, and the From and To tags (dialog key).
+ * response routing), CSeq number and method, Call-ID, and the From and To tags (dialog key) through the
+ * `fromTag` / `toTag` accessors the transaction and dialog layers use.
  */
 function touch(msg: SipMessage): number {
   const via = msg.topVia;
@@ -51,8 +58,8 @@ function touch(msg: SipMessage): number {
     cseq.seq +
     cseq.method.length +
     msg.callId.length +
-    (msg.from.params['tag']?.length ?? 0) +
-    (msg.to.params['tag']?.length ?? 0)
+    (msg.fromTag?.length ?? 0) +
+    (msg.toTag?.length ?? 0)
   );
 }
 
@@ -63,12 +70,29 @@ function parseOnce(): number {
 }
 
 /** What a stateless proxy or a UAS transport does on receipt: parse, read, stamp the top Via, write out. */
-function roundTripOnce(): number {
+function roundTrip(): Buffer {
   const msg = parseMessage(INVITE);
   if (msg instanceof SipParseError) throw msg;
   const n = touch(msg);
   msg.setTopViaParams({ received: '198.51.100.7', rport: 50602 });
-  return n + msg.serialize().length;
+  const out = msg.serialize();
+  if (n === 0) throw new Error('nothing read');
+  return out;
+}
+
+function roundTripOnce(): number {
+  return roundTrip().length;
+}
+
+/** The figures only count if the work is right: the reads and the bytes written, checked once before timing. */
+function verify(): void {
+  const msg = parseMessage(INVITE);
+  if (msg instanceof SipParseError) throw msg;
+  const reads = [msg.topVia.branch, msg.topVia.host, msg.topVia.port, msg.cseq.seq, msg.cseq.method, msg.callId, msg.fromTag, msg.toTag];
+  const expected = ['z9hG4bK776asdhds', 'pc33.atlanta.example.com', 5060, 314159, 'INVITE', 'a84b4c76e66710@pc33.atlanta.example.com', '1928301774', undefined];
+  if (JSON.stringify(reads) !== JSON.stringify(expected)) throw new Error(`reads ${JSON.stringify(reads)}`);
+  const out = roundTrip();
+  if (!out.equals(STAMPED)) throw new Error(`serialized bytes differ from the expected ones:\n${out.toString('latin1')}`);
 }
 
 /**
@@ -109,6 +133,7 @@ function measure(fn: () => number): Rates {
 }
 
 export async function benchParse(): Promise<{ parsePerSec: number; roundTripPerSec: number; parse: Rates; roundTrip: Rates }> {
+  verify();
   const parse = measure(parseOnce);
   const roundTrip = measure(roundTripOnce);
   return { parsePerSec: parse.best, roundTripPerSec: roundTrip.best, parse, roundTrip };

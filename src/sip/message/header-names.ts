@@ -53,6 +53,44 @@ const LIST_HEADERS = new Set([
   'reject-contact',
 ]);
 
+// Keys of the headers every layer reads, written as literals: V8 interns those, so comparing keys with each other
+// (header lookups, serialize) is a pointer comparison instead of a character one.
+const COMMON_KEYS = new Map<string, string>();
+for (const key of [
+  'via',
+  'from',
+  'to',
+  'call-id',
+  'cseq',
+  'contact',
+  'max-forwards',
+  'content-type',
+  'content-length',
+  'route',
+  'record-route',
+  'allow',
+  'supported',
+  'require',
+  'user-agent',
+  'server',
+  'expires',
+  'accept',
+  'event',
+  'authorization',
+  'www-authenticate',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'session-expires',
+  'subscription-state',
+  'allow-events',
+  'date',
+  'subject',
+  'reason',
+  'p-asserted-identity',
+]) {
+  COMMON_KEYS.set(key, key);
+}
+
 // Names as written in messages repeat endlessly ("Via", "CSeq" ...), so memoise the folding. Bounded, because
 // the names come from the network.
 const cache = new Map<string, string>();
@@ -62,7 +100,7 @@ export function headerKey(name: string): string {
   let key = cache.get(name);
   if (key !== undefined) return key;
   const lower = name.toLowerCase();
-  key = COMPACT[lower] ?? lower;
+  key = COMPACT[lower] ?? COMMON_KEYS.get(lower) ?? lower;
   if (cache.size < CACHE_LIMIT) cache.set(name, key);
   return key;
 }

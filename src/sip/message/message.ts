@@ -6,7 +6,7 @@ import type { CSeq, NameAddr, SipMessageCommon, SipUri, Via } from './types.ts';
 import { SipHeaderError } from './errors.ts';
 import { headerKey, isListHeader } from './header-names.ts';
 import { formatNameAddr, parseNameAddr } from './name-addr.ts';
-import { isTokenChar, splitList } from './syntax.ts';
+import { isTokenChar, splitList, trimLws } from './syntax.ts';
 import { parseUri } from './uri.ts';
 import { parseVia } from './via.ts';
 
@@ -14,12 +14,6 @@ const EMPTY = Buffer.alloc(0);
 
 const RPORT = /;\s*rport\b(\s*=\s*[^;,\s]*)?/i;
 const RECEIVED = /;\s*received\s*=\s*[^;,\s]*/i;
-
-function replaceParam(text: string, re: RegExp, replacement: string): string {
-  const m = re.exec(text);
-  if (m === null) return text + replacement;
-  return text.slice(0, m.index) + replacement + text.slice(m.index + m[0].length);
-}
 
 /** Parses a CSeq value: `1*DIGIT LWS Method`, the number below 2**31 (RFC 3261 §8.1.1.5). */
 export function parseCSeq(value: string): CSeq | null {
@@ -73,11 +67,13 @@ export interface HeaderTable {
   names: string[];
   /** Names folded by `headerKey`. */
   keys: string[];
-  /** Values unfolded and trimmed. */
-  values: string[];
-  /** Two numbers per header: its line's start and end (CRLF excluded) in `source`; -1, -1 once edited. */
+  /** Values unfolded and trimmed. A parse leaves them unset: each is cut from `text` when first read. */
+  values: Array<string | undefined>;
+  /** Two numbers per header: its line's start and end (CRLF excluded) in `text`; -1, -1 once edited. */
   spans: number[];
-  /** The received bytes the spans point into; undefined when there is nothing to copy from. */
+  /** The received head the spans index (decoded); undefined when no line was received. */
+  text: string | undefined;
+  /** The received bytes, when their offsets are `text`'s indices (an ASCII head): lines are copied from there. */
   source: Buffer | undefined;
   /** Where the start line begins and ends (CRLF excluded) in `source`; -1 when not parsed. */
   startLineStart: number;
@@ -85,61 +81,208 @@ export interface HeaderTable {
 }
 
 export function emptyHeaderTable(): HeaderTable {
-  return { names: [], keys: [], values: [], spans: [], source: undefined, startLineStart: -1, startLineEnd: -1 };
+  return { names: [], keys: [], values: [], spans: [], text: undefined, source: undefined, startLineStart: -1, startLineEnd: -1 };
+}
+
+/**
+ * Replacements inside one received line, as offsets in `source`, so that `serialize` writes them between copies of
+ * the received bytes instead of building the line: what `setTopViaParams` leaves. One or two, in order, disjoint.
+ */
+interface LinePatch {
+  line: number;
+  from1: number;
+  to1: number;
+  /** A replacement is a constant lead and a value (`;received=` 192.0.2.1): no concatenated string to flatten. */
+  lead1: string;
+  value1: string;
+  /** -1 when there is one replacement only. */
+  from2: number;
+  to2: number;
+  lead2: string;
+  value2: string;
+}
+
+/** Length of `s` when it is all ASCII (one byte per character), else -1. */
+function asciiLength(s: string): number {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return -1;
+  return s.length;
+}
+
+/**
+ * The pieces of a message being serialized, in output order: runs of received bytes and strings, each with its
+ * place in the output. One instance serves every `build` (synchronous, never re-entered), its arrays only grow.
+ */
+class Plan {
+  /** Three numbers per run: start and end in the received bytes, offset in the output. */
+  runs: number[] = [];
+  runCount = 0;
+  strings: string[] = [];
+  /** Offset in the output of each string; -1 - offset for one to be written as UTF-8. */
+  spots: number[] = [];
+  stringCount = 0;
+  size = 0;
+  /** The run being extended: consecutive received lines are copied as one. */
+  runStart = -1;
+  runEnd = -1;
+  /** Whether every run lands at or right of where it was received (see `build`). */
+  shiftable = true;
+
+  reset(shiftable: boolean): void {
+    this.runCount = 0;
+    this.stringCount = 0;
+    this.size = 0;
+    this.runStart = -1;
+    this.runEnd = -1;
+    this.shiftable = shiftable;
+  }
+
+  /** Extends the current run to received[start, end), or starts a new one if it does not follow on. */
+  copy(start: number, end: number): void {
+    if (start !== this.runEnd) {
+      this.flush();
+      this.runStart = start;
+    }
+    this.runEnd = end;
+  }
+
+  flush(): void {
+    const start = this.runStart;
+    if (start < 0) return;
+    const i = 3 * this.runCount++;
+    if (this.size < start) this.shiftable = false;
+    this.runs[i] = start;
+    this.runs[i + 1] = this.runEnd;
+    this.runs[i + 2] = this.size;
+    this.size += this.runEnd - start;
+    this.runStart = -1;
+    this.runEnd = -1;
+  }
+
+  /** A string known to be ASCII (the patches' leads and numbers). */
+  putAscii(s: string): void {
+    this.flush();
+    const j = this.stringCount++;
+    this.spots[j] = this.size;
+    this.strings[j] = s;
+    this.size += s.length;
+  }
+
+  put(s: string): void {
+    this.flush();
+    let bytes = asciiLength(s);
+    const j = this.stringCount++;
+    if (bytes === -1) {
+      bytes = Buffer.byteLength(s);
+      this.spots[j] = -1 - this.size;
+    } else {
+      this.spots[j] = this.size;
+    }
+    this.strings[j] = s;
+    this.size += bytes;
+  }
+}
+
+const plan = new Plan();
+
+/** Output buffers are cut from slabs: `Buffer.allocUnsafe`'s per-call checks cost more than the copy itself. */
+const SLAB_SIZE = 64 * 1024;
+let slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+let slabUsed = 0;
+
+function allocate(size: number): Buffer {
+  if (size > SLAB_SIZE >>> 2) return Buffer.allocUnsafeSlow(size);
+  if (slabUsed + size > SLAB_SIZE) {
+    slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const out = slab.subarray(slabUsed, slabUsed + size);
+  // Keep the next buffer 8-byte aligned, as Node's own pool does.
+  slabUsed = (slabUsed + size + 7) & ~7;
+  return out;
 }
 
 export abstract class SipMessageBase implements SipMessageCommon {
   protected names: string[];
   protected keys: string[];
-  protected values: string[];
+  protected values: Array<string | undefined>;
   protected spans: number[];
+  protected text: string | undefined;
   protected source: Buffer | undefined;
   protected startLineStart: number;
   protected startLineEnd: number;
-  /** The whole message as received; returned by `serialize` until an edit drops it. */
-  protected raw: Buffer | undefined;
-  private bodyBuf: Buffer;
+  /** The buffer the message was received in, and where the message and its body lie in it. */
+  private received: Buffer | undefined;
+  private receivedStart = 0;
+  private receivedEnd = 0;
+  private bodyStart = 0;
+  /** Whether `serialize` may return the received bytes as they are: cleared by any edit. */
+  protected intact: boolean;
+  /** Cut from the received bytes on first read. */
+  private bodyBuf: Buffer | undefined;
+  private patch: LinePatch | undefined;
 
   private cachedVias: Via[] | undefined;
   private cachedTopVia: Via | undefined;
   private cachedCSeq: CSeq | undefined;
   private cachedFrom: NameAddr | undefined;
   private cachedTo: NameAddr | undefined;
+  /** undefined: not read yet; null: no tag. */
+  private cachedFromTag: string | null | undefined;
+  private cachedToTag: string | null | undefined;
   private cachedContacts: NameAddr[] | '*' | undefined;
   private cachedRoutes: NameAddr[] | undefined;
   private cachedRecordRoutes: NameAddr[] | undefined;
 
-  protected constructor(table: HeaderTable, body: Buffer, raw: Buffer | undefined) {
+  protected constructor(table: HeaderTable, body: Buffer | undefined, raw: Buffer | undefined) {
     this.names = table.names;
     this.keys = table.keys;
     this.values = table.values;
     this.spans = table.spans;
+    this.text = table.text;
     this.source = table.source;
     this.startLineStart = table.startLineStart;
     this.startLineEnd = table.startLineEnd;
-    this.bodyBuf = body;
-    this.raw = raw;
+    this.bodyBuf = body ?? EMPTY;
+    this.intact = raw !== undefined;
+    if (raw !== undefined) {
+      this.received = raw;
+      this.receivedEnd = raw.length;
+    }
   }
 
   /** The start line, without CRLF. */
   protected abstract startLine(): string;
 
   get body(): Buffer {
+    if (this.bodyBuf === undefined) {
+      const r = this.received as Buffer;
+      this.bodyBuf = this.bodyStart === this.receivedEnd ? EMPTY : r.subarray(this.bodyStart, this.receivedEnd);
+    }
     return this.bodyBuf;
   }
 
   set body(body: Buffer) {
     this.bodyBuf = body;
-    this.raw = undefined;
+    this.intact = false;
   }
 
   /**
-   * Gives a parsed message its body and the bytes it was received as (`serialize` returns them until an edit).
-   * Used by the parser and the stream framer.
+   * Gives a parsed message the buffer it was received in: the message is `data[start, end)` and its body
+   * `data[bodyStart, end)`. `serialize` returns those bytes until an edit. Used by the parser and the stream framer.
    */
-  setReceivedBytes(body: Buffer, raw: Buffer): void {
-    this.bodyBuf = body;
-    this.raw = raw;
+  setReceivedBytes(data: Buffer, start: number, bodyStart: number, end: number): void {
+    this.received = data;
+    this.receivedStart = start;
+    this.bodyStart = bodyStart;
+    this.receivedEnd = end;
+    this.bodyBuf = undefined;
+    this.intact = true;
+  }
+
+  /** The received bytes, for `serialize` while the message is intact. */
+  protected receivedBytes(): Buffer {
+    const r = this.received as Buffer;
+    return this.receivedStart === 0 && this.receivedEnd === r.length ? r : r.subarray(this.receivedStart, this.receivedEnd);
   }
 
   // ---- raw header access ----
@@ -152,9 +295,40 @@ export abstract class SipMessageBase implements SipMessageCommon {
   private first(key: string): string | undefined {
     const keys = this.keys;
     for (let i = 0; i < keys.length; i++) {
-      if (keys[i] === key) return this.values[i];
+      if (keys[i] === key) return this.valueAt(i);
     }
     return undefined;
+  }
+
+  /** The value of line `i`, cut from the received text on first read. */
+  protected valueAt(i: number): string {
+    let v = this.values[i];
+    if (v === undefined) {
+      v = this.receivedValue(i);
+      this.values[i] = v;
+    }
+    return v;
+  }
+
+  /** Value of a received line: after the colon, SP and HTAB trimmed, folded lines joined with one space (§7.3.1). */
+  private receivedValue(i: number): string {
+    const text = this.text as string;
+    const s = this.spans[2 * i] as number;
+    const e = this.spans[2 * i + 1] as number;
+    let vs = text.indexOf(':', s) + 1;
+    while (vs < e && (text.charCodeAt(vs) === 32 || text.charCodeAt(vs) === 9)) vs++;
+    let ve = e;
+    while (ve > vs && (text.charCodeAt(ve - 1) === 32 || text.charCodeAt(ve - 1) === 9)) ve--;
+    const p = this.patch;
+    if (p !== undefined && p.line === i) {
+      let v = text.slice(vs, p.from1) + p.lead1 + p.value1;
+      if (p.from2 === -1) return v + text.slice(p.to1, ve);
+      v += text.slice(p.to1, p.from2) + p.lead2 + p.value2;
+      return v + text.slice(p.to2, ve);
+    }
+    const value = text.slice(vs, ve);
+    const lf = text.indexOf('\n', vs);
+    return lf === -1 || lf >= ve ? value : trimLws(value.replace(/\r\n[ \t]+/g, ' '));
   }
 
   getAll(name: string): string[] {
@@ -163,7 +337,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
     const out: string[] = [];
     for (let i = 0; i < this.keys.length; i++) {
       if (this.keys[i] !== key) continue;
-      const v = this.values[i] as string;
+      const v = this.valueAt(i);
       if (list) {
         for (const item of splitList(v)) out.push(item);
       } else {
@@ -187,10 +361,11 @@ export abstract class SipMessageBase implements SipMessageCommon {
 
   /** Every header line, in order, as [name as written, value]. */
   headerLines(): Array<[string, string]> {
-    return this.names.map((n, i) => [n, this.values[i] as string]);
+    return this.names.map((n, i) => [n, this.valueAt(i)]);
   }
 
   set(name: string, value: string | readonly string[]): void {
+    this.dropPatch();
     const key = headerKey(name);
     const at = this.keys.indexOf(key);
     if (typeof value === 'string' && at !== -1 && this.keys.indexOf(key, at + 1) === -1) {
@@ -205,20 +380,33 @@ export abstract class SipMessageBase implements SipMessageCommon {
   }
 
   append(name: string, value: string): void {
+    this.dropPatch();
     const key = headerKey(name);
     this.insertAt(this.keys.length, name, key, [value]);
   }
 
   prepend(name: string, value: string): void {
+    this.dropPatch();
     const key = headerKey(name);
     const at = this.keys.indexOf(key);
     this.insertAt(at === -1 ? 0 : at, name, key, [value]);
   }
 
   remove(name: string): void {
+    this.dropPatch();
     const key = headerKey(name);
     this.removeKey(key);
     this.invalidate(key);
+  }
+
+  /** Turns a patched line into an edited one, before an edit that may move lines or rewrite that one. */
+  private dropPatch(): void {
+    const p = this.patch;
+    if (p === undefined) return;
+    this.values[p.line] = this.valueAt(p.line);
+    this.spans[2 * p.line] = -1;
+    this.spans[2 * p.line + 1] = -1;
+    this.patch = undefined;
   }
 
   private removeKey(key: string): void {
@@ -244,6 +432,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
 
   /** Replaces the value of line `i` in place, keeping its name as written. */
   protected replaceLine(i: number, value: string): void {
+    this.dropPatch();
     this.values[i] = value;
     this.spans[2 * i] = -1;
     this.spans[2 * i + 1] = -1;
@@ -251,7 +440,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
   }
 
   protected invalidate(key: string): void {
-    this.raw = undefined;
+    this.intact = false;
     switch (key) {
       case 'via':
         this.cachedVias = undefined;
@@ -262,9 +451,11 @@ export abstract class SipMessageBase implements SipMessageCommon {
         break;
       case 'from':
         this.cachedFrom = undefined;
+        this.cachedFromTag = undefined;
         break;
       case 'to':
         this.cachedTo = undefined;
+        this.cachedToTag = undefined;
         break;
       case 'contact':
         this.cachedContacts = undefined;
@@ -322,12 +513,27 @@ export abstract class SipMessageBase implements SipMessageCommon {
 
   /** Tag of From, if any. */
   get fromTag(): string | undefined {
-    return this.from.params['tag'] ?? undefined;
+    if (this.cachedFromTag === undefined) this.cachedFromTag = this.from.params['tag'] ?? null;
+    return this.cachedFromTag ?? undefined;
   }
 
   /** Tag of To, if any. */
   get toTag(): string | undefined {
-    return this.to.params['tag'] ?? undefined;
+    if (this.cachedToTag === undefined) this.cachedToTag = this.to.params['tag'] ?? null;
+    return this.cachedToTag ?? undefined;
+  }
+
+  /**
+   * Gives the parser's readings to the accessors' caches: the From and To tags (null: none) found while checking
+   * those headers, and the CSeq. The full From and To are still parsed only when read.
+   */
+  primeTags(fromTag: string | null | undefined, toTag: string | null | undefined): void {
+    this.cachedFromTag = fromTag;
+    this.cachedToTag = toTag;
+  }
+
+  primeCSeq(cseq: CSeq): void {
+    this.cachedCSeq = cseq;
   }
 
   get vias(): readonly Via[] {
@@ -417,7 +623,8 @@ export abstract class SipMessageBase implements SipMessageCommon {
     const i = this.keys.indexOf('via');
     if (i === -1) throw new SipHeaderError('via', 'missing via');
     const top = this.topVia;
-    const line = this.values[i] as string;
+    this.dropPatch();
+    const line = this.valueAt(i);
     let first = line;
     let rest = '';
     if (line.indexOf(',') !== -1) {
@@ -425,32 +632,82 @@ export abstract class SipMessageBase implements SipMessageCommon {
       first = parts[0] as string;
       rest = ', ' + parts.slice(1).join(', ');
     }
+    // Each edit replaces first[from, to) by a lead and a value.
+    let rFrom = -1;
+    let rTo = -1;
+    let rLead = '';
+    const rValue = String(p.rport);
     if (p.rport !== undefined) {
       // Clients send a bare ";rport" (RFC 3581 §3): fill it in without a regular expression.
       const bare = first.indexOf(';rport');
       const after = bare === -1 ? -1 : first.charCodeAt(bare + 6);
       if (top.rport === true && bare !== -1 && (Number.isNaN(after) || after === 59 || after === 32)) {
-        first = `${first.slice(0, bare)};rport=${p.rport}${first.slice(bare + 6)}`;
+        rFrom = rTo = bare + 6;
+        rLead = '=';
       } else {
-        first = top.rport === undefined ? `${first};rport=${p.rport}` : replaceParam(first, RPORT, `;rport=${p.rport}`);
+        const m = top.rport === undefined ? null : RPORT.exec(first);
+        rFrom = m === null ? first.length : m.index;
+        rTo = m === null ? first.length : m.index + m[0].length;
+        rLead = ';rport=';
       }
     }
+    let cFrom = -1;
+    let cTo = -1;
+    const cLead = ';received=';
+    const cValue = p.received ?? '';
     if (p.received !== undefined) {
-      first =
-        top.received === undefined ? `${first};received=${p.received}` : replaceParam(first, RECEIVED, `;received=${p.received}`);
+      const m = top.received === undefined ? null : RECEIVED.exec(first);
+      cFrom = m === null ? first.length : m.index;
+      cTo = m === null ? first.length : m.index + m[0].length;
     }
-    // The cached Via is dropped with the line, and parsed again only if read.
+    if (rFrom === -1 && cFrom === -1) return;
+    // A received line that is not folded keeps the edits as a patch over its bytes, written out by serialize.
+    const disjoint = rFrom === -1 || cFrom === -1 || rTo <= cFrom || cTo <= rFrom;
+    const vs = rest === '' && disjoint ? this.valueStartInSource(i) : -1;
+    if (vs !== -1) {
+      const rFirst = cFrom === -1 || (rFrom !== -1 && rFrom <= cFrom);
+      const one = rFrom === -1 || cFrom === -1;
+      this.patch = rFirst
+        ? { line: i, from1: vs + rFrom, to1: vs + rTo, lead1: rLead, value1: rValue, from2: one ? -1 : vs + cFrom, to2: vs + cTo, lead2: cLead, value2: cValue }
+        : { line: i, from1: vs + cFrom, to1: vs + cTo, lead1: cLead, value1: cValue, from2: one ? -1 : vs + rFrom, to2: vs + rTo, lead2: rLead, value2: rValue };
+      this.values[i] = undefined;
+      // The cached Via is dropped with the line, and parsed again only if read.
+      this.invalidate('via');
+      return;
+    }
+    if (rFrom !== -1) first = first.slice(0, rFrom) + rLead + rValue + first.slice(rTo);
+    if (cFrom !== -1) {
+      const m = top.received === undefined ? null : RECEIVED.exec(first);
+      const text = cLead + cValue;
+      first = m === null ? first + text : first.slice(0, m.index) + text + first.slice(m.index + m[0].length);
+    }
     this.replaceLine(i, first + rest);
+  }
+
+  /**
+   * Where the value of line `i` starts in `source`, when the line is received bytes that hold its value as is
+   * (ASCII, not folded); else -1.
+   */
+  private valueStartInSource(i: number): number {
+    const s = this.spans[2 * i] as number;
+    if (s < 0 || this.source === undefined) return -1;
+    const e = this.spans[2 * i + 1] as number;
+    const text = this.text as string;
+    let vs = text.indexOf(':', s) + 1;
+    while (text.charCodeAt(vs) === 32 || text.charCodeAt(vs) === 9) vs++;
+    const lf = text.indexOf('\n', vs);
+    return lf !== -1 && lf < e ? -1 : vs;
   }
 
   /** Adds (or replaces) the To tag, keeping the rest of the To value as written. */
   setToTag(tag: string): void {
     const i = this.keys.indexOf('to');
     if (i === -1) throw new SipHeaderError('to', 'missing to');
-    const current = parseNameAddr(this.values[i] as string);
+    const value = this.valueAt(i);
+    const current = parseNameAddr(value);
     if (current !== null && current.params['tag'] === tag) return;
     if (current === null || current.params['tag'] === undefined) {
-      this.replaceLine(i, `${this.values[i] as string};tag=${tag}`);
+      this.replaceLine(i, `${value};tag=${tag}`);
     } else {
       current.params['tag'] = tag;
       this.replaceLine(i, formatNameAddr(current));
@@ -460,37 +717,28 @@ export abstract class SipMessageBase implements SipMessageCommon {
   // ---- serialization ----
 
   serialize(): Buffer {
-    if (this.raw !== undefined) return this.raw;
+    if (this.intact) return this.receivedBytes();
     return this.build(true);
   }
 
   /**
    * Writes the message: runs of untouched lines are copied from the received bytes in one go (keeping their
-   * spelling and folding), edited lines are written from name and value. Plans the pieces first so the output is
-   * allocated once.
+   * spelling and folding), edited lines are written from name and value, a patched line as its bytes around the
+   * replacements. Plans the pieces first so the output is allocated once.
    */
   protected build(startLineUntouched: boolean): Buffer {
-    const body = this.bodyBuf;
     const src = this.source;
-    const { keys, names, values, spans } = this;
+    const { keys, names, spans } = this;
     const n = keys.length;
-    const lengthText = String(body.length);
-    // Pieces in order: a string, or two numbers [start, end) of `src`.
-    const plan: Array<string | number> = [];
-    let size = 0;
-    // Written strings are nearly always ASCII, and a latin1 write skips the UTF-8 encoder.
-    let ascii = true;
-    let runStart = -1;
-    let runEnd = -1;
+    const bodyBuf = this.bodyBuf;
+    const lengthText = String(bodyBuf === undefined ? this.receivedEnd - this.bodyStart : bodyBuf.length);
+    const patch = this.patch;
+    const p = plan;
+    p.reset(src !== undefined);
     if (startLineUntouched && src !== undefined && this.startLineEnd >= 0) {
-      runStart = this.startLineStart;
-      runEnd = this.startLineEnd + 2;
+      p.copy(this.startLineStart, this.startLineEnd + 2);
     } else {
-      const line = this.startLine() + '\r\n';
-      plan.push(line);
-      const n = Buffer.byteLength(line);
-      ascii &&= n === line.length;
-      size += n;
+      p.put(this.startLine() + '\r\n');
     }
     let lengthSeen = false;
     for (let i = 0; i < n; i++) {
@@ -499,74 +747,73 @@ export abstract class SipMessageBase implements SipMessageCommon {
         // One Content-Length, always matching the body sent (a duplicate received is not carried along).
         if (lengthSeen) continue;
         lengthSeen = true;
-        if (values[i] !== lengthText) line = `${names[i] as string}: ${lengthText}\r\n`;
+        if (this.valueAt(i) !== lengthText) line = `${names[i] as string}: ${lengthText}\r\n`;
       }
       const s = spans[2 * i] as number;
       if (line === undefined && s >= 0 && src !== undefined) {
         const e = (spans[2 * i + 1] as number) + 2;
-        if (s !== runEnd) {
-          if (runStart >= 0) {
-            plan.push(runStart, runEnd);
-            size += runEnd - runStart;
+        if (patch !== undefined && patch.line === i) {
+          p.copy(s, patch.from1);
+          p.putAscii(patch.lead1);
+          p.put(patch.value1);
+          if (patch.from2 !== -1) {
+            p.copy(patch.to1, patch.from2);
+            p.putAscii(patch.lead2);
+            p.put(patch.value2);
+            p.copy(patch.to2, e);
+          } else {
+            p.copy(patch.to1, e);
           }
-          runStart = s;
+        } else {
+          p.copy(s, e);
         }
-        runEnd = e;
         continue;
       }
-      if (runStart >= 0) {
-        plan.push(runStart, runEnd);
-        size += runEnd - runStart;
-        runStart = -1;
-        runEnd = -1;
-      }
-      line ??= `${names[i] as string}: ${values[i] as string}\r\n`;
-      plan.push(line);
-      const n = Buffer.byteLength(line);
-      ascii &&= n === line.length;
-      size += n;
+      p.put(line ?? `${names[i] as string}: ${this.valueAt(i)}\r\n`);
     }
-    if (!lengthSeen) {
-      if (runStart >= 0) {
-        plan.push(runStart, runEnd);
-        size += runEnd - runStart;
-        runStart = -1;
-        runEnd = -1;
-      }
-      const line = `Content-Length: ${lengthText}\r\n`;
-      plan.push(line);
-      size += line.length;
-    }
+    if (!lengthSeen) p.put(`Content-Length: ${lengthText}\r\n`);
     // The empty line and an unedited body follow the last header in the received bytes: extend the run over them.
-    let bodyInRun = false;
-    if (runStart >= 0 && src !== undefined && body.buffer === src.buffer && body.byteOffset - src.byteOffset === runEnd + 2) {
-      runEnd += 2 + body.length;
-      bodyInRun = true;
+    let body: Buffer | undefined;
+    if (p.runStart >= 0 && bodyBuf === undefined && src === this.received && this.bodyStart === p.runEnd + 2) {
+      p.runEnd = this.receivedEnd;
+    } else {
+      body = this.body;
+      p.put('\r\n');
     }
-    if (runStart >= 0) {
-      plan.push(runStart, runEnd);
-      size += runEnd - runStart;
-    }
-    if (!bodyInRun) size += 2 + body.length;
-
-    const out = Buffer.allocUnsafe(size);
-    let off = 0;
-    for (let j = 0; j < plan.length; j++) {
-      const piece = plan[j] as string | number;
-      if (typeof piece === 'string') {
-        off += out.write(piece, off, ascii ? 'latin1' : 'utf8');
+    p.flush();
+    const bodyAt = p.size;
+    const out = allocate(body === undefined ? p.size : p.size + body.length);
+    const runs = p.runs;
+    if (src !== undefined && p.runCount > 0) {
+      if (p.shiftable && src.length <= out.length) {
+        // Every run lands at or right of its received offset: copy the whole received buffer once, then move the
+        // runs right to left (so none is overwritten before it has moved). Cheaper than a view per run.
+        out.set(src);
+        for (let r = 3 * (p.runCount - 1); r >= 0; r -= 3) {
+          const from = runs[r] as number;
+          const to = runs[r + 2] as number;
+          if (to !== from) out.copyWithin(to, from, runs[r + 1] as number);
+        }
       } else {
-        const end = plan[++j] as number;
-        // A plain view + set: Buffer#copy's argument handling costs more than the copy at these sizes.
-        out.set(new Uint8Array((src as Buffer).buffer, (src as Buffer).byteOffset + piece, end - piece), off);
-        off += end - piece;
+        for (let r = 0; r < 3 * p.runCount; r += 3) {
+          const from = runs[r] as number;
+          // A plain view + set: Buffer#copy's argument handling costs more than the copy at these sizes.
+          out.set(new Uint8Array(src.buffer, src.byteOffset + from, (runs[r + 1] as number) - from), runs[r + 2] as number);
+        }
       }
     }
-    if (!bodyInRun) {
-      out[off] = 13;
-      out[off + 1] = 10;
-      body.copy(out, off + 2);
+    for (let j = 0; j < p.stringCount; j++) {
+      const s = p.strings[j] as string;
+      const at = p.spots[j] as number;
+      if (at < 0) {
+        out.write(s, -1 - at, 'utf8');
+      } else if (s.length > 32) {
+        out.write(s, at, 'latin1');
+      } else {
+        for (let k = 0; k < s.length; k++) out[at + k] = s.charCodeAt(k);
+      }
     }
+    if (body !== undefined) out.set(body, bodyAt);
     return out;
   }
 
@@ -586,7 +833,7 @@ export class SipRequest extends SipMessageBase {
   private readonly rawMethod: string;
   private readonly rawUri: string;
 
-  constructor(method: string, uri: string, table: HeaderTable = emptyHeaderTable(), body: Buffer = EMPTY, raw?: Buffer) {
+  constructor(method: string, uri: string, table: HeaderTable = emptyHeaderTable(), body?: Buffer, raw?: Buffer) {
     super(table, body, raw);
     this.method = method;
     this.uri = uri;
@@ -620,7 +867,7 @@ export class SipRequest extends SipMessageBase {
   // method and uri are plain fields, so an edit to them cannot drop the received bytes eagerly: compare here.
   override serialize(): Buffer {
     const untouched = this.method === this.rawMethod && this.uri === this.rawUri;
-    if (this.raw !== undefined && untouched) return this.raw;
+    if (this.intact && untouched) return this.receivedBytes();
     return this.build(untouched);
   }
 }
@@ -632,7 +879,7 @@ export class SipResponse extends SipMessageBase {
   private readonly rawStatus: number;
   private readonly rawReason: string;
 
-  constructor(status: number, reason: string, table: HeaderTable = emptyHeaderTable(), body: Buffer = EMPTY, raw?: Buffer) {
+  constructor(status: number, reason: string, table: HeaderTable = emptyHeaderTable(), body?: Buffer, raw?: Buffer) {
     super(table, body, raw);
     this.status = status;
     this.reason = reason;
@@ -646,7 +893,7 @@ export class SipResponse extends SipMessageBase {
 
   override serialize(): Buffer {
     const untouched = this.status === this.rawStatus && this.reason === this.rawReason;
-    if (this.raw !== undefined && untouched) return this.raw;
+    if (this.intact && untouched) return this.receivedBytes();
     return this.build(untouched);
   }
 }

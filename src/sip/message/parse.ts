@@ -10,7 +10,9 @@ import { isAscii } from 'node:buffer';
 import { SipHeaderError, SipParseError } from './errors.ts';
 import { headerKey } from './header-names.ts';
 import { SipRequest, SipResponse, type HeaderTable, type SipMessage } from './message.ts';
-import { isToken, trimLws } from './syntax.ts';
+import type { CSeq } from './types.ts';
+import { isToken, isTokenChar } from './syntax.ts';
+import { NameAddrScan, scanNameAddr, scannedTag } from './name-addr-scan.ts';
 import { parseViaIn } from './via.ts';
 
 export const DEFAULT_MAX_BYTES = 65535;
@@ -70,10 +72,9 @@ export function parseMessage(data: Buffer, opts?: ParseOptions): SipMessage | Si
   return finish(msg, data, start, bodyStart, bodyEnd);
 }
 
-/** Attaches the body and the received bytes (reused by `serialize` while the message is untouched). */
+/** Attaches the received bytes: `serialize` returns them while the message is untouched, the body is cut on read. */
 export function finish(msg: SipMessage, data: Buffer, start: number, bodyStart: number, bodyEnd: number): SipMessage {
-  const body = bodyStart === bodyEnd ? EMPTY : data.subarray(bodyStart, bodyEnd);
-  msg.setReceivedBytes(body, start === 0 && bodyEnd === data.length ? data : data.subarray(start, bodyEnd));
+  msg.setReceivedBytes(data, start, bodyStart, bodyEnd);
   return msg;
 }
 
@@ -105,6 +106,19 @@ interface KnownName {
   spelling: string;
   key: string;
   slot: Slot;
+  /** `spelling` and `key` as character codes, compared with the received bytes. */
+  spellingCodes: Uint8Array;
+  keyCodes: Uint8Array;
+}
+
+function knownName(spelling: string, key: string): KnownName {
+  return {
+    spelling,
+    key,
+    slot: SLOT_OF[key] ?? Slot.None,
+    spellingCodes: Buffer.from(spelling, 'latin1'),
+    keyCodes: Buffer.from(key, 'latin1'),
+  };
 }
 
 // Spellings seen on nearly every message, matched in place (any letter case) so the common header names cost no
@@ -142,10 +156,7 @@ const KNOWN_SPELLINGS = [
   'P-Asserted-Identity',
 ];
 const KNOWN_BY_LENGTH: KnownName[][] = [];
-for (const spelling of KNOWN_SPELLINGS) {
-  const key = spelling.toLowerCase();
-  (KNOWN_BY_LENGTH[spelling.length] ??= []).push({ spelling, key, slot: SLOT_OF[key] ?? Slot.None });
-}
+for (const spelling of KNOWN_SPELLINGS) (KNOWN_BY_LENGTH[spelling.length] ??= []).push(knownName(spelling, headerKey(spelling)));
 const LOWER = new Uint8Array(256);
 for (let c = 0; c < 256; c++) LOWER[c] = c >= 65 && c <= 90 ? c + 32 : c;
 
@@ -153,31 +164,30 @@ for (let c = 0; c < 256; c++) LOWER[c] = c >= 65 && c <= 90 ? c + 32 : c;
 const COMPACT_BY_CODE: Array<KnownName | undefined> = [];
 for (const ch of 'abcdefijklmnorstuvxy') {
   const key = headerKey(ch);
-  const slot = SLOT_OF[key] ?? Slot.None;
-  COMPACT_BY_CODE[ch.charCodeAt(0)] = { spelling: ch, key, slot };
-  COMPACT_BY_CODE[ch.toUpperCase().charCodeAt(0)] = { spelling: ch.toUpperCase(), key, slot };
+  COMPACT_BY_CODE[ch.charCodeAt(0)] = knownName(ch, key);
+  COMPACT_BY_CODE[ch.toUpperCase().charCodeAt(0)] = knownName(ch.toUpperCase(), key);
 }
 
 /** Set by `matchKnown`: whether the name was written exactly as the known spelling (so no slice is needed). */
 let matchedExactly = false;
 
-/** Returns the known header named by text[pos, pos+len) in any letter case. */
-function matchKnown(text: string, pos: number, len: number): KnownName | undefined {
+/** Returns the known header named by bytes[pos, pos+len) (ASCII) in any letter case. */
+function matchKnown(bytes: Uint8Array, pos: number, len: number): KnownName | undefined {
   const candidates = KNOWN_BY_LENGTH[len];
   if (candidates === undefined) return undefined;
-  const first = LOWER[text.charCodeAt(pos) & 255];
+  const first = LOWER[bytes[pos] as number];
   for (let n = 0; n < candidates.length; n++) {
     const known = candidates[n] as KnownName;
-    const key = known.key;
-    if (key.charCodeAt(0) !== first) continue;
-    const spelling = known.spelling;
+    const key = known.keyCodes;
+    if (key[0] !== first) continue;
+    const spelling = known.spellingCodes;
     let exact = true;
     let j = 0;
     for (; j < len; j++) {
-      const c = text.charCodeAt(pos + j);
-      if (c === spelling.charCodeAt(j)) continue;
+      const c = bytes[pos + j] as number;
+      if (c === spelling[j]) continue;
       exact = false;
-      if (c > 255 || LOWER[c] !== key.charCodeAt(j)) break;
+      if (LOWER[c] !== key[j]) break;
     }
     if (j === len) {
       matchedExactly = exact;
@@ -197,13 +207,16 @@ interface HeadSource {
   keys: string[];
   spans: number[];
   data: Buffer;
-  /** The first Via line's value in `text` (and `data`), when it is unfolded and the head ASCII; else -1. */
-  viaStart: number;
-  viaEnd: number;
 }
 
-const SCRATCH: HeadSource = { start: 0, text: '', t0: 0, ascii: true, keys: [], spans: [], data: Buffer.alloc(0), viaStart: -1, viaEnd: -1 };
+const SCRATCH: HeadSource = { start: 0, text: '', t0: 0, ascii: true, keys: [], spans: [], data: Buffer.alloc(0) };
 const COUNTS = new Int32Array(Slot.None + 1);
+/**
+ * Per checked header, its first line's value in `data` (trimmed), read there by `check`; -1 when that line is
+ * folded or the head is not ASCII (the accessors read it then).
+ */
+const VALUE_START = new Int32Array(Slot.None + 1);
+const VALUE_END = new Int32Array(Slot.None + 1);
 
 function byteOffset(h: HeadSource, i: number): number {
   return h.start + (h.ascii ? i - h.t0 : Buffer.byteLength(h.text.slice(h.t0, i)));
@@ -244,12 +257,9 @@ export function parseHead(data: Buffer, start: number, headEnd: number, latin1?:
   h.keys = [];
   h.spans = [];
   h.data = data;
-  h.viaStart = -1;
-  h.viaEnd = -1;
   const lineEnd = text.indexOf('\r\n', t0);
   const names: string[] = [];
   const keys = h.keys;
-  const values: string[] = [];
   const spans = h.spans;
   const counts = COUNTS;
   counts.fill(0);
@@ -276,36 +286,47 @@ export function parseHead(data: Buffer, start: number, headEnd: number, latin1?:
     let name: string;
     let key: string;
     let slot: Slot;
-    const m = nameLen === 1 ? undefined : matchKnown(text, pos, nameLen);
-    const compact = nameLen === 1 ? COMPACT_BY_CODE[first] : undefined;
+    let m: KnownName | undefined;
+    let raw: string | undefined;
+    if (nameLen === 1) {
+      m = COMPACT_BY_CODE[first];
+      matchedExactly = true;
+    } else if (ascii) {
+      m = matchKnown(data, pos, nameLen);
+    } else {
+      // Offsets in a decoded UTF-8 head are not byte offsets: match the name's own bytes, once it is known to be
+      // a token (so ASCII).
+      raw = text.slice(pos, nameEnd);
+      if (!isToken(raw)) return new SipParseError(`invalid header name "${raw}"`, byteOffset(h, pos));
+      m = matchKnown(Buffer.from(raw, 'latin1'), 0, nameLen);
+    }
     if (m !== undefined) {
-      name = matchedExactly ? m.spelling : text.slice(pos, nameEnd);
+      name = matchedExactly ? m.spelling : (raw ?? text.slice(pos, nameEnd));
       key = m.key;
       slot = m.slot;
-    } else if (compact !== undefined) {
-      name = compact.spelling;
-      key = compact.key;
-      slot = compact.slot;
     } else {
-      name = text.slice(pos, nameEnd);
+      name = raw ?? text.slice(pos, nameEnd);
       if (!isToken(name)) return new SipParseError(`invalid header name "${name}"`, byteOffset(h, pos));
       key = headerKey(name);
       slot = Slot.None;
     }
-    counts[slot] = (counts[slot] as number) + 1;
-    let vs = colon + 1;
-    while (vs < eol && (text.charCodeAt(vs) === 32 || text.charCodeAt(vs) === 9)) vs++;
-    let ve = eol;
-    while (ve > vs && (text.charCodeAt(ve - 1) === 32 || text.charCodeAt(ve - 1) === 9)) ve--;
-    let value = text.slice(vs, ve);
-    if (folded) value = trimLws(value.replace(/\r\n[ \t]+/g, ' '));
-    else if (slot === Slot.Via && counts[Slot.Via] === 1 && ascii && value.indexOf(',') === -1) {
-      h.viaStart = vs;
-      h.viaEnd = ve;
+    // Values are cut from `text` when read; the checked headers' first values are located for `check`.
+    const seen = counts[slot] as number;
+    counts[slot] = seen + 1;
+    if (slot !== Slot.None && seen === 0) {
+      if (folded || !ascii) {
+        VALUE_START[slot] = -1;
+      } else {
+        let vs = colon + 1;
+        while (vs < eol && (data[vs] === 32 || data[vs] === 9)) vs++;
+        let ve = eol;
+        while (ve > vs && (data[ve - 1] === 32 || data[ve - 1] === 9)) ve--;
+        VALUE_START[slot] = vs;
+        VALUE_END[slot] = ve;
+      }
     }
     names.push(name);
     keys.push(key);
-    values.push(value);
     spans.push(pos, eol);
     pos = eol + 2;
   }
@@ -313,9 +334,10 @@ export function parseHead(data: Buffer, start: number, headEnd: number, latin1?:
   const table: HeaderTable = {
     names,
     keys,
-    values,
-    // Spans index `text`, which is `data` itself for ASCII heads: those lines can be copied on serialize.
+    values: new Array<string | undefined>(keys.length),
     spans,
+    text,
+    // Spans index `text`, which is `data` itself for ASCII heads: those lines can be copied on serialize.
     source: ascii ? data : undefined,
     startLineStart: ascii ? start : -1,
     startLineEnd: ascii ? lineEnd : -1,
@@ -408,10 +430,11 @@ function topViaReadable(msg: SipMessage): boolean {
 
 function check(msg: SipMessage, versionError: boolean, h: HeadSource, counts: Int32Array): ParsedHead | SipParseError {
   const start = h.start;
-  if (h.viaStart >= 0) {
-    // A single unfolded top Via is read from the bytes; anything else (or a failure, to get its error) goes
-    // through the accessor.
-    const via = parseViaIn(h.data, h.text, h.viaStart, h.viaEnd);
+  const text = h.text;
+  if (counts[Slot.Via] !== 0 && (VALUE_START[Slot.Via] as number) >= 0) {
+    // The top Via is read from the bytes; a list, a folded line or a failure (to get its error) goes through the
+    // accessor. A line that reads as one Via has no comma outside quotes, so it is a single value.
+    const via = parseViaIn(h.data, text, VALUE_START[Slot.Via] as number, VALUE_END[Slot.Via] as number);
     if (via !== null) msg.primeTopVia(via);
   }
   if (counts[Slot.Via] === 0 || !topViaReadable(msg)) {
@@ -427,15 +450,21 @@ function check(msg: SipMessage, versionError: boolean, h: HeadSource, counts: In
   }
   let contentLength: number | undefined;
   try {
-    void msg.from;
-    void msg.to;
-    if (msg.callId.length === 0) throw new SipHeaderError('call-id', 'empty Call-ID');
-    const cseq = msg.cseq;
+    const fromTag = tagOf(msg, h, Slot.From);
+    msg.primeTags(fromTag, tagOf(msg, h, Slot.To));
+    const callIdStart = VALUE_START[Slot.CallId] as number;
+    if (callIdStart >= 0 ? callIdStart === VALUE_END[Slot.CallId] : msg.callId.length === 0) {
+      throw new SipHeaderError('call-id', 'empty Call-ID');
+    }
+    const cseq = cseqOf(msg, h);
     if (msg.kind === 'request' && cseq.method !== msg.method) {
       throw new SipHeaderError('cseq', `CSeq method ${cseq.method} does not match ${msg.method}`);
     }
-    if (counts[Slot.MaxForwards] !== 0) void msg.maxForwards;
-    if (counts[Slot.ContentLength] !== 0) contentLength = msg.contentLength;
+    if (counts[Slot.MaxForwards] !== 0 && digitsOf(h.data, Slot.MaxForwards, 255) === -1) void msg.maxForwards;
+    if (counts[Slot.ContentLength] !== 0) {
+      const n = digitsOf(h.data, Slot.ContentLength, 0xffffffff);
+      contentLength = n === -1 ? msg.contentLength : n;
+    }
     // §19.1.5: headers are not allowed in a Request-URI (RFC 4475 escruri).
     if (msg.kind === 'request' && msg.uri.indexOf('?') !== -1) {
       const uri = msg.requestUriOrNull;
@@ -450,3 +479,55 @@ function check(msg: SipMessage, versionError: boolean, h: HeadSource, counts: In
   return { message: msg, contentLength };
 }
 
+/**
+ * Checks From or To and returns its tag (null: none) when the value has the common shape; otherwise parses it
+ * through the accessor (which throws SipHeaderError when it is malformed) and leaves the tag to be read later.
+ */
+function tagOf(msg: SipMessage, h: HeadSource, slot: Slot.From | Slot.To): string | null | undefined {
+  const vs = VALUE_START[slot] as number;
+  if (vs >= 0 && scanNameAddr(h.data, vs, VALUE_END[slot] as number) === NameAddrScan.Valid) {
+    return scannedTag.start === -1 ? null : h.text.slice(scannedTag.start, scannedTag.end);
+  }
+  void (slot === Slot.From ? msg.from : msg.to);
+  return undefined;
+}
+
+/** CSeq read in place (`parseCSeq` on the value), the request's own method string reused; else the accessor's. */
+function cseqOf(msg: SipMessage, h: HeadSource): CSeq {
+  const bytes = h.data;
+  const end = VALUE_END[Slot.CSeq] as number;
+  let pos = VALUE_START[Slot.CSeq] as number;
+  if (pos < 0) return msg.cseq;
+  const digitsStart = pos;
+  let seq = 0;
+  let c = 0;
+  while (pos < end && (c = bytes[pos] as number) >= 48 && c <= 57) {
+    seq = seq * 10 + c - 48;
+    pos++;
+  }
+  const digitsEnd = pos;
+  while (pos < end && ((c = bytes[pos] as number) === 32 || c === 9)) pos++;
+  const methodStart = pos;
+  while (pos < end && isTokenChar(bytes[pos] as number)) pos++;
+  if (digitsEnd === digitsStart || digitsEnd - digitsStart > 10 || seq > 0x7fffffff) return msg.cseq;
+  if (methodStart === digitsEnd || methodStart === end || pos !== end) return msg.cseq;
+  const own = msg.kind === 'request' ? msg.method : '';
+  const method = own.length === end - methodStart && h.text.startsWith(own, methodStart) ? own : h.text.slice(methodStart, end);
+  const cseq = { seq, method };
+  msg.primeCSeq(cseq);
+  return cseq;
+}
+
+/** `1*DIGIT` up to `max` (at most 10 digits) read in place; -1 when malformed or not located (the accessor decides). */
+function digitsOf(bytes: Uint8Array, slot: Slot, max: number): number {
+  const start = VALUE_START[slot] as number;
+  const end = VALUE_END[slot] as number;
+  if (start < 0 || end === start || end - start > 10) return -1;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const c = bytes[i] as number;
+    if (c < 48 || c > 57) return -1;
+    n = n * 10 + c - 48;
+  }
+  return n > max ? -1 : n;
+}

@@ -5,10 +5,10 @@
 import type { SipUri } from './types.ts';
 import { paramName } from './syntax.ts';
 
-const USER_CHARS = new Uint8Array(128);
-const PASSWORD_CHARS = new Uint8Array(128);
-const HOST_CHARS = new Uint8Array(128);
-const PARAM_CHARS = new Uint8Array(128);
+export const USER_CHARS = new Uint8Array(128);
+export const PASSWORD_CHARS = new Uint8Array(128);
+export const HOST_CHARS = new Uint8Array(128);
+export const PARAM_CHARS = new Uint8Array(128);
 const HEADER_CHARS = new Uint8Array(128);
 {
   const alnum = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
