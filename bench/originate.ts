@@ -43,33 +43,47 @@ async function serve(): Promise<void> {
   const engine = server.engine!;
   let markAt = Date.now();
   const send = (m: ServerReady | ServerStats | { type: 'snapshot' }): void => void process.send!(m);
+  /**
+   * Live counts; with `detail`, memory after full collections and the records of the calls since the last mark.
+   * ArrayBuffers are freed by a sweeper after the collection that finds them dead: a second collection a moment
+   * later counts only what is really held.
+   */
+  const stats = async (detail: boolean): Promise<void> => {
+    if (detail) {
+      global.gc?.();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      global.gc?.();
+    }
+    const mem = process.memoryUsage();
+    const calls = engine.originator.listCalls();
+    const recent = detail ? engine.records.recent(1_000_000).filter((r) => r.startedAt >= markAt) : [];
+    const bridgeLatencies: number[] = [];
+    const ended: Record<string, number> = {};
+    for (const r of recent) {
+      const rec = engine.records.get(r.callId);
+      if (rec?.state.bridgedAt) bridgeLatencies.push(rec.state.bridgedAt - rec.state.createdAt);
+      if (r.endReason) ended[r.endReason] = (ended[r.endReason] ?? 0) + 1;
+    }
+    send({
+      type: 'stats',
+      live: calls.length,
+      bridged: calls.filter((c) => c.state === 'bridged').length,
+      rss: mem.rss,
+      heapUsed: mem.heapUsed,
+      // `external` already counts ArrayBuffers (Buffers included): `arrayBuffers` is a part of it, not an addition.
+      external: mem.external,
+      bridgeLatencies,
+      ended,
+    });
+  };
+
   process.on('message', (m: ToServer) => {
     switch (m.type) {
       case 'mark':
         markAt = Date.now();
         return;
       case 'stats': {
-        if (m.detail) global.gc?.();
-        const mem = process.memoryUsage();
-        const calls = engine.originator.listCalls();
-        const recent = m.detail ? engine.records.recent(1_000_000).filter((r) => r.startedAt >= markAt) : [];
-        const bridgeLatencies: number[] = [];
-        const ended: Record<string, number> = {};
-        for (const r of recent) {
-          const rec = engine.records.get(r.callId);
-          if (rec?.state.bridgedAt) bridgeLatencies.push(rec.state.bridgedAt - rec.state.createdAt);
-          if (r.endReason) ended[r.endReason] = (ended[r.endReason] ?? 0) + 1;
-        }
-        send({
-          type: 'stats',
-          live: calls.length,
-          bridged: calls.filter((c) => c.state === 'bridged').length,
-          rss: mem.rss,
-          heapUsed: mem.heapUsed,
-          external: mem.external + mem.arrayBuffers,
-          bridgeLatencies,
-          ended,
-        });
+        void stats(m.detail);
         return;
       }
       case 'snapshot':
