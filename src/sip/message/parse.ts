@@ -19,6 +19,11 @@ export const DEFAULT_MAX_BYTES = 65535;
 const EMPTY = Buffer.alloc(0);
 const SIP_VERSION = /^SIP\/\d+\.\d+$/i;
 
+/** Buffer#latin1Slice: what `toString('latin1')` calls, without the encoding dispatch around it. */
+interface Latin1Slicer {
+  latin1Slice(start: number, end: number): string;
+}
+
 export interface ParseOptions {
   /** Larger messages are rejected with 513 without being parsed. Default 65535. */
   maxBytes?: number;
@@ -37,7 +42,7 @@ export interface ParsedHead {
 export function parseMessage(data: Buffer, opts?: ParseOptions): SipMessage | SipParseError {
   const maxBytes = opts?.maxBytes ?? DEFAULT_MAX_BYTES;
   if (data.length > maxBytes) return new SipParseError(`message larger than ${maxBytes} bytes`, maxBytes, { status: 513 });
-  const text = data.toString('latin1');
+  const text = (data as unknown as Latin1Slicer).latin1Slice(0, data.length);
   let start = 0;
   // §7.5: CRLFs before the start line are ignored.
   while (text.charCodeAt(start) === 13 && text.charCodeAt(start + 1) === 10) start += 2;
@@ -171,26 +176,30 @@ for (const ch of 'abcdefijklmnorstuvxy') {
 /** Set by `matchKnown`: whether the name was written exactly as the known spelling (so no slice is needed). */
 let matchedExactly = false;
 
-/** Returns the known header named by bytes[pos, pos+len) (ASCII) in any letter case. */
-function matchKnown(bytes: Uint8Array, pos: number, len: number): KnownName | undefined {
+/**
+ * Returns the known header named by bytes[pos, pos+len) (ASCII; `text` holds the same characters) in any letter
+ * case. The usual spelling is compared by `startsWith` (one native compare), other spellings byte by byte.
+ */
+function matchKnown(bytes: Uint8Array, text: string, pos: number, len: number): KnownName | undefined {
   const candidates = KNOWN_BY_LENGTH[len];
   if (candidates === undefined) return undefined;
-  const first = LOWER[bytes[pos] as number];
+  const c0 = bytes[pos] as number;
+  for (let n = 0; n < candidates.length; n++) {
+    const known = candidates[n] as KnownName;
+    if (known.spellingCodes[0] === c0 && text.startsWith(known.spelling, pos)) {
+      matchedExactly = true;
+      return known;
+    }
+  }
+  const first = LOWER[c0];
   for (let n = 0; n < candidates.length; n++) {
     const known = candidates[n] as KnownName;
     const key = known.keyCodes;
     if (key[0] !== first) continue;
-    const spelling = known.spellingCodes;
-    let exact = true;
-    let j = 0;
-    for (; j < len; j++) {
-      const c = bytes[pos + j] as number;
-      if (c === spelling[j]) continue;
-      exact = false;
-      if (LOWER[c] !== key[j]) break;
-    }
+    let j = 1;
+    while (j < len && LOWER[bytes[pos + j] as number] === key[j]) j++;
     if (j === len) {
-      matchedExactly = exact;
+      matchedExactly = false;
       return known;
     }
   }
@@ -262,7 +271,7 @@ export function parseHead(data: Buffer, start: number, headEnd: number, latin1?:
   const keys = h.keys;
   const spans = h.spans;
   const counts = COUNTS;
-  counts.fill(0);
+  for (let slot = 0; slot < counts.length; slot++) counts[slot] = 0;
 
   let pos = lineEnd + 2;
   while (pos < limit) {
@@ -281,7 +290,7 @@ export function parseHead(data: Buffer, start: number, headEnd: number, latin1?:
     const colon = text.indexOf(':', pos);
     if (colon === -1 || colon > eol) return new SipParseError('header line without a colon', byteOffset(h, pos));
     let nameEnd = colon;
-    while (nameEnd > pos && (text.charCodeAt(nameEnd - 1) === 32 || text.charCodeAt(nameEnd - 1) === 9)) nameEnd--;
+    for (let c = text.charCodeAt(nameEnd - 1); nameEnd > pos && (c === 32 || c === 9); c = text.charCodeAt(nameEnd - 1)) nameEnd--;
     const nameLen = nameEnd - pos;
     let name: string;
     let key: string;
@@ -292,13 +301,13 @@ export function parseHead(data: Buffer, start: number, headEnd: number, latin1?:
       m = COMPACT_BY_CODE[first];
       matchedExactly = true;
     } else if (ascii) {
-      m = matchKnown(data, pos, nameLen);
+      m = matchKnown(data, text, pos, nameLen);
     } else {
       // Offsets in a decoded UTF-8 head are not byte offsets: match the name's own bytes, once it is known to be
       // a token (so ASCII).
       raw = text.slice(pos, nameEnd);
       if (!isToken(raw)) return new SipParseError(`invalid header name "${raw}"`, byteOffset(h, pos));
-      m = matchKnown(Buffer.from(raw, 'latin1'), 0, nameLen);
+      m = matchKnown(Buffer.from(raw, 'latin1'), raw, 0, nameLen);
     }
     if (m !== undefined) {
       name = matchedExactly ? m.spelling : (raw ?? text.slice(pos, nameEnd));
@@ -361,7 +370,8 @@ export function parseHead(data: Buffer, start: number, headEnd: number, latin1?:
   } else {
     uri = text.slice(sp1 + 1, sp2);
     const version = text.slice(sp2 + 1, lineEnd);
-    if (!isRequestUri(uri)) {
+    const valid = ascii ? isRequestUri(data, sp1 + 1, sp2) : isRequestUri(Buffer.from(uri), 0, sp2 - sp1 - 1);
+    if (!valid) {
       error = new SipParseError(`malformed Request-URI "${uri}"`, byteOffset(h, sp1 + 1));
     } else if (version !== 'SIP/2.0') {
       if (!SIP_VERSION.test(version)) error = new SipParseError(`malformed SIP version "${version}"`, byteOffset(h, sp2 + 1));
@@ -401,18 +411,22 @@ function response(
   return check(new SipResponse(status, reason, table), version.toUpperCase() !== 'SIP/2.0', h, counts);
 }
 
-/** scheme ":" then no white space, no <, > or " (RFC 4475 ltgtruri, lwsruri). */
-function isRequestUri(uri: string): boolean {
-  const colon = uri.indexOf(':');
-  if (colon <= 0 || colon === uri.length - 1) return false;
-  const c0 = LOWER[uri.charCodeAt(0) & 255] as number;
-  if (c0 < 97 || c0 > 122) return false;
-  for (let i = 1; i < colon; i++) {
-    const c = uri.charCodeAt(i);
-    if (!((c >= 48 && c <= 57) || (LOWER[c & 255] as number) - 97 < 26 || c === 43 || c === 45 || c === 46)) return false;
+/**
+ * The Request-URI in bytes[start, end): scheme ":" then no white space, no <, > or " and nothing outside ASCII
+ * (RFC 4475 ltgtruri, lwsruri).
+ */
+function isRequestUri(bytes: Uint8Array, start: number, end: number): boolean {
+  const c0 = LOWER[bytes[start] as number] as number;
+  if (start >= end || c0 < 97 || c0 > 122) return false;
+  let i = start + 1;
+  for (; i < end; i++) {
+    const c = bytes[i] as number;
+    if (c === 58) break;
+    if (!((c >= 48 && c <= 57) || (LOWER[c] as number) - 97 < 26 || c === 43 || c === 45 || c === 46)) return false;
   }
-  for (let i = colon + 1; i < uri.length; i++) {
-    const c = uri.charCodeAt(i);
+  if (i >= end - 1) return false;
+  for (i++; i < end; i++) {
+    const c = bytes[i] as number;
     if (c <= 32 || c === 60 || c === 62 || c === 34 || c >= 127) return false;
   }
   return true;

@@ -79,6 +79,29 @@ export function paramName(text: string, start: number, end: number): string {
   return text.slice(start, end).toLowerCase();
 }
 
+/** The common names again, with their character codes, for `paramNameIn`. */
+const PARAM_CODES_BY_LENGTH: Array<Array<{ name: string; codes: Uint8Array }>> = [];
+for (const name of COMMON_PARAMS) (PARAM_CODES_BY_LENGTH[name.length] ??= []).push({ name, codes: Buffer.from(name, 'latin1') });
+
+/** `paramName` reading the name from `bytes` (the same characters as `text`, one byte each). */
+function paramNameIn(bytes: Uint8Array, text: string, start: number, end: number): string {
+  const candidates = PARAM_CODES_BY_LENGTH[end - start];
+  if (candidates !== undefined) {
+    for (let n = 0; n < candidates.length; n++) {
+      const known = candidates[n] as { name: string; codes: Uint8Array };
+      const codes = known.codes;
+      let j = 0;
+      for (; j < codes.length; j++) {
+        const c = bytes[start + j] as number;
+        const want = codes[j] as number;
+        if (c !== want && c + 32 !== want) break;
+      }
+      if (j === codes.length) return known.name;
+    }
+  }
+  return text.slice(start, end).toLowerCase();
+}
+
 export type Params = Record<string, string | null>;
 
 /**
@@ -186,7 +209,7 @@ export function parseParamsIn(bytes: Uint8Array, text: string, pos: number, end:
     const nameStart = pos;
     while (pos < end && isTokenChar(bytes[pos] as number)) pos++;
     if (pos === nameStart) return null;
-    const name = paramName(text, nameStart, pos);
+    const name = paramNameIn(bytes, text, nameStart, pos);
     pos = skipWsIn(bytes, pos, end);
     if (pos < end && bytes[pos] === 61 /* = */) {
       pos = skipWsIn(bytes, pos + 1, end);

@@ -75,12 +75,26 @@ export function parseVia(text: string): Via | null {
   return finishVia(transport, host, port, params);
 }
 
-/** SIP/2.0/ as bytes. */
-const SIP_2_0 = [83, 73, 80, 47, 50, 46, 48, 47];
-
 function readTokenIn(bytes: Uint8Array, pos: number, end: number): number {
   while (pos < end && isTokenChar(bytes[pos] as number)) pos++;
   return pos;
+}
+
+/** The transports seen in practice, returned as constants instead of a new string per Via. */
+function knownTransport(bytes: Uint8Array, pos: number, end: number): string | undefined {
+  const len = end - pos;
+  const c0 = bytes[pos];
+  if (len === 3) {
+    const c1 = bytes[pos + 1];
+    const c2 = bytes[pos + 2];
+    if (c0 === 85 && c1 === 68 && c2 === 80) return 'UDP';
+    if (c0 === 84 && c1 === 67 && c2 === 80) return 'TCP';
+    if (c0 === 84 && c1 === 76 && c2 === 83) return 'TLS';
+    if (c0 === 87 && c1 === 83 && c2 === 83) return 'WSS';
+  } else if (len === 2 && c0 === 87 && bytes[pos + 1] === 83) {
+    return 'WS';
+  }
+  return undefined;
 }
 
 /**
@@ -91,9 +105,18 @@ function readTokenIn(bytes: Uint8Array, pos: number, end: number): number {
 export function parseViaIn(bytes: Uint8Array, text: string, start: number, end: number): Via | null {
   let pos = start;
   let next: number;
-  let sip20 = end - start >= 8;
-  for (let i = 0; sip20 && i < 8; i++) sip20 = bytes[start + i] === SIP_2_0[i];
-  if (sip20) {
+  if (
+    end - start >= 8 &&
+    bytes[start] === 83 &&
+    bytes[start + 1] === 73 &&
+    bytes[start + 2] === 80 &&
+    bytes[start + 3] === 47 &&
+    bytes[start + 4] === 50 &&
+    bytes[start + 5] === 46 &&
+    bytes[start + 6] === 48 &&
+    bytes[start + 7] === 47
+  ) {
+    // SIP/2.0/
     pos = skipWsIn(bytes, start + 8, end);
   } else {
     pos = skipWsIn(bytes, pos, end);
@@ -110,8 +133,11 @@ export function parseViaIn(bytes: Uint8Array, text: string, start: number, end: 
   }
   next = readTokenIn(bytes, pos, end);
   if (next === pos) return null;
-  let transport = text.slice(pos, next);
-  if (!isUpperCase(transport)) transport = transport.toUpperCase();
+  let transport = knownTransport(bytes, pos, next);
+  if (transport === undefined) {
+    transport = text.slice(pos, next);
+    if (!isUpperCase(transport)) transport = transport.toUpperCase();
+  }
   pos = skipWsIn(bytes, next, end);
   // sent-by = host [ COLON port ]
   const hostStart = pos;
@@ -123,27 +149,31 @@ export function parseViaIn(bytes: Uint8Array, text: string, start: number, end: 
     if (!/^\[[0-9A-Fa-f:.]+\]$/.test(host)) return null;
     pos = close + 1;
   } else {
-    while (pos < end) {
-      const c = bytes[pos] as number;
-      if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 46) pos++;
-      else break;
-    }
+    while (pos < end && HOST_BYTES[bytes[pos] as number] === 1) pos++;
     if (pos === hostStart) return null;
     host = text.slice(hostStart, pos);
   }
   pos = skipWsIn(bytes, pos, end);
+  let c: number;
   let port: number | undefined;
   if (pos < end && bytes[pos] === 58) {
     pos = skipWsIn(bytes, pos + 1, end);
     const portStart = pos;
     port = 0;
-    while (pos < end && (bytes[pos] as number) >= 48 && (bytes[pos] as number) <= 57) port = port * 10 + (bytes[pos++] as number) - 48;
+    while (pos < end && (c = bytes[pos] as number) >= 48 && c <= 57) {
+      port = port * 10 + c - 48;
+      pos++;
+    }
     if (pos === portStart || pos - portStart > 5 || port > 65535) return null;
   }
   const params = parseParamsIn(bytes, text, pos, end);
   if (params === null) return null;
   return finishVia(transport, host, port, params);
 }
+
+/** Characters of a host name or IPv4 address, by byte. */
+const HOST_BYTES = new Uint8Array(256);
+for (const ch of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.') HOST_BYTES[ch.charCodeAt(0)] = 1;
 
 function finishVia(transport: string, host: string, port: number | undefined, params: Record<string, string | null>): Via | null {
   const branch = params['branch'];
