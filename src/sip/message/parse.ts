@@ -177,16 +177,20 @@ for (const ch of 'abcdefijklmnorstuvxy') {
 let matchedExactly = false;
 
 /**
- * Returns the known header named by bytes[pos, pos+len) (ASCII; `text` holds the same characters) in any letter
- * case. The usual spelling is compared by `startsWith` (one native compare), other spellings byte by byte.
+ * Returns the known header named by bytes[pos, pos+len) (ASCII) in any letter case: first as usually spelled,
+ * then ignoring case.
  */
-function matchKnown(bytes: Uint8Array, text: string, pos: number, len: number): KnownName | undefined {
+function matchKnown(bytes: Uint8Array, pos: number, len: number): KnownName | undefined {
   const candidates = KNOWN_BY_LENGTH[len];
   if (candidates === undefined) return undefined;
   const c0 = bytes[pos] as number;
   for (let n = 0; n < candidates.length; n++) {
     const known = candidates[n] as KnownName;
-    if (known.spellingCodes[0] === c0 && text.startsWith(known.spelling, pos)) {
+    const codes = known.spellingCodes;
+    if (codes[0] !== c0) continue;
+    let j = 1;
+    while (j < len && bytes[pos + j] === codes[j]) j++;
+    if (j === len) {
       matchedExactly = true;
       return known;
     }
@@ -301,13 +305,13 @@ export function parseHead(data: Buffer, start: number, headEnd: number, latin1?:
       m = COMPACT_BY_CODE[first];
       matchedExactly = true;
     } else if (ascii) {
-      m = matchKnown(data, text, pos, nameLen);
+      m = matchKnown(data, pos, nameLen);
     } else {
       // Offsets in a decoded UTF-8 head are not byte offsets: match the name's own bytes, once it is known to be
       // a token (so ASCII).
       raw = text.slice(pos, nameEnd);
       if (!isToken(raw)) return new SipParseError(`invalid header name "${raw}"`, byteOffset(h, pos));
-      m = matchKnown(Buffer.from(raw, 'latin1'), raw, 0, nameLen);
+      m = matchKnown(Buffer.from(raw, 'latin1'), 0, nameLen);
     }
     if (m !== undefined) {
       name = matchedExactly ? m.spelling : (raw ?? text.slice(pos, nameEnd));
@@ -355,7 +359,7 @@ export function parseHead(data: Buffer, start: number, headEnd: number, latin1?:
   // Start line: Request-Line = Method SP Request-URI SP SIP-Version, single spaces (RFC 4475 lwsstart, trws).
   const sp1 = text.indexOf(' ', t0);
   if (sp1 === -1 || sp1 > lineEnd) return new SipParseError('malformed start line', start);
-  if (text.startsWith('SIP/', t0) || text.startsWith('sip/', t0)) return response(text, t0, sp1, lineEnd, table, h, counts);
+  if (isSipSlash(text, t0)) return response(text, t0, sp1, lineEnd, table, h, counts);
   const method = text.slice(t0, sp1);
   if (!isToken(method)) return new SipParseError(`invalid method "${method}"`, start);
   const sp2 = text.indexOf(' ', sp1 + 1);
@@ -384,6 +388,15 @@ export function parseHead(data: Buffer, start: number, headEnd: number, latin1?:
     return new SipParseError(error.message, error.offset, { partial: topViaReadable(request) ? request : undefined });
   }
   return check(request, versionError, h, counts);
+}
+
+/** "SIP/" or "sip/" at text[at]: a status line. (Character compares: `startsWith` costs more here.) */
+function isSipSlash(text: string, at: number): boolean {
+  const c0 = text.charCodeAt(at);
+  const c1 = text.charCodeAt(at + 1);
+  const c2 = text.charCodeAt(at + 2);
+  const upper = c0 === 83 && c1 === 73 && c2 === 80;
+  return (upper || (c0 === 115 && c1 === 105 && c2 === 112)) && text.charCodeAt(at + 3) === 47;
 }
 
 function response(
@@ -526,7 +539,9 @@ function cseqOf(msg: SipMessage, h: HeadSource): CSeq {
   if (digitsEnd === digitsStart || digitsEnd - digitsStart > 10 || seq > 0x7fffffff) return msg.cseq;
   if (methodStart === digitsEnd || methodStart === end || pos !== end) return msg.cseq;
   const own = msg.kind === 'request' ? msg.method : '';
-  const method = own.length === end - methodStart && h.text.startsWith(own, methodStart) ? own : h.text.slice(methodStart, end);
+  let same = own.length === end - methodStart;
+  for (let i = 0; same && i < own.length; i++) same = bytes[methodStart + i] === own.charCodeAt(i);
+  const method = same ? own : h.text.slice(methodStart, end);
   const cseq = { seq, method };
   msg.primeCSeq(cseq);
   return cseq;
