@@ -31,6 +31,8 @@ interface ServerStats {
   readonly external: number;
   /** bridged_at - started_at of the calls started since the last `mark`, in ms. */
   readonly bridgeLatencies: number[];
+  /** CPU time (user + system, all threads) the server used since the last `mark`, in ms. */
+  readonly cpuMs: number;
   readonly ended: Record<string, number>;
 }
 type ToServer = { type: 'stats'; detail: boolean } | { type: 'mark' } | { type: 'snapshot'; path: string } | { type: 'hangUpAll' } | { type: 'stop' };
@@ -42,6 +44,7 @@ async function serve(): Promise<void> {
   const server = await startInProcess({ maxRingSeconds: 60, rtpPorts: 9998 });
   const engine = server.engine!;
   let markAt = Date.now();
+  let cpuAtMark = process.cpuUsage();
   const send = (m: ServerReady | ServerStats | { type: 'snapshot' }): void => void process.send!(m);
   /**
    * Live counts; with `detail`, memory after full collections and the records of the calls since the last mark.
@@ -54,6 +57,7 @@ async function serve(): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 200));
       global.gc?.();
     }
+    const cpu = process.cpuUsage(cpuAtMark);
     const mem = process.memoryUsage();
     const calls = engine.originator.listCalls();
     const recent = detail ? engine.records.recent(1_000_000).filter((r) => r.startedAt >= markAt) : [];
@@ -73,6 +77,7 @@ async function serve(): Promise<void> {
       // `external` already counts ArrayBuffers (Buffers included): `arrayBuffers` is a part of it, not an addition.
       external: mem.external,
       bridgeLatencies,
+      cpuMs: (cpu.user + cpu.system) / 1000,
       ended,
     });
   };
@@ -81,6 +86,7 @@ async function serve(): Promise<void> {
     switch (m.type) {
       case 'mark':
         markAt = Date.now();
+        cpuAtMark = process.cpuUsage();
         return;
       case 'stats': {
         void stats(m.detail);
@@ -228,6 +234,7 @@ async function phase(server: ServerProcess, label: string, rate: number, seconds
     `  API answer (leg 1 answered) p50 ${percentile(apiSorted, 50).toFixed(1)} ms p99 ${percentile(apiSorted, 99).toFixed(1)} ms; ` +
       `API-to-bridged p50 ${percentile(bridged, 50).toFixed(1)} ms p99 ${percentile(bridged, 99).toFixed(1)} ms (${bridged.length} bridged)`,
   );
+  console.log(`  server CPU ${(stats.cpuMs / count).toFixed(2)} ms per origination (API request to both BYEs, all threads)`);
 }
 
 async function hold(server: ServerProcess, calls: number, rate: number, settleS: number): Promise<void> {
