@@ -15,6 +15,12 @@ const EMPTY = Buffer.alloc(0);
 const RPORT = /;\s*rport\b(\s*=\s*[^;,\s]*)?/i;
 const RECEIVED = /;\s*received\s*=\s*[^;,\s]*/i;
 
+function replaceParam(text: string, re: RegExp, replacement: string): string {
+  const m = re.exec(text);
+  if (m === null) return text + replacement;
+  return text.slice(0, m.index) + replacement + text.slice(m.index + m[0].length);
+}
+
 /** Parses a CSeq value: `1*DIGIT LWS Method`, the number below 2**31 (RFC 3261 §8.1.1.5). */
 export function parseCSeq(value: string): CSeq | null {
   const len = value.length;
@@ -106,6 +112,12 @@ interface LinePatch {
 function asciiLength(s: string): number {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return -1;
   return s.length;
+}
+
+/** Writes an ASCII string at `at`; returns the offset after it. */
+function writeAscii(out: Buffer, at: number, s: string): number {
+  for (let k = 0; k < s.length; k++) out[at + k] = s.charCodeAt(k);
+  return at + s.length;
 }
 
 /**
@@ -220,6 +232,11 @@ export abstract class SipMessageBase implements SipMessageCommon {
   /** Cut from the received bytes on first read. */
   private bodyBuf: Buffer | undefined;
   private patch: LinePatch | undefined;
+  /** The received message with only `patch` applied: `serialize` then copies around the patch and nothing else. */
+  protected patchedIntact = false;
+  /** Where the value of the top Via that the parser read lies in `source`; -1 when unknown or edited since. */
+  private topViaStart = -1;
+  private topViaEnd = -1;
 
   private cachedVias: Via[] | undefined;
   private cachedTopVia: Via | undefined;
@@ -264,6 +281,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
   set body(body: Buffer) {
     this.bodyBuf = body;
     this.intact = false;
+    this.patchedIntact = false;
   }
 
   /**
@@ -407,6 +425,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
     this.spans[2 * p.line] = -1;
     this.spans[2 * p.line + 1] = -1;
     this.patch = undefined;
+    this.patchedIntact = false;
   }
 
   private removeKey(key: string): void {
@@ -441,10 +460,12 @@ export abstract class SipMessageBase implements SipMessageCommon {
 
   protected invalidate(key: string): void {
     this.intact = false;
+    this.patchedIntact = false;
     switch (key) {
       case 'via':
         this.cachedVias = undefined;
         this.cachedTopVia = undefined;
+        this.topViaStart = -1;
         break;
       case 'cseq':
         this.cachedCSeq = undefined;
@@ -549,9 +570,14 @@ export abstract class SipMessageBase implements SipMessageCommon {
     return this.cachedVias;
   }
 
-  /** Gives the parser's reading of the top Via (taken from the received bytes) to the accessor's cache. */
-  primeTopVia(via: Via): void {
+  /**
+   * Gives the parser's reading of the top Via to the accessor's cache, with where its value lies in the received
+   * bytes (it was read there).
+   */
+  primeTopVia(via: Via, start: number, end: number): void {
     this.cachedTopVia = via;
+    this.topViaStart = start;
+    this.topViaEnd = end;
   }
 
   get topVia(): Via {
@@ -624,79 +650,75 @@ export abstract class SipMessageBase implements SipMessageCommon {
     if (i === -1) throw new SipHeaderError('via', 'missing via');
     const top = this.topVia;
     this.dropPatch();
+    if (this.patchTopVia(i, top, p)) return;
     const line = this.valueAt(i);
     let first = line;
     let rest = '';
-    if (line.indexOf(',') !== -1) {
-      const parts = splitList(line);
+    const parts = splitList(line);
+    if (parts.length > 1) {
       first = parts[0] as string;
       rest = ', ' + parts.slice(1).join(', ');
     }
-    // Each edit replaces first[from, to) by a lead and a value.
-    let rFrom = -1;
-    let rTo = -1;
-    let rLead = '';
-    const rValue = String(p.rport);
     if (p.rport !== undefined) {
       // Clients send a bare ";rport" (RFC 3581 §3): fill it in without a regular expression.
       const bare = first.indexOf(';rport');
       const after = bare === -1 ? -1 : first.charCodeAt(bare + 6);
       if (top.rport === true && bare !== -1 && (Number.isNaN(after) || after === 59 || after === 32)) {
-        rFrom = rTo = bare + 6;
-        rLead = '=';
+        first = `${first.slice(0, bare)};rport=${p.rport}${first.slice(bare + 6)}`;
       } else {
-        const m = top.rport === undefined ? null : RPORT.exec(first);
-        rFrom = m === null ? first.length : m.index;
-        rTo = m === null ? first.length : m.index + m[0].length;
-        rLead = ';rport=';
+        first = top.rport === undefined ? `${first};rport=${p.rport}` : replaceParam(first, RPORT, `;rport=${p.rport}`);
       }
     }
-    let cFrom = -1;
-    let cTo = -1;
-    const cLead = ';received=';
-    const cValue = p.received ?? '';
     if (p.received !== undefined) {
-      const m = top.received === undefined ? null : RECEIVED.exec(first);
-      cFrom = m === null ? first.length : m.index;
-      cTo = m === null ? first.length : m.index + m[0].length;
+      first =
+        top.received === undefined ? `${first};received=${p.received}` : replaceParam(first, RECEIVED, `;received=${p.received}`);
     }
-    if (rFrom === -1 && cFrom === -1) return;
-    // A received line that is not folded keeps the edits as a patch over its bytes, written out by serialize.
-    const disjoint = rFrom === -1 || cFrom === -1 || rTo <= cFrom || cTo <= rFrom;
-    const vs = rest === '' && disjoint ? this.valueStartInSource(i) : -1;
-    if (vs !== -1) {
-      const rFirst = cFrom === -1 || (rFrom !== -1 && rFrom <= cFrom);
-      const one = rFrom === -1 || cFrom === -1;
-      this.patch = rFirst
-        ? { line: i, from1: vs + rFrom, to1: vs + rTo, lead1: rLead, value1: rValue, from2: one ? -1 : vs + cFrom, to2: vs + cTo, lead2: cLead, value2: cValue }
-        : { line: i, from1: vs + cFrom, to1: vs + cTo, lead1: cLead, value1: cValue, from2: one ? -1 : vs + rFrom, to2: vs + rTo, lead2: rLead, value2: rValue };
-      this.values[i] = undefined;
-      // The cached Via is dropped with the line, and parsed again only if read.
-      this.invalidate('via');
-      return;
-    }
-    if (rFrom !== -1) first = first.slice(0, rFrom) + rLead + rValue + first.slice(rTo);
-    if (cFrom !== -1) {
-      const m = top.received === undefined ? null : RECEIVED.exec(first);
-      const text = cLead + cValue;
-      first = m === null ? first + text : first.slice(0, m.index) + text + first.slice(m.index + m[0].length);
-    }
+    // The cached Via is dropped with the line, and parsed again only if read.
     this.replaceLine(i, first + rest);
   }
 
   /**
-   * Where the value of line `i` starts in `source`, when the line is received bytes that hold its value as is
-   * (ASCII, not folded); else -1.
+   * The common case of `setTopViaParams`, a received top Via read by the parser with a bare rport or none and no
+   * received: the additions are kept as a patch over the received bytes (written out by `serialize`, the value
+   * built only if read). Returns false for anything else.
    */
-  private valueStartInSource(i: number): number {
-    const s = this.spans[2 * i] as number;
-    if (s < 0 || this.source === undefined) return -1;
-    const e = this.spans[2 * i + 1] as number;
+  private patchTopVia(i: number, top: Via, p: { received?: string; rport?: number }): boolean {
+    const vs = this.topViaStart;
+    const ve = this.topViaEnd;
+    if (vs < 0 || (this.spans[2 * i] as number) > vs || (this.spans[2 * i + 1] as number) < ve) return false;
+    if (p.received !== undefined && top.received !== undefined) return false;
     const text = this.text as string;
-    let vs = text.indexOf(':', s) + 1;
-    while (text.charCodeAt(vs) === 32 || text.charCodeAt(vs) === 9) vs++;
-    const lf = text.indexOf('\n', vs);
-    return lf !== -1 && lf < e ? -1 : vs;
+    // Each addition inserts a lead and a value at a point of the line.
+    let rAt = -1;
+    let rLead = '';
+    if (p.rport !== undefined) {
+      if (top.rport === undefined) {
+        rAt = ve;
+        rLead = ';rport=';
+      } else {
+        const bare = top.rport === true ? text.indexOf(';rport', vs) : -1;
+        const after = bare + 6;
+        if (bare === -1 || after > ve) return false;
+        const c = text.charCodeAt(after);
+        if (after < ve && c !== 59 && c !== 32) return false;
+        rAt = after;
+        rLead = '=';
+      }
+    }
+    const cAt = p.received === undefined ? -1 : ve;
+    if (rAt === -1 && cAt === -1) return true;
+    const rValue = String(p.rport);
+    const cValue = p.received ?? '';
+    this.patch =
+      rAt === -1
+        ? { line: i, from1: cAt, to1: cAt, lead1: ';received=', value1: cValue, from2: -1, to2: -1, lead2: '', value2: '' }
+        : { line: i, from1: rAt, to1: rAt, lead1: rLead, value1: rValue, from2: cAt, to2: cAt, lead2: ';received=', value2: cValue };
+    this.values[i] = undefined;
+    const intact = this.intact;
+    // The cached Via is dropped with the line, and parsed again only if read.
+    this.invalidate('via');
+    this.patchedIntact = intact;
+    return true;
   }
 
   /** Adds (or replaces) the To tag, keeping the rest of the To value as written. */
@@ -718,7 +740,43 @@ export abstract class SipMessageBase implements SipMessageCommon {
 
   serialize(): Buffer {
     if (this.intact) return this.receivedBytes();
+    if (this.patchedIntact) return this.writePatched() ?? this.build(true);
     return this.build(true);
+  }
+
+  /**
+   * The received bytes with the patch's insertions (what a proxy or UAS transport does to every request: stamp
+   * the top Via) written in one pass, or undefined when the general `build` must decide (a Content-Length to
+   * correct, text outside ASCII, a message that is not alone in its buffer).
+   */
+  protected writePatched(): Buffer | undefined {
+    const p = this.patch as LinePatch;
+    const r = this.received as Buffer;
+    const end = this.receivedEnd;
+    if (this.receivedStart !== 0 || end !== r.length || p.to1 !== p.from1 || p.to2 !== p.from2) return undefined;
+    const cl = this.keys.indexOf('content-length');
+    if (cl === -1 || this.valueAt(cl) !== String(end - this.bodyStart)) return undefined;
+    const v1 = asciiLength(p.value1);
+    const v2 = p.from2 === -1 ? 0 : asciiLength(p.value2);
+    if (v1 === -1 || v2 === -1) return undefined;
+    const d1 = p.lead1.length + v1;
+    const d2 = p.from2 === -1 ? 0 : p.lead2.length + v2;
+    const out = allocate(end + d1 + d2);
+    // Copy everything, then move what follows each insertion point right, the last one first.
+    out.set(r);
+    let at1 = p.from1;
+    if (p.from2 === -1) {
+      out.copyWithin(at1 + d1, at1, end);
+    } else {
+      out.copyWithin(p.from2 + d1 + d2, p.from2, end);
+      if (p.from2 !== at1) out.copyWithin(at1 + d1, at1, p.from2);
+      let at2 = p.from2 + d1;
+      at2 = writeAscii(out, at2, p.lead2);
+      writeAscii(out, at2, p.value2);
+    }
+    at1 = writeAscii(out, at1, p.lead1);
+    writeAscii(out, at1, p.value1);
+    return out;
   }
 
   /**
@@ -868,6 +926,7 @@ export class SipRequest extends SipMessageBase {
   override serialize(): Buffer {
     const untouched = this.method === this.rawMethod && this.uri === this.rawUri;
     if (this.intact && untouched) return this.receivedBytes();
+    if (this.patchedIntact && untouched) return this.writePatched() ?? this.build(true);
     return this.build(untouched);
   }
 }
@@ -894,6 +953,7 @@ export class SipResponse extends SipMessageBase {
   override serialize(): Buffer {
     const untouched = this.status === this.rawStatus && this.reason === this.rawReason;
     if (this.intact && untouched) return this.receivedBytes();
+    if (this.patchedIntact && untouched) return this.writePatched() ?? this.build(true);
     return this.build(untouched);
   }
 }

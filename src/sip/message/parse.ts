@@ -461,8 +461,10 @@ function check(msg: SipMessage, versionError: boolean, h: HeadSource, counts: In
   if (counts[Slot.Via] !== 0 && (VALUE_START[Slot.Via] as number) >= 0) {
     // The top Via is read from the bytes; a list, a folded line or a failure (to get its error) goes through the
     // accessor. A line that reads as one Via has no comma outside quotes, so it is a single value.
-    const via = parseViaIn(h.data, text, VALUE_START[Slot.Via] as number, VALUE_END[Slot.Via] as number);
-    if (via !== null) msg.primeTopVia(via);
+    const vs = VALUE_START[Slot.Via] as number;
+    const ve = VALUE_END[Slot.Via] as number;
+    const via = parseViaIn(h.data, text, vs, ve);
+    if (via !== null) msg.primeTopVia(via, vs, ve);
   }
   if (counts[Slot.Via] === 0 || !topViaReadable(msg)) {
     return new SipParseError('missing or malformed Via', offsetOf(h, 'via'), { status: versionError ? 505 : 400 });
