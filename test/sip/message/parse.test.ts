@@ -336,3 +336,46 @@ describe('setTopViaParams spellings', () => {
     }
   });
 });
+
+describe('serialize after setTopViaParams', () => {
+  const body = 'v=0\r\n';
+  const cases: Array<[string, string[], string]> = [
+    ['bare rport in the middle, with a body', [BASE[0] as string, 'Via: SIP/2.0/UDP h:5060;rport;branch=z9hG4bKa', ...BASE.slice(2), `Content-Length: ${body.length}`], body],
+    ['bare rport at the end', [BASE[0] as string, 'Via: SIP/2.0/UDP h;branch=z9hG4bKa;rport', ...BASE.slice(2), 'Content-Length: 0'], ''],
+    ['no rport, spaces after the value', [BASE[0] as string, 'Via: SIP/2.0/UDP h;branch=z9hG4bKa  ', ...BASE.slice(2), 'Content-Length: 0'], ''],
+    ['rport and received already set', [BASE[0] as string, 'Via: SIP/2.0/UDP h;rport=1;received=9.9.9.9;branch=z9hG4bKa', ...BASE.slice(2), 'Content-Length: 0'], ''],
+    ['a Content-Length written with a leading zero', [...BASE, `Content-Length: 0${body.length}`], body],
+    ['no Content-Length', BASE, body],
+  ];
+  for (const [name, lines, b] of cases) {
+    it(`${name}: the Via line edited, every other byte as received`, () => {
+      const data = msg(lines, b);
+      for (const prefix of ['', '\r\n']) {
+        const m = ok(Buffer.concat([Buffer.from(prefix), data]));
+        m.setTopViaParams({ received: '192.0.2.9', rport: 5062 });
+        const via = m.get('via') as string;
+        assert.match(via, /;rport=5062/);
+        assert.match(via, /;received=192\.0\.2\.9/);
+        const viaLine = lines.find((l) => l.startsWith('Via:')) as string;
+        let expected = data.toString('latin1').replace(viaLine.trimEnd(), `Via: ${via}`);
+        // What serialize always corrects: one Content-Length, written as the body's length.
+        expected = expected.replace(`Content-Length: 0${b.length}\r\n`, `Content-Length: ${b.length}\r\n`);
+        if (!lines.some((l) => l.startsWith('Content-Length'))) expected = expected.replace('\r\n\r\n', `\r\nContent-Length: ${b.length}\r\n\r\n`);
+        assert.equal(m.serialize().toString('latin1'), expected, `${JSON.stringify(prefix)} before the message`);
+        assert.equal(ok(m.serialize()).topVia.rport, 5062);
+      }
+    });
+  }
+
+  it('a later edit of another header keeps the stamped Via', () => {
+    const m = ok(msg([...BASE, 'Content-Length: 0']));
+    m.setTopViaParams({ received: '192.0.2.9', rport: 5062 });
+    m.set('Max-Forwards', '69');
+    m.prepend('Via', 'SIP/2.0/UDP proxy.example.com;branch=z9hG4bKp');
+    const again = ok(m.serialize());
+    assert.equal(again.maxForwards, 69);
+    assert.equal(again.vias.length, 2);
+    assert.equal(again.vias[1]?.received, '192.0.2.9');
+    assert.equal(again.vias[1]?.rport, 5062);
+  });
+});
