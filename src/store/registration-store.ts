@@ -2,6 +2,10 @@
  * Registrar bindings in SQLite, so a restart of the PBX loses no registered phone. Keyed by (account, contact key);
  * every write is one statement, so concurrent REGISTERs of one phone cannot leave half a refresh behind.
  * Table: migrations/020_registrations.sql.
+ *
+ * Every origination reads the bindings of the extension it rings, and REGISTERs are rare next to that: reads are
+ * served from a per-account copy that every write through this store drops. The database file belongs to one
+ * server process; a store shared by several nodes is another implementation of the registrar's store.
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { Binding } from '../directory/registrar/binding.ts';
@@ -34,6 +38,8 @@ export class RegistrationStore {
   readonly #remove: Statement<[string, string]>;
   readonly #removeAccount: Statement<[string]>;
   readonly #removeExpired: Statement<[number]>;
+  /** Bindings per account as last read, expired ones included (filtered at read time). */
+  readonly #cache = new Map<string, StoredBinding[]>();
 
   constructor(db: Database) {
     this.#list = db.prepare<[string, number], Row>('SELECT * FROM registrations WHERE account_id = ? AND expires_at > ? ORDER BY registered_at, contact_key');
@@ -55,7 +61,13 @@ export class RegistrationStore {
 
   /** Unexpired bindings of an account at `now` (epoch ms). */
   list(accountId: string, now: number): StoredBinding[] {
-    return this.#list.all(accountId, now).map(fromRow);
+    let all = this.#cache.get(accountId);
+    if (all === undefined) {
+      // Read without the time bound, so that the copy stays right as bindings expire.
+      all = this.#list.all(accountId, Number.MIN_SAFE_INTEGER).map(fromRow);
+      this.#cache.set(accountId, all);
+    }
+    return all.filter((b) => b.expiresAt > now);
   }
 
   listAll(now: number): StoredBinding[] {
@@ -63,10 +75,13 @@ export class RegistrationStore {
   }
 
   has(accountId: string, now: number): boolean {
+    const cached = this.#cache.get(accountId);
+    if (cached !== undefined) return cached.some((b) => b.expiresAt > now);
     return (this.#has.get(accountId, now)?.n ?? 0) > 0;
   }
 
   put(binding: StoredBinding): void {
+    this.#cache.delete(binding.accountId);
     this.#upsert.run({
       accountId: binding.accountId,
       contactKey: binding.contactKey,
@@ -84,15 +99,18 @@ export class RegistrationStore {
   }
 
   remove(accountId: string, contactKey: string): void {
+    this.#cache.delete(accountId);
     this.#remove.run(accountId, contactKey);
   }
 
   removeAccount(accountId: string): void {
+    this.#cache.delete(accountId);
     this.#removeAccount.run(accountId);
   }
 
   /** Deletes bindings expired at `now`; returns how many. */
   removeExpired(now: number): number {
+    this.#cache.clear();
     return this.#removeExpired.run(now).changes;
   }
 }
