@@ -55,8 +55,29 @@ test('call records survive a reopen; only calls not ended are open; the newest s
     const again = new CallRecordStore(openDatabase(dir));
     assert.deepEqual(again.listOpen().map((r) => r.callId), ['a']);
     assert.deepEqual(again.get('a'), a);
-    const row = openDatabase(dir).prepare('SELECT live, end_reason, ended_at, dialed_second FROM call_records WHERE call_id = ?').get('b');
-    assert.deepEqual(row, { live: 0, end_reason: 'api_hangup', ended_at: 6000, dialed_second: '915551234567' });
+    const row = openDatabase(dir)
+      .prepare(
+        `SELECT account_id, requested_by, method, request, dialed_first, dialed_second, phase, live, started_at,
+           first_ring_at, first_outcome, second_outcome, bridged_at, ended_at, end_reason FROM call_records WHERE call_id = ?`,
+      )
+      .get('b');
+    assert.deepEqual(row, {
+      account_id: '1101',
+      requested_by: 'admin',
+      method: 'switchvox.call',
+      request: JSON.stringify(b.request),
+      dialed_first: '101',
+      dialed_second: '915551234567',
+      phase: 'ended',
+      live: 0,
+      started_at: 5000,
+      first_ring_at: null,
+      first_outcome: null,
+      second_outcome: null,
+      bridged_at: null,
+      ended_at: 6000,
+      end_reason: 'api_hangup',
+    });
     assert.deepEqual(again.recent(10).map((r) => r.callId).sort(), ['a', 'b']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
