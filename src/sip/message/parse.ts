@@ -33,6 +33,10 @@ export interface ParsedHead {
   message: SipMessage;
   /** Content-Length when present and well-formed; undefined when absent. */
   contentLength: number | undefined;
+  /** Offset of the CRLFCRLF ending the head (or of the final CRLF of a datagram without the empty line). */
+  headEnd: number;
+  /** A datagram whose head runs to its end without the empty line. */
+  unterminated: boolean;
 }
 
 /**
@@ -46,18 +50,24 @@ export function parseMessage(data: Buffer, opts?: ParseOptions): SipMessage | Si
   let start = 0;
   // §7.5: CRLFs before the start line are ignored.
   while (text.charCodeAt(start) === 13 && text.charCodeAt(start + 1) === 10) start += 2;
-  let headEnd = text.indexOf('\r\n\r\n', start);
-  // A datagram ending right after its last header line lacks the empty line §7 requires; the datagram boundary
-  // makes the intent clear, so accept it (without body) rather than fail on a lost CRLF.
-  const unterminated = headEnd === -1;
-  if (unterminated) {
-    if (data.length < start + 2 || !text.endsWith('\r\n')) return new SipParseError('no empty line after the headers', data.length);
-    headEnd = data.length - 2;
+  // An ASCII datagram has its empty line found by the line loop; otherwise the head is delimited first, to be
+  // decoded as UTF-8.
+  const ascii = isAscii(data);
+  let headEnd = -1;
+  let unterminated = false;
+  if (!ascii) {
+    headEnd = text.indexOf('\r\n\r\n', start);
+    if (headEnd === -1) {
+      if (data.length < start + 2 || !text.endsWith('\r\n')) return noEmptyLine(data);
+      headEnd = data.length - 2;
+      unterminated = true;
+    }
   }
-  const head = parseHead(data, start, headEnd, text);
+  const head = parseHead(data, start, headEnd, text, ascii);
   if (head instanceof SipParseError) return head;
   const msg = head.message;
-  if (unterminated) {
+  headEnd = head.headEnd;
+  if (unterminated || head.unterminated) {
     msg.body = EMPTY;
     return msg;
   }
@@ -75,6 +85,15 @@ export function parseMessage(data: Buffer, opts?: ParseOptions): SipMessage | Si
     bodyEnd = bodyStart + head.contentLength;
   }
   return finish(msg, data, start, bodyStart, bodyEnd);
+}
+
+/**
+ * A datagram ending right after its last header line lacks the empty line §7 requires; the datagram boundary
+ * makes the intent clear, so it is accepted (without body) rather than failed on a lost CRLF. Without even that
+ * final CRLF it is an error.
+ */
+function noEmptyLine(data: Buffer): SipParseError {
+  return new SipParseError('no empty line after the headers', data.length);
 }
 
 /** Attaches the received bytes: `serialize` returns them while the message is untouched, the body is cut on read. */
@@ -220,9 +239,21 @@ interface HeadSource {
   keys: string[];
   spans: number[];
   data: Buffer;
+  headEnd: number;
+  unterminated: boolean;
 }
 
-const SCRATCH: HeadSource = { start: 0, text: '', t0: 0, ascii: true, keys: [], spans: [], data: Buffer.alloc(0) };
+const SCRATCH: HeadSource = {
+  start: 0,
+  text: '',
+  t0: 0,
+  ascii: true,
+  keys: [],
+  spans: [],
+  data: Buffer.alloc(0),
+  headEnd: 0,
+  unterminated: false,
+};
 const COUNTS = new Int32Array(Slot.None + 1);
 /**
  * Per checked header, its first line's value in `data` (trimmed), read there by `check`; -1 when that line is
@@ -244,10 +275,17 @@ function offsetOf(h: HeadSource, key: string): number {
  * Parses the start line and headers in `data[start, headEnd)` (headEnd is the offset of the CRLFCRLF) and checks
  * the headers every layer relies on: top Via, From, To, Call-ID, CSeq (method matching the request's), Max-Forwards
  * and Content-Length, each present once. Lower Vias and other headers are left for when they are read.
- * `latin1` is the whole of `data` decoded as latin1, when the caller has it already.
+ * `latin1` is the whole of `data` decoded as latin1, when the caller has it already; then `ascii` may say that
+ * `data` is ASCII, and `headEnd` may be -1: the head runs to the first empty line (or to the end of a datagram
+ * ending with CRLF, `unterminated`).
  */
-export function parseHead(data: Buffer, start: number, headEnd: number, latin1?: string): ParsedHead | SipParseError {
-  const ascii = isAscii(data) || isAscii(data.subarray(start, headEnd + 2));
+export function parseHead(
+  data: Buffer,
+  start: number,
+  headEnd: number,
+  latin1?: string,
+  ascii = isAscii(data) || isAscii(data.subarray(start, headEnd + 2)),
+): ParsedHead | SipParseError {
   // ASCII: `text` is `data` decoded as latin1 from offset 0, so its indices are byte offsets and the message
   // starts at t0 = start. Otherwise: the head decoded as UTF-8, starting at t0 = 0.
   let text: string;
@@ -259,8 +297,11 @@ export function parseHead(data: Buffer, start: number, headEnd: number, latin1?:
     text = data.toString('utf8', start, headEnd + 2);
     t0 = 0;
   }
-  // Indices into `text`: the message starts at t0 and its head ends (after the last CRLF) at `limit`.
-  const limit = ascii ? headEnd + 2 : text.length;
+  // Indices into `text`: the message starts at t0 and its head ends (after the last CRLF) at `limit`, or at the
+  // first empty line when the end is to be found.
+  const findEnd = headEnd === -1;
+  const limit = findEnd ? text.length : ascii ? headEnd + 2 : text.length;
+  let unterminated = false;
   // Parsing is synchronous and never re-entered, so one scratch record and counter array serve every call.
   const h = SCRATCH;
   h.start = start;
@@ -271,6 +312,7 @@ export function parseHead(data: Buffer, start: number, headEnd: number, latin1?:
   h.spans = [];
   h.data = data;
   const lineEnd = text.indexOf('\r\n', t0);
+  if (lineEnd === -1) return noEmptyLine(data);
   const names: string[] = [];
   const keys = h.keys;
   const spans = h.spans;
@@ -278,18 +320,33 @@ export function parseHead(data: Buffer, start: number, headEnd: number, latin1?:
   for (let slot = 0; slot < counts.length; slot++) counts[slot] = 0;
 
   let pos = lineEnd + 2;
-  while (pos < limit) {
+  for (;;) {
+    if (pos >= limit) {
+      if (findEnd) {
+        // No empty line: a datagram ending with CRLF is taken as a head without body.
+        if (pos !== limit) return noEmptyLine(data);
+        unterminated = true;
+        headEnd = limit - 2;
+      }
+      break;
+    }
     const first = text.charCodeAt(pos);
+    if (findEnd && first === 13 && text.charCodeAt(pos + 1) === 10) {
+      headEnd = pos - 2;
+      break;
+    }
     if (first === 32 || first === 9) return new SipParseError('continuation line without a header', byteOffset(h, pos));
-    let eol = text.indexOf('\n', pos) - 1;
-    let folded = false;
+    let lf = text.indexOf('\n', pos);
     // LWS continuation (§7.3.1): a line starting with SP/HTAB belongs to the previous header.
+    let folded = false;
     for (;;) {
-      const next = text.charCodeAt(eol + 2);
+      if (lf === -1) return noEmptyLine(data);
+      const next = text.charCodeAt(lf + 1);
       if (next !== 32 && next !== 9) break;
       folded = true;
-      eol = text.indexOf('\n', eol + 2) - 1;
+      lf = text.indexOf('\n', lf + 1);
     }
+    const eol = lf - 1;
     if (text.charCodeAt(eol) !== 13) return new SipParseError('bare LF in the head', byteOffset(h, eol + 1));
     const colon = text.indexOf(':', pos);
     if (colon === -1 || colon > eol) return new SipParseError('header line without a colon', byteOffset(h, pos));
@@ -344,6 +401,8 @@ export function parseHead(data: Buffer, start: number, headEnd: number, latin1?:
     pos = eol + 2;
   }
 
+  h.headEnd = headEnd;
+  h.unterminated = unterminated;
   const table: HeaderTable = {
     names,
     keys,
@@ -505,7 +564,7 @@ function check(msg: SipMessage, versionError: boolean, h: HeadSource, counts: In
     if (!(err instanceof SipHeaderError)) throw err;
     return new SipParseError(err.message, offsetOf(h, err.header), { partial });
   }
-  return { message: msg, contentLength };
+  return { message: msg, contentLength, headEnd: h.headEnd, unterminated: h.unterminated };
 }
 
 /**
