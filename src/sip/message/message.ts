@@ -686,7 +686,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
     const vs = this.topViaStart;
     const ve = this.topViaEnd;
     if (vs < 0 || (this.spans[2 * i] as number) > vs || (this.spans[2 * i + 1] as number) < ve) return false;
-    if (p.received !== undefined && top.received !== undefined) return false;
+    if (p.received !== undefined && (top.received !== undefined || asciiLength(p.received) === -1)) return false;
     const text = this.text as string;
     // Each addition inserts a lead and a value at a point of the line.
     let rAt = -1;
@@ -747,7 +747,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
   /**
    * The received bytes with the patch's insertions (what a proxy or UAS transport does to every request: stamp
    * the top Via) written in one pass, or undefined when the general `build` must decide (a Content-Length to
-   * correct, text outside ASCII, a message that is not alone in its buffer).
+   * correct, a message that is not alone in its buffer).
    */
   protected writePatched(): Buffer | undefined {
     const p = this.patch as LinePatch;
@@ -756,11 +756,9 @@ export abstract class SipMessageBase implements SipMessageCommon {
     if (this.receivedStart !== 0 || end !== r.length || p.to1 !== p.from1 || p.to2 !== p.from2) return undefined;
     const cl = this.keys.indexOf('content-length');
     if (cl === -1 || this.valueAt(cl) !== String(end - this.bodyStart)) return undefined;
-    const v1 = asciiLength(p.value1);
-    const v2 = p.from2 === -1 ? 0 : asciiLength(p.value2);
-    if (v1 === -1 || v2 === -1) return undefined;
-    const d1 = p.lead1.length + v1;
-    const d2 = p.from2 === -1 ? 0 : p.lead2.length + v2;
+    // Patches are ASCII (patchTopVia takes nothing else).
+    const d1 = p.lead1.length + p.value1.length;
+    const d2 = p.from2 === -1 ? 0 : p.lead2.length + p.value2.length;
     const out = allocate(end + d1 + d2);
     // Copy everything, then move what follows each insertion point right, the last one first.
     out.set(r);

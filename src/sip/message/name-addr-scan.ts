@@ -6,7 +6,7 @@
  * anything it is unsure of is left to `parseNameAddr`, which stays the one definition of what is valid. What it
  * accepts, `parseNameAddr` accepts, with the same tag.
  */
-import { isTokenChar } from './syntax.ts';
+import { PARAM_VALUE_BYTES, TOKEN_BYTES } from './syntax.ts';
 import { HOST_CHARS, PARAM_CHARS, PASSWORD_CHARS, USER_CHARS } from './uri.ts';
 
 /** `scanNameAddr` results. */
@@ -19,14 +19,16 @@ export const enum NameAddrScan {
 /** Where `scanNameAddr` found the value of the last `tag` parameter; -1 when there is none (or it has no value). */
 export const scannedTag = { start: -1, end: -1 };
 
-function charIn(table: Uint8Array, c: number): boolean {
-  return c < 128 && table[c] === 1;
+/** The URI character tables by byte (all 256 entries, so a byte needs no range check). */
+function byBytes(table: Uint8Array): Uint8Array {
+  const bytes = new Uint8Array(256);
+  bytes.set(table);
+  return bytes;
 }
-
-/** token / host (IPv6 references bring `[`, `]` and `:`), as parseParams reads values. */
-function isParamValueChar(c: number): boolean {
-  return isTokenChar(c) || c === 91 || c === 93 || c === 58;
-}
+const USER = byBytes(USER_CHARS);
+const PASSWORD = byBytes(PASSWORD_CHARS);
+const HOST = byBytes(HOST_CHARS);
+const PARAM = byBytes(PARAM_CHARS);
 
 /** Checks the name-addr in bytes[start, end) (trimmed, one line); on Valid, `scannedTag` holds the tag's span. */
 export function scanNameAddr(bytes: Uint8Array, start: number, end: number): NameAddrScan {
@@ -41,7 +43,7 @@ export function scanNameAddr(bytes: Uint8Array, start: number, end: number): Nam
     while (pos < end && ((c = (bytes[pos] as number)) === 32 || c === 9)) pos++;
   } else {
     // Tokens separated by white space, up to the '<'.
-    while (pos < end && (isTokenChar((c = (bytes[pos] as number))) || c === 32 || c === 9)) pos++;
+    while (pos < end && (TOKEN_BYTES[(c = bytes[pos] as number)] === 1 || c === 32 || c === 9)) pos++;
   }
   if (pos + 5 > end || (bytes[pos] as number) !== 60) return NameAddrScan.Unsure;
   pos++;
@@ -58,7 +60,7 @@ export function scanNameAddr(bytes: Uint8Array, start: number, end: number): Nam
     c = (bytes[pos] as number);
     if (c === 64) break;
     if (c === 58 && pw === -1) pw = pos;
-    else if (!charIn(pw === -1 ? USER_CHARS : PASSWORD_CHARS, c)) break;
+    else if ((pw === -1 ? USER : PASSWORD)[c] !== 1) break;
   }
   if (pos < end && c === 64) {
     if ((pw === -1 ? pos : pw) === uriStart) return NameAddrScan.Unsure;
@@ -69,7 +71,7 @@ export function scanNameAddr(bytes: Uint8Array, start: number, end: number): Nam
   }
   // host (IPv6 references are left to parseUri)
   const hostStart = pos;
-  while (pos < end && charIn(HOST_CHARS, (bytes[pos] as number))) pos++;
+  while (pos < end && HOST[bytes[pos] as number] === 1) pos++;
   if (pos === hostStart) return NameAddrScan.Unsure;
   if (pos < end && (bytes[pos] as number) === 58) {
     const portStart = ++pos;
@@ -83,11 +85,11 @@ export function scanNameAddr(bytes: Uint8Array, start: number, end: number): Nam
   // URI parameters, without escapes; a value may be empty.
   while (pos < end && (bytes[pos] as number) === 59) {
     const nameStart = ++pos;
-    while (pos < end && charIn(PARAM_CHARS, (bytes[pos] as number))) pos++;
+    while (pos < end && PARAM[bytes[pos] as number] === 1) pos++;
     if (pos === nameStart) return NameAddrScan.Unsure;
     if (pos < end && (bytes[pos] as number) === 61) {
       pos++;
-      while (pos < end && charIn(PARAM_CHARS, (bytes[pos] as number))) pos++;
+      while (pos < end && PARAM[bytes[pos] as number] === 1) pos++;
     }
   }
   if (pos >= end || (bytes[pos] as number) !== 62) return NameAddrScan.Unsure;
@@ -101,7 +103,7 @@ export function scanNameAddr(bytes: Uint8Array, start: number, end: number): Nam
     pos++;
     while (pos < end && ((c = (bytes[pos] as number)) === 32 || c === 9)) pos++;
     const nameStart = pos;
-    while (pos < end && isTokenChar((bytes[pos] as number))) pos++;
+    while (pos < end && TOKEN_BYTES[bytes[pos] as number] === 1) pos++;
     if (pos === nameStart) return NameAddrScan.Unsure;
     const isTag = pos - nameStart === 3 && isTagName(bytes, nameStart);
     while (pos < end && ((c = (bytes[pos] as number)) === 32 || c === 9)) pos++;
@@ -111,7 +113,7 @@ export function scanNameAddr(bytes: Uint8Array, start: number, end: number): Nam
       pos++;
       while (pos < end && ((c = (bytes[pos] as number)) === 32 || c === 9)) pos++;
       valueStart = pos;
-      while (pos < end && isParamValueChar((bytes[pos] as number))) pos++;
+      while (pos < end && PARAM_VALUE_BYTES[bytes[pos] as number] === 1) pos++;
       if (pos === valueStart) return NameAddrScan.Unsure;
       valueEnd = pos;
     }

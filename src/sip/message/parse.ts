@@ -11,7 +11,7 @@ import { SipHeaderError, SipParseError } from './errors.ts';
 import { headerKey } from './header-names.ts';
 import { SipRequest, SipResponse, type HeaderTable, type SipMessage } from './message.ts';
 import type { CSeq } from './types.ts';
-import { isToken, isTokenChar } from './syntax.ts';
+import { TOKEN_BYTES, isToken } from './syntax.ts';
 import { NameAddrScan, scanNameAddr, scannedTag } from './name-addr-scan.ts';
 import { parseViaIn } from './via.ts';
 
@@ -192,6 +192,32 @@ for (const ch of 'abcdefijklmnorstuvxy') {
   COMPACT_BY_CODE[ch.toUpperCase().charCodeAt(0)] = knownName(ch.toUpperCase(), key);
 }
 
+/** Known names and compact forms as usually spelled, by their first byte. */
+const SPELLED_BY_FIRST: KnownName[][] = [];
+for (const known of [...KNOWN_BY_LENGTH.flat(), ...COMPACT_BY_CODE.filter((k) => k !== undefined)]) {
+  (SPELLED_BY_FIRST[known.spellingCodes[0] as number] ??= []).push(known);
+}
+
+/**
+ * The known header whose usual spelling, followed by its colon, starts the line at bytes[pos]: nearly every line
+ * of nearly every message, recognised without searching for the colon. Anything else (another letter case,
+ * white space before the colon, an unknown name) is left to the general path.
+ */
+function spelledName(bytes: Uint8Array, pos: number): KnownName | undefined {
+  const candidates = SPELLED_BY_FIRST[bytes[pos] as number];
+  if (candidates === undefined) return undefined;
+  for (let n = 0; n < candidates.length; n++) {
+    const known = candidates[n] as KnownName;
+    const codes = known.spellingCodes;
+    const len = codes.length;
+    if (bytes[pos + len] !== 58) continue;
+    let j = 1;
+    while (j < len && bytes[pos + j] === codes[j]) j++;
+    if (j === len) return known;
+  }
+  return undefined;
+}
+
 /** Set by `matchKnown`: whether the name was written exactly as the known spelling (so no slice is needed). */
 let matchedExactly = false;
 
@@ -348,37 +374,46 @@ export function parseHead(
     }
     const eol = lf - 1;
     if (text.charCodeAt(eol) !== 13) return new SipParseError('bare LF in the head', byteOffset(h, eol + 1));
-    const colon = text.indexOf(':', pos);
-    if (colon === -1 || colon > eol) return new SipParseError('header line without a colon', byteOffset(h, pos));
-    let nameEnd = colon;
-    for (let c = text.charCodeAt(nameEnd - 1); nameEnd > pos && (c === 32 || c === 9); c = text.charCodeAt(nameEnd - 1)) nameEnd--;
-    const nameLen = nameEnd - pos;
+    let colon: number;
     let name: string;
     let key: string;
     let slot: Slot;
-    let m: KnownName | undefined;
-    let raw: string | undefined;
-    if (nameLen === 1) {
-      m = COMPACT_BY_CODE[first];
-      matchedExactly = true;
-    } else if (ascii) {
-      m = matchKnown(data, pos, nameLen);
+    const spelled = ascii ? spelledName(data, pos) : undefined;
+    if (spelled !== undefined) {
+      colon = pos + spelled.spellingCodes.length;
+      name = spelled.spelling;
+      key = spelled.key;
+      slot = spelled.slot;
     } else {
-      // Offsets in a decoded UTF-8 head are not byte offsets: match the name's own bytes, once it is known to be
-      // a token (so ASCII).
-      raw = text.slice(pos, nameEnd);
-      if (!isToken(raw)) return new SipParseError(`invalid header name "${raw}"`, byteOffset(h, pos));
-      m = matchKnown(Buffer.from(raw, 'latin1'), 0, nameLen);
-    }
-    if (m !== undefined) {
-      name = matchedExactly ? m.spelling : (raw ?? text.slice(pos, nameEnd));
-      key = m.key;
-      slot = m.slot;
-    } else {
-      name = raw ?? text.slice(pos, nameEnd);
-      if (!isToken(name)) return new SipParseError(`invalid header name "${name}"`, byteOffset(h, pos));
-      key = headerKey(name);
-      slot = Slot.None;
+      colon = text.indexOf(':', pos);
+      if (colon === -1 || colon > eol) return new SipParseError('header line without a colon', byteOffset(h, pos));
+      let nameEnd = colon;
+      for (let c = text.charCodeAt(nameEnd - 1); nameEnd > pos && (c === 32 || c === 9); c = text.charCodeAt(nameEnd - 1)) nameEnd--;
+      const nameLen = nameEnd - pos;
+      let m: KnownName | undefined;
+      let raw: string | undefined;
+      if (nameLen === 1) {
+        m = COMPACT_BY_CODE[first];
+        matchedExactly = true;
+      } else if (ascii) {
+        m = matchKnown(data, pos, nameLen);
+      } else {
+        // Offsets in a decoded UTF-8 head are not byte offsets: match the name's own bytes, once it is known to be
+        // a token (so ASCII).
+        raw = text.slice(pos, nameEnd);
+        if (!isToken(raw)) return new SipParseError(`invalid header name "${raw}"`, byteOffset(h, pos));
+        m = matchKnown(Buffer.from(raw, 'latin1'), 0, nameLen);
+      }
+      if (m !== undefined) {
+        name = matchedExactly ? m.spelling : (raw ?? text.slice(pos, nameEnd));
+        key = m.key;
+        slot = m.slot;
+      } else {
+        name = raw ?? text.slice(pos, nameEnd);
+        if (!isToken(name)) return new SipParseError(`invalid header name "${name}"`, byteOffset(h, pos));
+        key = headerKey(name);
+        slot = Slot.None;
+      }
     }
     // Values are cut from `text` when read; the checked headers' first values are located for `check`.
     const seen = counts[slot] as number;
@@ -596,7 +631,7 @@ function cseqOf(msg: SipMessage, h: HeadSource): CSeq {
   const digitsEnd = pos;
   while (pos < end && ((c = bytes[pos] as number) === 32 || c === 9)) pos++;
   const methodStart = pos;
-  while (pos < end && isTokenChar(bytes[pos] as number)) pos++;
+  while (pos < end && TOKEN_BYTES[bytes[pos] as number] === 1) pos++;
   if (digitsEnd === digitsStart || digitsEnd - digitsStart > 10 || seq > 0x7fffffff) return msg.cseq;
   if (methodStart === digitsEnd || methodStart === end || pos !== end) return msg.cseq;
   const own = msg.kind === 'request' ? msg.method : '';

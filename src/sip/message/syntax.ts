@@ -12,6 +12,15 @@ export function isTokenChar(code: number): boolean {
   return code < 128 && TOKEN_CHARS[code] === 1;
 }
 
+/** Token characters by byte (all 256 entries, so a byte needs no range check). */
+export const TOKEN_BYTES = new Uint8Array(256);
+TOKEN_BYTES.set(TOKEN_CHARS);
+
+/** Characters of a generic parameter's value by byte: token / host (IPv6 references bring `[`, `]` and `:`). */
+export const PARAM_VALUE_BYTES = new Uint8Array(256);
+PARAM_VALUE_BYTES.set(TOKEN_CHARS);
+for (const ch of '[]:') PARAM_VALUE_BYTES[ch.charCodeAt(0)] = 1;
+
 export function isToken(text: string): boolean {
   if (text.length === 0) return false;
   for (let i = 0; i < text.length; i++) {
@@ -207,7 +216,7 @@ export function parseParamsIn(bytes: Uint8Array, text: string, pos: number, end:
     if (bytes[pos] !== 59 /* ; */) return null;
     pos = skipWsIn(bytes, pos + 1, end);
     const nameStart = pos;
-    while (pos < end && isTokenChar(bytes[pos] as number)) pos++;
+    while (pos < end && TOKEN_BYTES[bytes[pos] as number] === 1) pos++;
     if (pos === nameStart) return null;
     const name = paramNameIn(bytes, text, nameStart, pos);
     pos = skipWsIn(bytes, pos, end);
@@ -220,7 +229,7 @@ export function parseParamsIn(bytes: Uint8Array, text: string, pos: number, end:
         pos = q.end;
       } else {
         const valueStart = pos;
-        while (pos < end && isParamValueChar(bytes[pos] as number)) pos++;
+        while (pos < end && PARAM_VALUE_BYTES[bytes[pos] as number] === 1) pos++;
         if (pos === valueStart) return null;
         params[name] = text.slice(valueStart, pos);
       }

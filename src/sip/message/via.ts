@@ -1,6 +1,6 @@
 /** Via header values (RFC 3261 §20.42, RFC 3581 rport). */
 import type { Via } from './types.ts';
-import { formatParams, isTokenChar, parseParams, parseParamsIn, skipWs, skipWsIn } from './syntax.ts';
+import { TOKEN_BYTES, formatParams, isTokenChar, parseParams, parseParamsIn, skipWs, skipWsIn } from './syntax.ts';
 
 function readToken(text: string, pos: number): number {
   while (pos < text.length && isTokenChar(text.charCodeAt(pos))) pos++;
@@ -76,7 +76,7 @@ export function parseVia(text: string): Via | null {
 }
 
 function readTokenIn(bytes: Uint8Array, pos: number, end: number): number {
-  while (pos < end && isTokenChar(bytes[pos] as number)) pos++;
+  while (pos < end && TOKEN_BYTES[bytes[pos] as number] === 1) pos++;
   return pos;
 }
 
