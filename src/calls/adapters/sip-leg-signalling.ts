@@ -258,8 +258,9 @@ export class SipLegSignalling implements LegSignalling {
 
   /**
    * RFC 3725 §5: the offer in one party's re-INVITE goes to the other party in a re-INVITE of ours, and its
-   * answer becomes our 200. Undefined (488) when the other party refuses the offer; a rejection (500, which
-   * RFC 3261 §14.2 also prescribes while the other dialog has an INVITE of its own in progress) otherwise.
+   * answer becomes our 200. Undefined (488) when the other party refuses the offer; a rejection otherwise: 491
+   * when the other dialog has an INVITE of its own in progress (glare across the bridge: the sender retries after
+   * its back-off), 500 for anything else.
    */
   private async relayed(forkId: string, offer: string | undefined, from: Fork, to: Fork): Promise<string | undefined> {
     const fromSession = from.session!;

@@ -110,7 +110,8 @@ export class Session extends EventEmitter<SessionEvents> {
   #endReason: SessionEndReason | undefined;
   /**
    * Answers a re-INVITE: the offer (undefined for an offerless re-INVITE) to our SDP, or undefined to refuse it
-   * with 488. May be asynchronous (a third-party controller asks the other leg first). Default: our last SDP.
+   * with 488. May be asynchronous (a third-party controller asks the other leg first); a rejection with
+   * InviteInProgressError is answered 491, any other 500. Default: our last SDP.
    */
   onReinvite:
     | ((offer: string | undefined, request: SipRequest) => string | undefined | Promise<string | undefined>)
@@ -275,6 +276,12 @@ export class Session extends EventEmitter<SessionEvents> {
       answer.then(
         (sdp) => this.#answerReinvite(req, tx, offer, sdp),
         (err: Error) => {
+          // A controller relaying the offer found the other dialog busy with an INVITE of its own: that is glare
+          // as the peer sees it, and a 491 makes it retry after its §14.1 back-off where a 500 would end the try.
+          if (err instanceof InviteInProgressError) {
+            this.#answerReinvite(req, tx, offer, undefined, 491);
+            return;
+          }
           this.#log()?.warn({ err }, 're-INVITE handler failed');
           this.#answerReinvite(req, tx, offer, undefined, 500);
         },

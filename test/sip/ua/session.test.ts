@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { SipRequest, SipResponse } from '../../../src/sip/message/index.ts';
 import type { IncomingCall } from '../../../src/sip/ua/incoming-call.ts';
 import type { Session } from '../../../src/sip/ua/session.ts';
+import { InviteInProgressError } from '../../../src/sip/ua/errors.ts';
 import { memoryPair, settle } from './memory-pair.ts';
 
 const SDP = (port: number) => `v=0\r\no=- 1 ${port} IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0\r\n`;
@@ -68,6 +69,24 @@ test('glare: both re-INVITE at once, both get 491, each retries after its §14.1
   assert.equal(await fromCaller, SDP(5004));
   assert.equal(caller.remoteSdp, SDP(5004));
   assert.equal(callee.remoteSdp, SDP(4002));
+});
+
+test('a re-INVITE whose handler finds another INVITE in progress is answered 491, which the peer retries', async () => {
+  const { caller, callee, a, b } = await connected(() => 0.5);
+  let asked = 0;
+  callee.onReinvite = () => {
+    asked++;
+    return asked === 1 ? Promise.reject(new InviteInProgressError()) : SDP(5006);
+  };
+  b.transport.takeSent();
+  const reinvite = caller.reinvite(SDP(4004));
+  await settle(40);
+  const statuses = b.transport.takeSent().flatMap(({ message }) => (message instanceof SipResponse ? [message.status] : []));
+  assert.deepEqual(statuses, [491]);
+  // §14.1: the Call-ID owner retries after 2.1 + 0.5 * 2 s.
+  a.clock.advance(3050);
+  assert.equal(await reinvite, SDP(5006));
+  assert.equal(asked, 2);
 });
 
 test('the callee without ACK: 2xx retransmitted on the session clock, BYE after 64*T1', async () => {
