@@ -234,6 +234,8 @@ export abstract class SipMessageBase implements SipMessageCommon {
   private patch: LinePatch | undefined;
   /** The received message with only `patch` applied: `serialize` then copies around the patch and nothing else. */
   protected patchedIntact = false;
+  /** See `primeLengthAsWritten`. */
+  private lengthAsWritten = false;
   /** Where the value of the top Via that the parser read lies in `source`; -1 when unknown or edited since. */
   private topViaStart = -1;
   private topViaEnd = -1;
@@ -557,6 +559,16 @@ export abstract class SipMessageBase implements SipMessageCommon {
     this.cachedCSeq = cseq;
   }
 
+  /** Gives the value of received line `i`, cut by the parser, to `get` and the accessors. */
+  primeValue(i: number, value: string): void {
+    this.values[i] = value;
+  }
+
+  /** Whether the received Content-Length line reads exactly as `serialize` would write it for the body. */
+  primeLengthAsWritten(asWritten: boolean): void {
+    this.lengthAsWritten = asWritten;
+  }
+
   get vias(): readonly Via[] {
     if (this.cachedVias === undefined) {
       const out: Via[] = [];
@@ -754,8 +766,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
     const r = this.received as Buffer;
     const end = this.receivedEnd;
     if (this.receivedStart !== 0 || end !== r.length || p.to1 !== p.from1 || p.to2 !== p.from2) return undefined;
-    const cl = this.keys.indexOf('content-length');
-    if (cl === -1 || this.valueAt(cl) !== String(end - this.bodyStart)) return undefined;
+    if (!this.lengthAsWritten) return undefined;
     // Patches are ASCII (patchTopVia takes nothing else).
     const d1 = p.lead1.length + p.value1.length;
     const d2 = p.from2 === -1 ? 0 : p.lead2.length + p.value2.length;

@@ -287,6 +287,8 @@ const COUNTS = new Int32Array(Slot.None + 1);
  */
 const VALUE_START = new Int32Array(Slot.None + 1);
 const VALUE_END = new Int32Array(Slot.None + 1);
+/** And the index of that line. */
+const VALUE_LINE = new Int32Array(Slot.None + 1);
 
 function byteOffset(h: HeadSource, i: number): number {
   return h.start + (h.ascii ? i - h.t0 : Buffer.byteLength(h.text.slice(h.t0, i)));
@@ -427,6 +429,7 @@ export function parseHead(
         let ve = eol;
         while (ve > vs && (data[ve - 1] === 32 || data[ve - 1] === 9)) ve--;
         VALUE_START[slot] = vs;
+        VALUE_LINE[slot] = keys.length;
         VALUE_END[slot] = ve;
       }
     }
@@ -552,6 +555,7 @@ function topViaReadable(msg: SipMessage): boolean {
 function check(msg: SipMessage, versionError: boolean, h: HeadSource, counts: Int32Array): ParsedHead | SipParseError {
   const start = h.start;
   const text = h.text;
+  let primed = false;
   if (counts[Slot.Via] !== 0 && (VALUE_START[Slot.Via] as number) >= 0) {
     // The top Via is read from the bytes; a list, a folded line or a failure (to get its error) goes through the
     // accessor. A line that reads as one Via has no comma outside quotes, so it is a single value.
@@ -559,8 +563,9 @@ function check(msg: SipMessage, versionError: boolean, h: HeadSource, counts: In
     const ve = VALUE_END[Slot.Via] as number;
     const via = parseViaIn(h.data, text, vs, ve);
     if (via !== null) msg.primeTopVia(via, vs, ve);
+    primed = via !== null;
   }
-  if (counts[Slot.Via] === 0 || !topViaReadable(msg)) {
+  if (counts[Slot.Via] === 0 || (!primed && !topViaReadable(msg))) {
     return new SipParseError('missing or malformed Via', offsetOf(h, 'via'), { status: versionError ? 505 : 400 });
   }
   const partial = msg.kind === 'request' ? msg : undefined;
@@ -576,7 +581,11 @@ function check(msg: SipMessage, versionError: boolean, h: HeadSource, counts: In
     const fromTag = tagOf(msg, h, Slot.From);
     msg.primeTags(fromTag, tagOf(msg, h, Slot.To));
     const callIdStart = VALUE_START[Slot.CallId] as number;
-    if (callIdStart >= 0 ? callIdStart === VALUE_END[Slot.CallId] : msg.callId.length === 0) {
+    if (callIdStart >= 0) {
+      // Every layer reads the Call-ID: cut it now that it has been located.
+      if (callIdStart === VALUE_END[Slot.CallId]) throw new SipHeaderError('call-id', 'empty Call-ID');
+      msg.primeValue(VALUE_LINE[Slot.CallId] as number, text.slice(callIdStart, VALUE_END[Slot.CallId]));
+    } else if (msg.callId.length === 0) {
       throw new SipHeaderError('call-id', 'empty Call-ID');
     }
     const cseq = cseqOf(msg, h);
@@ -587,6 +596,9 @@ function check(msg: SipMessage, versionError: boolean, h: HeadSource, counts: In
     if (counts[Slot.ContentLength] !== 0) {
       const n = digitsOf(h.data, Slot.ContentLength, 0xffffffff);
       contentLength = n === -1 ? msg.contentLength : n;
+      // Without leading zeros it is the line serialize would write for the body cut to that length.
+      const vs = VALUE_START[Slot.ContentLength] as number;
+      if (n !== -1) msg.primeLengthAsWritten(h.data[vs] !== 48 || VALUE_END[Slot.ContentLength] === vs + 1);
     }
     // §19.1.5: headers are not allowed in a Request-URI (RFC 4475 escruri).
     if (msg.kind === 'request' && msg.uri.indexOf('?') !== -1) {

@@ -346,6 +346,7 @@ describe('serialize after setTopViaParams', () => {
     ['rport and received already set', [BASE[0] as string, 'Via: SIP/2.0/UDP h;rport=1;received=9.9.9.9;branch=z9hG4bKa', ...BASE.slice(2), 'Content-Length: 0'], ''],
     ['a Content-Length written with a leading zero', [...BASE, `Content-Length: 0${body.length}`], body],
     ['no Content-Length', BASE, body],
+    ['a zero Content-Length written 00', [...BASE, 'Content-Length: 00'], ''],
   ];
   for (const [name, lines, b] of cases) {
     it(`${name}: the Via line edited, every other byte as received`, () => {
