@@ -30,6 +30,8 @@ export class TcpConnection {
   readonly keys = new Set<string>();
   readonly #socket: net.Socket;
   readonly #framer: StreamFramer;
+  /** What broke the socket: pending writes only learn that it closed, a sender needs to know why (§18.1.1). */
+  #error: Error | undefined;
 
   constructor(socket: net.Socket, remote: Endpoint, maxMessageBytes: number, sink: ConnectionSink) {
     this.#socket = socket;
@@ -37,6 +39,9 @@ export class TcpConnection {
     // RFC 5626 §3.5.1: a CRLFCRLF ping is answered with a single CRLF pong.
     this.#framer = new StreamFramer({ maxBytes: maxMessageBytes, onPing: () => this.#socket.write(CRLF) });
     socket.setNoDelay(true);
+    socket.on('error', (err) => {
+      this.#error = err;
+    });
     socket.on('data', (chunk: Buffer) => {
       for (const item of this.#framer.push(chunk)) {
         sink(item, this);
@@ -53,7 +58,8 @@ export class TcpConnection {
     const to = this.remote;
     this.#socket.write(data, (err) => {
       if (err && onError !== undefined) {
-        onError(new TransportError(`TCP send to ${to.host}:${to.port} failed: ${err.message}`, to, { cause: err }));
+        const cause = this.#error ?? err;
+        onError(new TransportError(`TCP send to ${to.host}:${to.port} failed: ${cause.message}`, to, { cause }));
       }
     });
   }

@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
 import type { SipConfig, SipListen } from '../../config/schema.ts';
 import { createResponse } from '../message/create.ts';
-import { SipParseError } from '../message/errors.ts';
-import type { SipMessage, SipResponse } from '../message/message.ts';
+import { SipHeaderError, SipParseError } from '../message/errors.ts';
+import type { SipMessage, SipRequest, SipResponse } from '../message/message.ts';
 import { parseMessage } from '../message/parse.ts';
+import type { Via } from '../message/types.ts';
+import { formatVia } from '../message/via.ts';
 import type { Endpoint, TransportProtocol } from './endpoint.ts';
 import { responseDestination, stampReceived } from './response-destination.ts';
 import { TcpListener, type TcpConnection } from './tcp-listener.ts';
@@ -25,6 +27,22 @@ export interface TransportLayerOptions {
 
 const DEFAULT_MAX_MESSAGE_BYTES = 65535;
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
+const DEFAULT_SIP_PORT = 5060;
+
+/**
+ * RFC 3261 §18.1.1: a request "larger than 1300 bytes and the path MTU is unknown" (we never know it) goes over a
+ * congestion-controlled transport, TCP, instead of UDP.
+ */
+export const UDP_REQUEST_LIMIT = 1300;
+
+/**
+ * §18.1.1: falling back to UDP is only for a TCP attempt that "generates either an ICMP Protocol Not Supported, or
+ * results in a TCP reset" (a peer without TCP): not for timeouts or unreachable hosts.
+ */
+const NO_TCP_AT_PEER = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPROTONOSUPPORT', 'ENOPROTOOPT']);
+
+/** How a request bound for UDP was sent because of its size (§18.1.1). */
+type LargeRequestRoute = 'tcp' | 'udp-fallback';
 
 /**
  * The SIP transport layer (RFC 3261 §18) over UDP and TCP listeners: parses what arrives (a malformed request is
@@ -40,6 +58,10 @@ export class TransportLayer implements SipTransport {
   /** Raw SIP is logged at trace level only; decided once so the hot path does not stringify messages. */
   readonly #traceSip: boolean;
   #receiver: TransportReceiver | undefined;
+  /** Requests bound for UDP that went over TCP (or fell back to UDP) because of their size: retransmissions follow. */
+  readonly #largeRequests = new WeakMap<SipMessage, LargeRequestRoute>();
+  /** `host:port` (host lower-cased, IPv6 unbracketed) of every sent-by we insert: responses must carry one (§18.1.2). */
+  #ownSentBy = new Set<string>();
 
   private constructor(udp: UdpListener[], tcp: TcpListener[], opts: TransportLayerOptions, log: Logger | undefined) {
     this.#udp = udp;
@@ -82,6 +104,7 @@ export class TransportLayer implements SipTransport {
       await layer.close();
       throw err;
     }
+    layer.#ownSentBy = new Set(layer.listeners.map((l) => sentByKey(layer.#advertised(l).host, l.port)));
     return layer;
   }
 
@@ -114,10 +137,20 @@ export class TransportLayer implements SipTransport {
   localEndpoint(transport: TransportProtocol): Endpoint {
     const l = transport === 'udp' ? this.#udp[0]?.local : this.#tcp[0]?.local;
     if (l === undefined) throw new TransportError(`no ${transport} listener`, { transport, host: this.#publicHost, port: 0 });
-    return WILDCARDS.has(l.host) ? { transport, host: this.#publicHost, port: l.port } : l;
+    return this.#advertised(l);
   }
 
+  /**
+   * Sends a message. A request bound for UDP that is larger than `UDP_REQUEST_LIMIT` goes over TCP when we listen
+   * on TCP, its top Via rewritten to our TCP sent-by; if the peer has no TCP (connection refused or reset) it is
+   * sent over UDP after all, its Via restored (RFC 3261 §18.1.1). Its ACK and CANCEL, which copy that Via
+   * (§17.1.1.3, §9.1), follow it over TCP.
+   */
   send(msg: SipMessage, to: Endpoint, onError?: SendErrorHandler): void {
+    if (msg.kind === 'request' && to.transport === 'udp' && this.#tcp.length > 0) {
+      this.#sendRequestBoundForUdp(msg, to, onError);
+      return;
+    }
     this.#sendBytes(msg, to, undefined, onError);
   }
 
@@ -136,8 +169,78 @@ export class TransportLayer implements SipTransport {
     await Promise.all([...this.#udp.map((u) => u.close()), ...this.#tcp.map((t) => t.close())]);
   }
 
+  #advertised(l: Endpoint): Endpoint {
+    return WILDCARDS.has(l.host) ? { transport: l.transport, host: this.#publicHost, port: l.port } : l;
+  }
+
+  #sendRequestBoundForUdp(req: SipRequest, to: Endpoint, onError: SendErrorHandler | undefined): void {
+    const tcpTo: Endpoint = { transport: 'tcp', host: to.host, port: to.port };
+    const route = this.#largeRequests.get(req);
+    if (route === 'udp-fallback') {
+      this.#sendBytes(req, to, undefined, onError);
+      return;
+    }
+    if (route === 'tcp') {
+      // A retransmission by a transaction that was started for UDP: the connection delivered the request already.
+      if (!this.#tcp.some((t) => t.connection(to.host, to.port) !== undefined)) this.#sendBytes(req, tcpTo, undefined, onError);
+      return;
+    }
+    const data = req.serialize();
+    if (this.#viaIsOurTcp(req)) {
+      this.#sendData(data, tcpTo, undefined, onError);
+      return;
+    }
+    if (data.length <= UDP_REQUEST_LIMIT) {
+      this.#sendData(data, to, undefined, onError);
+      return;
+    }
+    const vias = req.getAll('via');
+    const udpVia = vias[0];
+    if (udpVia === undefined) {
+      this.#sendData(data, to, undefined, onError);
+      return;
+    }
+    const local = this.localEndpoint('tcp');
+    const host = local.host.includes(':') ? `[${local.host}]` : local.host;
+    vias[0] = formatVia({ ...req.topVia, transport: 'TCP', host, port: local.port });
+    req.set('Via', vias);
+    this.#largeRequests.set(req, 'tcp');
+    this.#log?.debug({ to: tcpTo, bytes: data.length, callId: req.callId }, 'request over the UDP limit sent over TCP');
+    this.#sendBytes(req, tcpTo, undefined, (err) => {
+      const code = (err.cause as NodeJS.ErrnoException | undefined)?.code;
+      if (code === undefined || !NO_TCP_AT_PEER.has(code)) {
+        if (onError !== undefined) onError(err);
+        else this.#log?.debug({ err }, 'send failed');
+        return;
+      }
+      this.#log?.debug({ to, code, callId: req.callId }, 'no TCP at the peer: request sent over UDP after all');
+      vias[0] = udpVia;
+      req.set('Via', vias);
+      this.#largeRequests.set(req, 'udp-fallback');
+      this.#sendBytes(req, to, undefined, onError);
+    });
+  }
+
+  /** Whether a request's top Via is our TCP sent-by: an ACK or CANCEL copying the Via of a request moved to TCP. */
+  #viaIsOurTcp(req: SipRequest): boolean {
+    let via: Via;
+    try {
+      via = req.topVia;
+    } catch (err) {
+      // Without a readable Via it is not a request we moved; sending it is the sender's business.
+      if (err instanceof SipHeaderError) return false;
+      throw err;
+    }
+    if (via.transport !== 'TCP') return false;
+    const local = this.localEndpoint('tcp');
+    return via.port === local.port && unbracket(via.host).toLowerCase() === local.host.toLowerCase();
+  }
+
   #sendBytes(msg: SipMessage, to: Endpoint, local: Endpoint | undefined, onError: SendErrorHandler | undefined): void {
-    const data = msg.serialize();
+    this.#sendData(msg.serialize(), to, local, onError);
+  }
+
+  #sendData(data: Buffer, to: Endpoint, local: Endpoint | undefined, onError: SendErrorHandler | undefined): void {
     if (data.length > this.#maxBytes) {
       this.#fail(new TransportError(`message of ${data.length} bytes exceeds ${this.#maxBytes}`, to), onError);
       return;
@@ -185,14 +288,24 @@ export class TransportLayer implements SipTransport {
       if (item.kind === 'request') {
         stampReceived(item, source);
         receiver.receiveRequest(item, source, local);
-      } else {
+      } else if (this.#isOurSentBy(item)) {
         receiver.receiveResponse(item, source, local);
+      } else {
+        // §18.1.2: "If the value of the "sent-by" parameter in that header field value does not correspond to a
+        // value that the client transport is configured to insert into requests, the response MUST be silently
+        // discarded."
+        this.#log?.debug({ from: source, status: item.status, via: item.get('via') }, 'response for another sent-by discarded');
       }
     } catch (err) {
       // One message whose handling threw must not take the socket (and every other call) down with it.
       if (this.#log !== undefined) this.#log.error({ err, from: source, callId: item.callId }, 'handling an inbound message failed');
       else process.emitWarning(err instanceof Error ? err : new Error(String(err)), 'SipHandlerError');
     }
+  }
+
+  #isOurSentBy(res: SipResponse): boolean {
+    const via = res.topVia;
+    return this.#ownSentBy.has(sentByKey(unbracket(via.host), via.port ?? DEFAULT_SIP_PORT));
   }
 
   /** A malformed request whose start line and Via were readable gets its 400/505/513 (§8.2 / RFC 4475). */
@@ -213,4 +326,12 @@ export class TransportLayer implements SipTransport {
     this.#log?.debug({ err, from: source, status: err.status }, 'malformed message answered');
     this.sendResponse(res, source, undefined, local);
   }
+}
+
+function unbracket(host: string): string {
+  return host.startsWith('[') ? host.slice(1, -1) : host;
+}
+
+function sentByKey(host: string, port: number): string {
+  return `${host.toLowerCase()}:${port}`;
 }

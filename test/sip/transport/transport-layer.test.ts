@@ -3,7 +3,7 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import net from 'node:net';
 import { describe, test } from 'node:test';
-import { createRequest, createResponse, newTag, type SipRequest, type SipResponse } from '../../../src/sip/message/index.ts';
+import { SipParseError, StreamFramer, createRequest, createResponse, newTag, type SipRequest, type SipResponse } from '../../../src/sip/message/index.ts';
 import type { SipConfig } from '../../../src/config/schema.ts';
 import { TransportError, TransportLayer, type Endpoint, type TransportReceiver } from '../../../src/sip/transport/index.ts';
 
@@ -474,4 +474,150 @@ test('TCP: when the request connection is gone, the response opens one to receiv
     peer.close();
     await tl.close();
   }
+});
+
+/** A peer with a UDP socket and, unless `tcp` is false, a TCP listener on the same port number. */
+async function dualPeer(tcp = true): Promise<{ port: number; udp: dgram.Socket; server: net.Server | undefined; close: () => void }> {
+  for (let attempt = 0; ; attempt++) {
+    const udp = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+    const port = udp.address().port;
+    if (!tcp) return { port, udp, server: undefined, close: () => udp.close() };
+    const server = net.createServer();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', resolve);
+      });
+      return { port, udp, server, close: () => (udp.close(), server.close()) };
+    } catch (err) {
+      // The TCP port of that number is taken by someone else: try another number.
+      udp.close();
+      if (attempt === 5) throw err;
+    }
+  }
+}
+
+/** Frames SIP messages from the first connection the server accepts. */
+async function acceptMessages(server: net.Server): Promise<{ sock: net.Socket; next: () => Promise<SipRequest> }> {
+  const [sock] = (await once(server, 'connection', { signal: AbortSignal.timeout(WAIT_MS) })) as [net.Socket];
+  const framer = new StreamFramer();
+  const queue: SipRequest[] = [];
+  return {
+    sock,
+    next: async () => {
+      while (queue.length === 0) {
+        const [chunk] = (await once(sock, 'data', { signal: AbortSignal.timeout(WAIT_MS) })) as [Buffer];
+        for (const item of framer.push(chunk)) {
+          assert.ok(!(item instanceof SipParseError), String(item));
+          queue.push(item as SipRequest);
+        }
+      }
+      return queue.shift() as SipRequest;
+    },
+  };
+}
+
+function message(callId: string, bodyBytes: number, via = 'SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-' + callId + ';rport'): SipRequest {
+  return createRequest({
+    method: 'MESSAGE',
+    uri: 'sip:peer@127.0.0.1',
+    headers: [['Via', via], ['Max-Forwards', '70'], ['From', '<sip:a@b>;tag=1'], ['To', '<sip:peer@127.0.0.1>'], ['Call-ID', callId], ['CSeq', '1 MESSAGE'], ['Content-Type', 'text/plain']],
+    body: 'x'.repeat(bodyBytes),
+  });
+}
+
+describe('RFC 3261 §18.1.1: requests larger than 1300 bytes bound for UDP', () => {
+  test('go over TCP with the top Via rewritten to our TCP sent-by; smaller ones stay on UDP', async () => {
+    const { tl } = await layer();
+    const peer = await dualPeer();
+    try {
+      const small = message('small', 300);
+      tl.send(small, { transport: 'udp', host: '127.0.0.1', port: peer.port });
+      const [datagram] = (await once(peer.udp, 'message', { signal: AbortSignal.timeout(WAIT_MS) })) as [Buffer];
+      assert.match(datagram.toString(), /^Via: SIP\/2.0\/UDP 127.0.0.1:5060;/m);
+
+      const big = message('big', 1400);
+      assert.ok(big.serialize().length > 1300);
+      const accepted = acceptMessages(peer.server as net.Server);
+      tl.send(big, { transport: 'udp', host: '127.0.0.1', port: peer.port });
+      const { sock, next } = await accepted;
+      const got = await next();
+      assert.equal(got.callId, 'big');
+      assert.equal(got.topVia.transport, 'TCP');
+      assert.equal(got.topVia.port, tl.localEndpoint('tcp').port);
+      assert.equal(got.topVia.branch, 'z9hG4bK-big');
+      assert.equal(got.topVia.rport, true);
+      assert.equal(got.body.length, 1400);
+
+      // A retransmission of the same request (its transaction was started for UDP) is not written again, and the
+      // ACK-like request copying the moved Via follows it over the same connection.
+      tl.send(big, { transport: 'udp', host: '127.0.0.1', port: peer.port });
+      const follower = message('follower', 10, big.get('via'));
+      tl.send(follower, { transport: 'udp', host: '127.0.0.1', port: peer.port });
+      assert.equal((await next()).callId, 'follower');
+      sock.destroy();
+    } finally {
+      peer.close();
+      await tl.close();
+    }
+  });
+
+  test('a peer without TCP (connection refused): sent over UDP after all, the Via restored, no error', async () => {
+    const { tl } = await layer();
+    const peer = await dualPeer(false);
+    try {
+      const big = message('refused', 1400);
+      const errors: TransportError[] = [];
+      tl.send(big, { transport: 'udp', host: '127.0.0.1', port: peer.port }, (err) => errors.push(err));
+      const [datagram] = (await once(peer.udp, 'message', { signal: AbortSignal.timeout(WAIT_MS) })) as [Buffer];
+      const text = datagram.toString();
+      assert.match(text, /^Via: SIP\/2.0\/UDP 127.0.0.1:5060;branch=z9hG4bK-refused;rport\r$/m);
+      assert.ok(text.endsWith('x'.repeat(1400)));
+      assert.deepEqual(errors, []);
+      // Its retransmissions go over UDP straight away.
+      tl.send(big, { transport: 'udp', host: '127.0.0.1', port: peer.port });
+      const [again] = (await once(peer.udp, 'message', { signal: AbortSignal.timeout(WAIT_MS) })) as [Buffer];
+      assert.equal(again.toString(), text);
+    } finally {
+      peer.close();
+      await tl.close();
+    }
+  });
+
+  test('without a TCP listener they stay on UDP', async () => {
+    const tl = await TransportLayer.listen({ listen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }], publicHost: '127.0.0.1' });
+    const peer = await dualPeer();
+    try {
+      tl.send(message('udp-only', 1400), { transport: 'udp', host: '127.0.0.1', port: peer.port });
+      const [datagram] = (await once(peer.udp, 'message', { signal: AbortSignal.timeout(WAIT_MS) })) as [Buffer];
+      assert.ok(datagram.length > 1300);
+      assert.match(datagram.toString(), /^Via: SIP\/2.0\/UDP /m);
+    } finally {
+      peer.close();
+      await tl.close();
+    }
+  });
+});
+
+describe('RFC 3261 §18.1.2: responses whose top Via is not our sent-by', () => {
+  test('are discarded; ours are handed up', async () => {
+    const { tl, inbox } = await layer();
+    const client = await udpClient();
+    const ours = tl.localEndpoint('udp');
+    const response = (viaHost: string, viaPort: number, callId: string): string =>
+      ['SIP/2.0 200 OK', `Via: SIP/2.0/UDP ${viaHost}:${viaPort};branch=z9hG4bK-r`, 'From: <sip:a@b>;tag=1', 'To: <sip:x@y>;tag=9', `Call-ID: ${callId}`, 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n');
+    try {
+      client.sock.send(response('192.0.2.50', ours.port, 'other-host'), ours.port, '127.0.0.1');
+      client.sock.send(response(ours.host, ours.port + 1, 'other-port'), ours.port, '127.0.0.1');
+      client.sock.send(response(ours.host, tl.localEndpoint('tcp').port, 'our-tcp-sent-by'), ours.port, '127.0.0.1');
+      client.sock.send(response(ours.host, ours.port, 'ours'), ours.port, '127.0.0.1');
+      assert.equal((await inbox.next()).msg.callId, 'our-tcp-sent-by');
+      assert.equal((await inbox.next()).msg.callId, 'ours');
+      assert.equal(inbox.items.length, 0);
+    } finally {
+      client.sock.close();
+      await tl.close();
+    }
+  });
 });
