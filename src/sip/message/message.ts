@@ -98,26 +98,68 @@ interface LinePatch {
   line: number;
   from1: number;
   to1: number;
-  /** A replacement is a constant lead and a value (`;received=` 192.0.2.1): no concatenated string to flatten. */
-  lead1: string;
-  value1: string;
+  /**
+   * A replacement is a constant lead and a value (`;received=` 192.0.2.1, `=` 5060): nothing is concatenated
+   * unless the line is read. A number is written as its digits.
+   */
+  lead1: Lead;
+  value1: string | number;
   /** -1 when there is one replacement only. */
   from2: number;
   to2: number;
-  lead2: string;
-  value2: string;
+  lead2: Lead;
+  value2: string | number;
+}
+
+/** A constant text, with its bytes for writing it out. */
+interface Lead {
+  text: string;
+  bytes: Uint8Array;
+}
+
+function lead(text: string): Lead {
+  return { text, bytes: Buffer.from(text, 'latin1') };
+}
+
+const RPORT_LEAD = lead(';rport=');
+const RPORT_VALUE_LEAD = lead('=');
+const RECEIVED_LEAD = lead(';received=');
+
+/** Digits of a non-negative integer. */
+function digitCount(n: number): number {
+  let count = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    count++;
+  }
+  return count;
+}
+
+/** Writes a lead and a value at `at` (the value ASCII, see `patchTopVia`); returns the offset after them. */
+function writeReplacement(out: Buffer, at: number, lead: Lead, value: string | number): number {
+  const bytes = lead.bytes;
+  for (let k = 0; k < bytes.length; k++) out[at + k] = bytes[k] as number;
+  at += bytes.length;
+  if (typeof value === 'number') {
+    const end = at + digitCount(value);
+    for (let k = end - 1; k >= at; k--) {
+      out[k] = 48 + (value % 10);
+      value = Math.floor(value / 10);
+    }
+    return end;
+  }
+  for (let k = 0; k < value.length; k++) out[at + k] = value.charCodeAt(k);
+  return at + value.length;
+}
+
+function replacementLength(lead: Lead, value: string | number): number {
+  return lead.bytes.length + (typeof value === 'number' ? digitCount(value) : value.length);
 }
 
 /** Length of `s` when it is all ASCII (one byte per character), else -1. */
 function asciiLength(s: string): number {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return -1;
   return s.length;
-}
-
-/** Writes an ASCII string at `at`; returns the offset after it. */
-function writeAscii(out: Buffer, at: number, s: string): number {
-  for (let k = 0; k < s.length; k++) out[at + k] = s.charCodeAt(k);
-  return at + s.length;
 }
 
 /**
@@ -341,9 +383,9 @@ export abstract class SipMessageBase implements SipMessageCommon {
     while (ve > vs && (text.charCodeAt(ve - 1) === 32 || text.charCodeAt(ve - 1) === 9)) ve--;
     const p = this.patch;
     if (p !== undefined && p.line === i) {
-      let v = text.slice(vs, p.from1) + p.lead1 + p.value1;
+      let v = text.slice(vs, p.from1) + p.lead1.text + String(p.value1);
       if (p.from2 === -1) return v + text.slice(p.to1, ve);
-      v += text.slice(p.to1, p.from2) + p.lead2 + p.value2;
+      v += text.slice(p.to1, p.from2) + p.lead2.text + String(p.value2);
       return v + text.slice(p.to2, ve);
     }
     const value = text.slice(vs, ve);
@@ -699,14 +741,15 @@ export abstract class SipMessageBase implements SipMessageCommon {
     const ve = this.topViaEnd;
     if (vs < 0 || (this.spans[2 * i] as number) > vs || (this.spans[2 * i + 1] as number) < ve) return false;
     if (p.received !== undefined && (top.received !== undefined || asciiLength(p.received) === -1)) return false;
+    if (p.rport !== undefined && !(Number.isInteger(p.rport) && p.rport >= 0)) return false;
     const text = this.text as string;
     // Each addition inserts a lead and a value at a point of the line.
     let rAt = -1;
-    let rLead = '';
+    let rLead = RPORT_LEAD;
     if (p.rport !== undefined) {
       if (top.rport === undefined) {
         rAt = ve;
-        rLead = ';rport=';
+        rLead = RPORT_LEAD;
       } else {
         const bare = top.rport === true ? text.indexOf(';rport', vs) : -1;
         const after = bare + 6;
@@ -714,17 +757,17 @@ export abstract class SipMessageBase implements SipMessageCommon {
         const c = text.charCodeAt(after);
         if (after < ve && c !== 59 && c !== 32) return false;
         rAt = after;
-        rLead = '=';
+        rLead = RPORT_VALUE_LEAD;
       }
     }
     const cAt = p.received === undefined ? -1 : ve;
     if (rAt === -1 && cAt === -1) return true;
-    const rValue = String(p.rport);
+    const rValue = p.rport ?? 0;
     const cValue = p.received ?? '';
     this.patch =
       rAt === -1
-        ? { line: i, from1: cAt, to1: cAt, lead1: ';received=', value1: cValue, from2: -1, to2: -1, lead2: '', value2: '' }
-        : { line: i, from1: rAt, to1: rAt, lead1: rLead, value1: rValue, from2: cAt, to2: cAt, lead2: ';received=', value2: cValue };
+        ? { line: i, from1: cAt, to1: cAt, lead1: RECEIVED_LEAD, value1: cValue, from2: -1, to2: -1, lead2: RECEIVED_LEAD, value2: '' }
+        : { line: i, from1: rAt, to1: rAt, lead1: rLead, value1: rValue, from2: cAt, to2: cAt, lead2: RECEIVED_LEAD, value2: cValue };
     this.values[i] = undefined;
     const intact = this.intact;
     // The cached Via is dropped with the line, and parsed again only if read.
@@ -768,23 +811,20 @@ export abstract class SipMessageBase implements SipMessageCommon {
     if (this.receivedStart !== 0 || end !== r.length || p.to1 !== p.from1 || p.to2 !== p.from2) return undefined;
     if (!this.lengthAsWritten) return undefined;
     // Patches are ASCII (patchTopVia takes nothing else).
-    const d1 = p.lead1.length + p.value1.length;
-    const d2 = p.from2 === -1 ? 0 : p.lead2.length + p.value2.length;
+    const d1 = replacementLength(p.lead1, p.value1);
+    const d2 = p.from2 === -1 ? 0 : replacementLength(p.lead2, p.value2);
     const out = allocate(end + d1 + d2);
     // Copy everything, then move what follows each insertion point right, the last one first.
     out.set(r);
-    let at1 = p.from1;
+    const at1 = p.from1;
     if (p.from2 === -1) {
       out.copyWithin(at1 + d1, at1, end);
     } else {
       out.copyWithin(p.from2 + d1 + d2, p.from2, end);
       if (p.from2 !== at1) out.copyWithin(at1 + d1, at1, p.from2);
-      let at2 = p.from2 + d1;
-      at2 = writeAscii(out, at2, p.lead2);
-      writeAscii(out, at2, p.value2);
+      writeReplacement(out, p.from2 + d1, p.lead2, p.value2);
     }
-    at1 = writeAscii(out, at1, p.lead1);
-    writeAscii(out, at1, p.value1);
+    writeReplacement(out, at1, p.lead1, p.value1);
     return out;
   }
 
@@ -821,12 +861,12 @@ export abstract class SipMessageBase implements SipMessageCommon {
         const e = (spans[2 * i + 1] as number) + 2;
         if (patch !== undefined && patch.line === i) {
           p.copy(s, patch.from1);
-          p.putAscii(patch.lead1);
-          p.put(patch.value1);
+          p.putAscii(patch.lead1.text);
+          p.put(String(patch.value1));
           if (patch.from2 !== -1) {
             p.copy(patch.to1, patch.from2);
-            p.putAscii(patch.lead2);
-            p.put(patch.value2);
+            p.putAscii(patch.lead2.text);
+            p.put(String(patch.value2));
             p.copy(patch.to2, e);
           } else {
             p.copy(patch.to1, e);
