@@ -29,6 +29,7 @@ export interface ParseOptions {
   maxBytes?: number;
 }
 
+/** What `parseHead` returns: one record reused by every call, read before the next parse. */
 export interface ParsedHead {
   message: SipMessage;
   /** Content-Length when present and well-formed; undefined when absent. */
@@ -281,6 +282,7 @@ const SCRATCH: HeadSource = {
   unterminated: false,
 };
 const COUNTS = new Int32Array(Slot.None + 1);
+const PARSED: ParsedHead = { message: new SipRequest('OPTIONS', 'sip:invalid'), contentLength: undefined, headEnd: 0, unterminated: false };
 /**
  * Per checked header, its first line's value in `data` (trimmed), read there by `check`; -1 when that line is
  * folded or the head is not ASCII (the accessors read it then).
@@ -457,8 +459,11 @@ export function parseHead(
   const sp1 = text.indexOf(' ', t0);
   if (sp1 === -1 || sp1 > lineEnd) return new SipParseError('malformed start line', start);
   if (isSipSlash(text, t0)) return response(text, t0, sp1, lineEnd, table, h, counts);
-  const method = text.slice(t0, sp1);
-  if (!isToken(method)) return new SipParseError(`invalid method "${method}"`, start);
+  let method = ascii ? knownMethod(data, t0, sp1) : undefined;
+  if (method === undefined) {
+    method = text.slice(t0, sp1);
+    if (!isToken(method)) return new SipParseError(`invalid method "${method}"`, start);
+  }
   const sp2 = text.indexOf(' ', sp1 + 1);
   let error: SipParseError | undefined;
   let versionError = false;
@@ -485,6 +490,24 @@ export function parseHead(
     return new SipParseError(error.message, error.offset, { partial: topViaReadable(request) ? request : undefined });
   }
   return check(request, versionError, h, counts);
+}
+
+/** The methods of RFC 3261 and its extensions, returned as constants (no new string, and compared by identity). */
+const KNOWN_METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE'].map(
+  (name) => ({ name, codes: Buffer.from(name, 'latin1') }),
+);
+
+function knownMethod(bytes: Uint8Array, start: number, end: number): string | undefined {
+  const len = end - start;
+  for (let n = 0; n < KNOWN_METHODS.length; n++) {
+    const known = KNOWN_METHODS[n] as { name: string; codes: Uint8Array };
+    const codes = known.codes;
+    if (codes.length !== len || codes[0] !== bytes[start]) continue;
+    let j = 1;
+    while (j < len && bytes[start + j] === codes[j]) j++;
+    if (j === len) return known.name;
+  }
+  return undefined;
 }
 
 /** "SIP/" or "sip/" at text[at]: a status line. (Character compares: `startsWith` costs more here.) */
@@ -611,7 +634,12 @@ function check(msg: SipMessage, versionError: boolean, h: HeadSource, counts: In
     if (!(err instanceof SipHeaderError)) throw err;
     return new SipParseError(err.message, offsetOf(h, err.header), { partial });
   }
-  return { message: msg, contentLength, headEnd: h.headEnd, unterminated: h.unterminated };
+  const parsed = PARSED;
+  parsed.message = msg;
+  parsed.contentLength = contentLength;
+  parsed.headEnd = h.headEnd;
+  parsed.unterminated = h.unterminated;
+  return parsed;
 }
 
 /**

@@ -22,7 +22,7 @@ export class StreamFramer {
   /** Bytes consumed from the start of the stream, for error offsets. */
   private consumed = 0;
   /** Head of a message whose body has not fully arrived yet, so it is not parsed twice. */
-  private pending: { head: ParsedHead; bodyStart: number; length: number } | undefined;
+  private pending: { message: SipMessage; bodyStart: number; length: number } | undefined;
   /** CRLFs seen since the last message: two in a row make a ping. */
   private crlfRun = 0;
   private readonly maxBytes: number;
@@ -74,11 +74,11 @@ export class StreamFramer {
       }
       const length = headEnd + 4 + head.contentLength;
       if (length > this.maxBytes) return this.fatal(`message of ${length} bytes exceeds ${this.maxBytes}`, 513);
-      this.pending = { head, bodyStart: headEnd + 4, length };
+      this.pending = { message: head.message, bodyStart: headEnd + 4, length };
     }
-    const { head, bodyStart, length } = this.pending;
+    const { message, bodyStart, length } = this.pending;
     if (this.buf.length < length) return undefined;
-    const msg = finish(head.message, this.buf, 0, bodyStart, length);
+    const msg = finish(message, this.buf, 0, bodyStart, length);
     this.pending = undefined;
     this.crlfRun = 0;
     this.consume(length);
