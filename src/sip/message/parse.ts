@@ -19,6 +19,11 @@ export const DEFAULT_MAX_BYTES = 65535;
 const EMPTY = Buffer.alloc(0);
 const SIP_VERSION = /^SIP\/\d+\.\d+$/i;
 
+/** Whether data[start, headEnd + 2) is ASCII: most often the whole buffer is, which is one native check. */
+export function isHeadAscii(data: Buffer, start: number, headEnd: number): boolean {
+  return isAscii(data) || isAscii(data.subarray(start, headEnd + 2));
+}
+
 /** Buffer#latin1Slice: what `toString('latin1')` calls, without the encoding dispatch around it. */
 interface Latin1Slicer {
   latin1Slice(start: number, end: number): string;
@@ -305,16 +310,16 @@ function offsetOf(h: HeadSource, key: string): number {
  * Parses the start line and headers in `data[start, headEnd)` (headEnd is the offset of the CRLFCRLF) and checks
  * the headers every layer relies on: top Via, From, To, Call-ID, CSeq (method matching the request's), Max-Forwards
  * and Content-Length, each present once. Lower Vias and other headers are left for when they are read.
- * `latin1` is the whole of `data` decoded as latin1, when the caller has it already; then `ascii` may say that
- * `data` is ASCII, and `headEnd` may be -1: the head runs to the first empty line (or to the end of a datagram
- * ending with CRLF, `unterminated`).
+ * `latin1` is the whole of `data` decoded as latin1, when the caller has it already; `ascii` says whether the
+ * head is ASCII (`isHeadAscii`). With `latin1` and an ASCII head, `headEnd` may be -1: the head runs to the first
+ * empty line (or to the end of a datagram ending with CRLF, `unterminated`).
  */
 export function parseHead(
   data: Buffer,
   start: number,
   headEnd: number,
-  latin1?: string,
-  ascii = isAscii(data) || isAscii(data.subarray(start, headEnd + 2)),
+  latin1: string | undefined,
+  ascii: boolean,
 ): ParsedHead | SipParseError {
   // ASCII: `text` is `data` decoded as latin1 from offset 0, so its indices are byte offsets and the message
   // starts at t0 = start. Otherwise: the head decoded as UTF-8, starting at t0 = 0.

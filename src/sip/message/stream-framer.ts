@@ -5,7 +5,7 @@
  */
 import { SipParseError } from './errors.ts';
 import type { SipMessage, SipRequest } from './message.ts';
-import { DEFAULT_MAX_BYTES, finish, parseHead, type ParsedHead } from './parse.ts';
+import { DEFAULT_MAX_BYTES, finish, isHeadAscii, parseHead, type ParsedHead } from './parse.ts';
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const EMPTY = Buffer.alloc(0);
@@ -64,7 +64,7 @@ export class StreamFramer {
         if (this.buf.length > this.maxBytes) return this.fatal(`no end of headers within ${this.maxBytes} bytes`, 513);
         return undefined;
       }
-      const head = parseHead(this.buf, 0, headEnd);
+      const head = parseHead(this.buf, 0, headEnd, undefined, isHeadAscii(this.buf, 0, headEnd));
       if (head instanceof SipParseError) {
         // The head was delimited but its Content-Length is unknown, so the next message's start is unknown too.
         return this.fatal(head.message, head.status, head.offset, head.partial);
