@@ -461,6 +461,12 @@ export function parseHead(
   };
 
   // Start line: Request-Line = Method SP Request-URI SP SIP-Version, single spaces (RFC 4475 lwsstart, trws).
+  if (ascii) {
+    const method = plainRequestLine(data, t0, lineEnd);
+    if (method !== undefined) {
+      return check(new SipRequest(method, text.slice(t0 + method.length + 1, plainUriEnd), table), false, h, counts);
+    }
+  }
   const sp1 = text.indexOf(' ', t0);
   if (sp1 === -1 || sp1 > lineEnd) return new SipParseError('malformed start line', start);
   if (isSipSlash(text, t0)) return response(text, t0, sp1, lineEnd, table, h, counts);
@@ -513,6 +519,49 @@ function knownMethod(bytes: Uint8Array, start: number, end: number): string | un
     if (j === len) return known.name;
   }
   return undefined;
+}
+
+/** SIP/2.0 as bytes. */
+const SIP_2_0 = Buffer.from('SIP/2.0', 'latin1');
+
+/** Where `plainRequestLine` found the end of the Request-URI. */
+let plainUriEnd = 0;
+
+/**
+ * The usual request line, read in one pass over its bytes: a known method, a Request-URI that `isRequestUri`
+ * accepts, and SIP/2.0, single spaces between. Returns the method (the URI ends at `plainUriEnd`), or undefined
+ * for anything else, which the general path reads (and reports).
+ */
+function plainRequestLine(bytes: Uint8Array, start: number, lineEnd: number): string | undefined {
+  let known: { name: string; codes: Uint8Array } | undefined;
+  for (let n = 0; n < KNOWN_METHODS.length && known === undefined; n++) {
+    const k = KNOWN_METHODS[n] as { name: string; codes: Uint8Array };
+    const codes = k.codes;
+    if (codes[0] !== bytes[start] || bytes[start + codes.length] !== 32) continue;
+    let j = 1;
+    while (j < codes.length && bytes[start + j] === codes[j]) j++;
+    if (j === codes.length) known = k;
+  }
+  if (known === undefined) return undefined;
+  const uriStart = start + known.codes.length + 1;
+  const c0 = LOWER[bytes[uriStart] as number] as number;
+  if (c0 < 97 || c0 > 122) return undefined;
+  let i = uriStart + 1;
+  for (; i < lineEnd; i++) {
+    const c = bytes[i] as number;
+    if (c === 58) break;
+    if (!((c >= 48 && c <= 57) || (LOWER[c] as number) - 97 < 26 || c === 43 || c === 45 || c === 46)) return undefined;
+  }
+  const afterColon = ++i;
+  for (; i < lineEnd; i++) {
+    const c = bytes[i] as number;
+    if (c === 32) break;
+    if (c < 32 || c === 60 || c === 62 || c === 34 || c >= 127) return undefined;
+  }
+  if (i === afterColon || i + 1 + SIP_2_0.length !== lineEnd) return undefined;
+  for (let j = 0; j < SIP_2_0.length; j++) if (bytes[i + 1 + j] !== SIP_2_0[j]) return undefined;
+  plainUriEnd = i;
+  return known.name;
 }
 
 /** "SIP/" or "sip/" at text[at]: a status line. (Character compares: `startsWith` costs more here.) */
