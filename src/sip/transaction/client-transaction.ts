@@ -31,8 +31,16 @@ export interface ClientTransactionHost {
 
 export type ClientTransactionState = InviteClientState | NonInviteClientState;
 
-/** One client transaction: the request, where it goes, and the RFC 3261 machine for its method. */
+/**
+ * One client transaction: the request, where it goes, and the RFC 3261 machine for its method. Once a final
+ * response has arrived the transaction only absorbs retransmissions for a while (Timers D, K, M: up to 32 s), and
+ * keeps no more than that needs: the request goes (an INVITE's ACK for a non-2xx is built before it does).
+ */
 export class ClientTransaction {
+  readonly method: string;
+  readonly branch: string;
+  readonly callId: string;
+  #request: SipRequest | undefined;
   readonly #host: ClientTransactionHost;
   readonly #user: ClientTransactionUser;
   readonly #machine: InviteClientMachine<SipResponse> | NonInviteClientMachine<SipResponse>;
@@ -42,12 +50,16 @@ export class ClientTransaction {
   #cancelUser: ClientTransactionUser | undefined;
 
   constructor(
-    readonly request: SipRequest,
+    request: SipRequest,
     readonly destination: Endpoint,
     readonly key: string,
     user: ClientTransactionUser,
     host: ClientTransactionHost,
   ) {
+    this.method = request.method;
+    this.branch = request.topVia.branch as string;
+    this.callId = request.callId;
+    this.#request = request;
     this.#host = host;
     this.#user = user;
     const cfg = host.timerConfig(isReliable(destination.transport));
@@ -59,12 +71,9 @@ export class ClientTransaction {
     this.#onSendError = (err) => this.#machine.input({ type: 'transportError', error: err });
   }
 
-  get method(): string {
-    return this.request.method;
-  }
-
-  get branch(): string {
-    return this.request.topVia.branch as string;
+  /** The request as sent; undefined once a final response has arrived. */
+  get request(): SipRequest | undefined {
+    return this.#request;
   }
 
   get state(): ClientTransactionState {
@@ -87,7 +96,7 @@ export class ClientTransaction {
    * response arrived or for other methods. The INVITE itself then ends with the 487 the UAS answers.
    */
   cancel(user?: ClientTransactionUser): void {
-    if (this.request.method !== 'INVITE' || this.#cancel !== 'none') return;
+    if (this.method !== 'INVITE' || this.#cancel !== 'none') return;
     this.#cancelUser = user;
     if (this.state === 'proceeding') this.#sendCancel();
     else if (this.state === 'calling') this.#cancel = 'pending';
@@ -106,21 +115,24 @@ export class ClientTransaction {
   // ---- ports of the machines ----
 
   sendRequest(): void {
-    this.#host.transport.send(this.request, this.destination, this.#onSendError);
+    if (this.#request !== undefined) this.#host.transport.send(this.#request, this.destination, this.#onSendError);
   }
 
   sendAck(res: SipResponse): void {
-    this.#ack ??= createAckForNon2xx(this.request, res);
+    // Built from the request on the first final response, which is before the request is let go.
+    this.#ack ??= createAckForNon2xx(this.#request as SipRequest, res);
     this.#host.transport.send(this.#ack, this.destination, this.#onSendError);
   }
 
   passResponse(res: SipResponse): void {
     if (this.#cancel === 'pending' && res.status < 200) this.#sendCancel();
     this.#user.onResponse(res, this);
+    // After the TU: it may still read the request it answered (a digest retry copies it).
+    if (res.status >= 200) this.#request = undefined;
   }
 
   timedOut(timer: 'B' | 'F'): void {
-    this.#user.onError(new TransactionTimeoutError(timer, this.request.method, this.branch), this);
+    this.#user.onError(new TransactionTimeoutError(timer, this.method, this.branch), this);
   }
 
   transportFailed(error: Error): void {

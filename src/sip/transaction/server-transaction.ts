@@ -25,8 +25,16 @@ export interface ServerTransactionHost {
 
 export type ServerTransactionState = InviteServerState | NonInviteServerState;
 
-/** One server transaction: the request, where it came from, and the RFC 3261 machine for its method. */
+/**
+ * One server transaction: the request, where it came from, and the RFC 3261 machine for its method. After the final
+ * response the transaction answers retransmissions for a while (Timers G/H/I, J, L: up to 32 s) from its last
+ * response alone, and lets the request go.
+ */
 export class ServerTransaction {
+  readonly method: string;
+  readonly callId: string;
+  readonly #branch: string;
+  #request: SipRequest | undefined;
   /**
    * Called when a CANCEL matched this INVITE before it had a final response (§9.2). The layer has already answered
    * the CANCEL with 200; the TU answers the INVITE with 487. Unset, the layer sends the 487 itself.
@@ -40,7 +48,7 @@ export class ServerTransaction {
   readonly #onSendError: (err: TransportError) => void;
 
   constructor(
-    readonly request: SipRequest,
+    request: SipRequest,
     /** The address the request came from: responses go back there (§18.2.2). */
     readonly source: Endpoint,
     /** The local listener it arrived on. */
@@ -48,6 +56,10 @@ export class ServerTransaction {
     readonly key: string,
     host: ServerTransactionHost,
   ) {
+    this.method = request.method;
+    this.callId = request.callId;
+    this.#branch = request.topVia.branch ?? '';
+    this.#request = request;
     this.#host = host;
     const cfg = host.timerConfig(isReliable(source.transport));
     this.#machine =
@@ -58,8 +70,9 @@ export class ServerTransaction {
     this.#onSendError = (err) => this.#machine.input({ type: 'transportError', error: err });
   }
 
-  get method(): string {
-    return this.request.method;
+  /** The request, for the TU to answer; undefined once the final response has been sent. */
+  get request(): SipRequest | undefined {
+    return this.#request;
   }
 
   get state(): ServerTransactionState {
@@ -80,12 +93,18 @@ export class ServerTransaction {
   respond(res: SipResponse): void {
     if (res.status < 100 || res.status > 699) throw new RangeError(`invalid status ${res.status}`);
     this.#machine.input({ type: 'respond', status: res.status, response: res });
+    if (res.status >= 200) this.#request = undefined;
   }
 
-  /** Builds a response to the request with `createResponse` and sends it (the To tag of earlier responses kept). */
-  reply(status: number, reason?: string): SipResponse {
+  /**
+   * Builds a response to the request with `createResponse` and sends it (the To tag of earlier responses kept).
+   * After the final response there is nothing left to answer: undefined.
+   */
+  reply(status: number, reason?: string): SipResponse | undefined {
+    const request = this.#request;
+    if (request === undefined) return undefined;
     const tag = this.lastResponse?.toTag;
-    const res = createResponse(this.request, status, reason, status === 100 ? {} : { toTag: tag ?? newTag() });
+    const res = createResponse(request, status, reason, status === 100 ? {} : { toTag: tag ?? newTag() });
     this.respond(res);
     return res;
   }
@@ -111,7 +130,7 @@ export class ServerTransaction {
 
   /** @internal §9.2: a CANCEL matched; true when the INVITE was still pending and is now being cancelled. */
   cancelWith(cancel: SipRequest): boolean {
-    if (this.request.method !== 'INVITE' || this.state !== 'proceeding' || this.#cancelled) return false;
+    if (this.method !== 'INVITE' || this.state !== 'proceeding' || this.#cancelled) return false;
     this.#cancelled = true;
     if (this.onCancel !== undefined) this.onCancel(cancel, this);
     else this.reply(487);
@@ -130,7 +149,8 @@ export class ServerTransaction {
   }
 
   makeTrying(): SipResponse {
-    return createResponse(this.request, 100);
+    // The machine asks only while no response has been sent, so the request is still here.
+    return createResponse(this.#request as SipRequest, 100);
   }
 
   passAck(ack: SipRequest): void {
@@ -138,7 +158,7 @@ export class ServerTransaction {
   }
 
   timedOut(timer: 'H'): void {
-    this.#report(new TransactionTimeoutError(timer, this.request.method, this.request.topVia.branch ?? ''));
+    this.#report(new TransactionTimeoutError(timer, this.method, this.#branch));
   }
 
   transportFailed(error: Error): void {

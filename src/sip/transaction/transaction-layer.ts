@@ -170,7 +170,10 @@ export class TransactionLayer implements TransportReceiver, ClientTransactionHos
   }
 
   sendCancel(invite: ClientTransaction, user: ClientTransactionUser | undefined): void {
-    const cancel = createCancel(invite.request);
+    const request = invite.request;
+    // A CANCEL is only asked for while the INVITE is pending, so before its final response lets the request go.
+    if (request === undefined) return;
+    const cancel = createCancel(request);
     this.sendRequest(cancel, invite.destination, user ?? this.#cancelLogger(invite));
   }
 
@@ -179,7 +182,7 @@ export class TransactionLayer implements TransportReceiver, ClientTransactionHos
   }
 
   unhandledError(err: TransactionTimeoutError | TransportError, tx: ServerTransaction): void {
-    this.#log?.info({ err, method: tx.method, callId: tx.request.callId }, 'server transaction failed');
+    this.#log?.info({ err, method: tx.method, callId: tx.callId }, 'server transaction failed');
   }
 
   // ---- internals ----
@@ -234,7 +237,7 @@ export class TransactionLayer implements TransportReceiver, ClientTransactionHos
     return {
       onResponse(): void {},
       onError(err): void {
-        log.info({ err, callId: invite.request.callId }, 'CANCEL failed');
+        log.info({ err, callId: invite.callId }, 'CANCEL failed');
       },
     };
   }

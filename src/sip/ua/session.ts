@@ -104,8 +104,8 @@ export class Session extends EventEmitter<SessionEvents> {
   #ackExpiry: unknown;
   /** The 2xx we retransmit until its ACK (§13.3.1.4), and where it goes. */
   #pending2xx: { response: SipResponse; source: Endpoint } | undefined;
-  /** The server transaction of the INVITE being decided, for the machine's `rejectInvite`. */
-  #inviteTx: ServerTransaction | undefined;
+  /** The INVITE being decided and its server transaction, for the machine's `rejectInvite`. */
+  #inviteTx: { tx: ServerTransaction; request: SipRequest } | undefined;
   #reinvite: PendingReinvite | undefined;
   #endReason: SessionEndReason | undefined;
   /**
@@ -266,7 +266,7 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   #receiveReinvite(req: SipRequest, tx: ServerTransaction): void {
-    this.#inviteTx = tx;
+    this.#inviteTx = { tx, request: req };
     const effects = this.#machine.handle({ type: 'inviteReceived', cseq: req.cseq.seq });
     this.#inviteTx = undefined;
     if (effects.some((e) => e.type === 'rejectInvite')) return;
@@ -422,10 +422,10 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   #rejectInvite(status: 491 | 500, retryAfter?: number): void {
-    const tx = this.#inviteTx;
-    if (tx === undefined) return;
+    const invite = this.#inviteTx;
+    if (invite === undefined) return;
     const headers: Array<[string, string]> = retryAfter === undefined ? [] : [['Retry-After', String(retryAfter)]];
-    tx.respond(createResponse(tx.request, status, undefined, { headers }));
+    invite.tx.respond(createResponse(invite.request, status, undefined, { headers }));
   }
 
   #takeSeq(): number {

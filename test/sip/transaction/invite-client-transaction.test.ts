@@ -59,8 +59,11 @@ describe('INVITE client transaction (RFC 3261 §17.1.1, RFC 6026)', () => {
     layer.onStrayResponse((res) => strays.push(res.status));
     const tx = layer.sendRequest(outgoing('INVITE'), peer, user);
     const invite = takeRequest(net);
+    assert.equal(tx.request?.callId, invite.callId, 'Calling keeps the request to retransmit it');
     net.inject(responseTo(invite, 200), peer);
     assert.equal(tx.state, 'accepted');
+    assert.equal(tx.request, undefined, 'Accepted lasts 32 s and needs no request');
+    assert.deepEqual([tx.method, tx.branch, tx.callId], ['INVITE', invite.topVia.branch, invite.callId]);
     assert.deepEqual(timers.pending(), [{ name: 'M', dueInMs: 32000 }]);
     net.inject(responseTo(invite, 200), peer);
     assert.deepEqual(user.responses.map((r) => r.status), [200, 200]);
@@ -95,6 +98,7 @@ describe('INVITE client transaction (RFC 3261 §17.1.1, RFC 6026)', () => {
     assert.deepEqual(a.cseq, { seq: 7, method: 'ACK' });
     assert.deepEqual(a.getAll('route'), ['<sip:proxy.example;lr>']);
     assert.deepEqual(ack.to, peer);
+    assert.equal(tx.request, undefined, 'Completed re-sends the ACK it built and needs no request');
     net.inject(responseTo(invite, 486, 'busy-tag'), peer);
     assert.equal(net.takeSent()[0]?.message.toString(), a.toString());
     assert.equal(user.responses.length, 1, 'the retransmitted final is not passed up');

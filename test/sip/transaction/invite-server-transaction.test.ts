@@ -41,12 +41,14 @@ describe('INVITE server transaction (RFC 3261 §17.2.1, RFC 6026)', () => {
     const s = serverSetup();
     s.net.inject(s.invite(), s.peer);
     const tx = s.seen[0]?.tx as ServerTransaction;
+    // The transaction lets its request go with the final response: the test keeps it.
+    const req = tx.request!;
     s.net.inject(s.invite(), s.peer);
     assert.deepEqual(s.statuses(), [], 'nothing to resend before any response');
-    tx.respond(responseTo(tx.request, 180));
+    tx.respond(responseTo(req, 180));
     assert.deepEqual(s.timers.pending(), []);
     assert.deepEqual(s.statuses(), [180]);
-    tx.respond(responseTo(tx.request, 183));
+    tx.respond(responseTo(req, 183));
     s.net.inject(s.invite(), s.peer);
     assert.deepEqual(s.statuses(), [183, 183]);
   });
@@ -55,7 +57,9 @@ describe('INVITE server transaction (RFC 3261 §17.2.1, RFC 6026)', () => {
     const s = serverSetup();
     s.net.inject(s.invite(), s.peer);
     const tx = s.seen[0]?.tx as ServerTransaction;
-    tx.respond(responseTo(tx.request, 486));
+    // The transaction lets its request go with the final response: the test keeps it.
+    const req = tx.request!;
+    tx.respond(responseTo(req, 486));
     assert.equal(tx.state, 'completed');
     assert.deepEqual(s.statuses(), [486]);
     assert.deepEqual(s.timers.pending(), [
@@ -80,7 +84,9 @@ describe('INVITE server transaction (RFC 3261 §17.2.1, RFC 6026)', () => {
     const s = serverSetup();
     s.net.inject(s.invite(), s.peer);
     const tx = s.seen[0]?.tx as ServerTransaction;
-    tx.respond(responseTo(tx.request, 404));
+    // The transaction lets its request go with the final response: the test keeps it.
+    const req = tx.request!;
+    tx.respond(responseTo(req, 404));
     s.net.inject(s.invite(), s.peer);
     assert.deepEqual(s.statuses(), [404, 404], 'a retransmitted INVITE gets the final again');
     s.net.inject(request('ACK', { toTag: 'to-1' }), s.peer);
@@ -99,7 +105,9 @@ describe('INVITE server transaction (RFC 3261 §17.2.1, RFC 6026)', () => {
     const s = serverSetup();
     s.net.inject(s.invite(), s.peer);
     const tx = s.seen[0]?.tx as ServerTransaction;
-    const ok = responseTo(tx.request, 200);
+    // The transaction lets its request go with the final response: the test keeps it.
+    const req = tx.request!;
+    const ok = responseTo(req, 200);
     tx.respond(ok);
     assert.equal(tx.state, 'accepted');
     assert.deepEqual(s.statuses(), [200]);
@@ -109,7 +117,7 @@ describe('INVITE server transaction (RFC 3261 §17.2.1, RFC 6026)', () => {
     assert.equal(s.seen.length, 1);
     tx.respond(ok);
     assert.deepEqual(s.statuses(), [200], 'the TU retransmits the 2xx through the transaction');
-    tx.respond(responseTo(tx.request, 500));
+    tx.respond(responseTo(req, 500));
     assert.deepEqual(s.statuses(), [], 'a non-2xx after a 2xx is dropped');
     // The ACK of a 2xx has its own branch: transaction-less, to the TU.
     s.net.inject(request('ACK', { branch: 'z9hG4bK-ack-2xx', toTag: 'to-1' }), s.peer);
@@ -129,7 +137,9 @@ describe('INVITE server transaction (RFC 3261 §17.2.1, RFC 6026)', () => {
     const s = serverSetup('tcp');
     s.net.inject(s.invite(), s.peer);
     const tx = s.seen[0]?.tx as ServerTransaction;
-    tx.respond(responseTo(tx.request, 603));
+    // The transaction lets its request go with the final response: the test keeps it.
+    const req = tx.request!;
+    tx.respond(responseTo(req, 603));
     assert.deepEqual(s.timers.pending(), [{ name: 'H', dueInMs: 32000 }]);
     s.net.inject(request('ACK', { transport: 'TCP', toTag: 'to-1' }), s.peer);
     assert.equal(tx.state, 'terminated');
@@ -140,8 +150,10 @@ describe('INVITE server transaction (RFC 3261 §17.2.1, RFC 6026)', () => {
     const s = serverSetup();
     s.net.inject(s.invite(), s.peer);
     const tx = s.seen[0]?.tx as ServerTransaction;
+    // The transaction lets its request go with the final response: the test keeps it.
+    const req = tx.request!;
     s.net.failNextSends(1);
-    tx.respond(responseTo(tx.request, 180));
+    tx.respond(responseTo(req, 180));
     await settle();
     assert.ok(s.errors[0] instanceof TransportError);
     assert.equal(tx.state, 'terminated');
@@ -152,8 +164,10 @@ describe('INVITE server transaction (RFC 3261 §17.2.1, RFC 6026)', () => {
     const s = serverSetup();
     s.net.inject(s.invite(), s.peer);
     const tx = s.seen[0]?.tx as ServerTransaction;
+    // The transaction lets its request go with the final response: the test keeps it.
+    const req = tx.request!;
     s.net.failNextSends(1);
-    tx.respond(responseTo(tx.request, 200));
+    tx.respond(responseTo(req, 200));
     await settle();
     assert.ok(s.errors[0] instanceof TransportError);
     assert.equal(tx.state, 'accepted');
@@ -164,9 +178,11 @@ describe('INVITE server transaction (RFC 3261 §17.2.1, RFC 6026)', () => {
     const source = { transport: 'udp' as const, host: '10.0.0.9', port: 40000 };
     s.net.inject(s.invite(), source);
     const tx = s.seen[0]?.tx as ServerTransaction;
-    assert.equal(tx.request.topVia.received, '10.0.0.9');
-    assert.equal(tx.request.topVia.rport, 40000);
-    tx.respond(responseTo(tx.request, 180));
+    // The transaction lets its request go with the final response: the test keeps it.
+    const req = tx.request!;
+    assert.equal(req.topVia.received, '10.0.0.9');
+    assert.equal(req.topVia.rport, 40000);
+    tx.respond(responseTo(req, 180));
     assert.deepEqual(s.net.takeSent()[0]?.to, source);
   });
 });

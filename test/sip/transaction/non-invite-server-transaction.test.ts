@@ -23,12 +23,14 @@ describe('non-INVITE server transaction (RFC 3261 §17.2.2)', () => {
     const bye = () => request('BYE', { toTag: 'to-1', cseq: 2 });
     s.net.inject(bye(), s.peer);
     const tx = s.txs[0] as ServerTransaction;
+    // The transaction lets its request go with the final response: the test keeps it.
+    const req = tx.request!;
     assert.equal(tx.state, 'trying');
     assert.deepEqual(s.timers.pending(), []);
     s.net.inject(bye(), s.peer);
     assert.deepEqual(s.statuses(), []);
     assert.equal(s.txs.length, 1, 'a retransmission is not passed to the TU');
-    tx.respond(responseTo(tx.request, 100));
+    tx.respond(responseTo(req, 100));
     assert.equal(tx.state, 'proceeding');
     s.net.inject(bye(), s.peer);
     assert.deepEqual(s.statuses(), [100, 100]);
@@ -38,11 +40,13 @@ describe('non-INVITE server transaction (RFC 3261 §17.2.2)', () => {
     const s = serverSetup();
     s.net.inject(request('OPTIONS'), s.peer);
     const tx = s.txs[0] as ServerTransaction;
-    tx.respond(responseTo(tx.request, 200));
+    // The transaction lets its request go with the final response: the test keeps it.
+    const req = tx.request!;
+    tx.respond(responseTo(req, 200));
     assert.equal(tx.state, 'completed');
     assert.deepEqual(s.timers.pending(), [{ name: 'J', dueInMs: 32000 }]);
     s.net.inject(request('OPTIONS'), s.peer);
-    tx.respond(responseTo(tx.request, 500));
+    tx.respond(responseTo(req, 500));
     assert.deepEqual(s.statuses(), [200, 200]);
     s.timers.advance(31_999);
     assert.equal(tx.state, 'completed');
@@ -58,7 +62,9 @@ describe('non-INVITE server transaction (RFC 3261 §17.2.2)', () => {
     const s = serverSetup('tcp');
     s.net.inject(request('OPTIONS', { transport: 'TCP' }), s.peer);
     const tx = s.txs[0] as ServerTransaction;
-    tx.respond(responseTo(tx.request, 200));
+    // The transaction lets its request go with the final response: the test keeps it.
+    const req = tx.request!;
+    tx.respond(responseTo(req, 200));
     assert.equal(tx.state, 'terminated');
     assert.deepEqual(s.timers.pending(), []);
   });
@@ -68,18 +74,24 @@ describe('non-INVITE server transaction (RFC 3261 §17.2.2)', () => {
     s.net.inject(request('SUBSCRIBE'), s.peer);
     const tx = s.txs[0] as ServerTransaction;
     const p = tx.reply(183);
-    const f = tx.reply(202);
-    assert.ok(p.toTag !== undefined);
-    assert.equal(f.toTag, p.toTag);
     assert.throws(() => tx.reply(700), RangeError);
+    const f = tx.reply(202);
+    assert.ok(p?.toTag !== undefined);
+    assert.equal(f?.toTag, p.toTag);
+    // Answered: the request is gone, and a late reply answers nothing.
+    assert.equal(tx.request, undefined);
+    assert.equal(tx.reply(500), undefined);
+    assert.deepEqual(s.statuses(), [183, 202]);
   });
 
   test('a transport error is reported to the TU and ends the transaction', async () => {
     const s = serverSetup();
     s.net.inject(request('REGISTER'), s.peer);
     const tx = s.txs[0] as ServerTransaction;
+    // The transaction lets its request go with the final response: the test keeps it.
+    const req = tx.request!;
     s.net.failNextSends(1);
-    tx.respond(responseTo(tx.request, 200));
+    tx.respond(responseTo(req, 200));
     await settle();
     assert.ok(s.errors[0] instanceof TransportError);
     assert.equal(tx.state, 'terminated');

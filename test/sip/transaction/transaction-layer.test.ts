@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { SipRequest } from '../../../src/sip/message/index.ts';
+import type { SipRequest, SipResponse } from '../../../src/sip/message/index.ts';
 import { ManualTimerPort, TransactionLayer, type ServerTransaction } from '../../../src/sip/transaction/index.ts';
 import { MemoryTransport } from '../../../src/sip/transport/index.ts';
 import { outgoing, recorder, request, responseTo, setup, takeRequest, TIMERS } from './helpers.ts';
@@ -34,7 +34,7 @@ describe('transaction layer: matching (RFC 3261 §17.1.3, §17.2.3)', () => {
     s.net.inject(request('INVITE', { branch: 'old-style-1' }), s.peer);
     assert.equal(s.seen.length, 1);
     const tx = s.seen[0]?.tx as ServerTransaction;
-    tx.respond(responseTo(tx.request, 486));
+    tx.respond(responseTo(tx.request!, 486));
     s.net.inject(request('ACK', { branch: 'old-style-1', toTag: 'to-1' }), s.peer);
     assert.equal(tx.state, 'confirmed');
     assert.equal(s.seen.length, 1);
@@ -136,7 +136,7 @@ describe('transaction layer: CANCEL (RFC 3261 §9.2)', () => {
     const s = serverSetup();
     s.net.inject(request('INVITE'), s.peer);
     const tx = s.seen[0]?.tx as ServerTransaction;
-    const ringing = tx.reply(180);
+    const ringing = tx.reply(180) as SipResponse;
     const cancels: SipRequest[] = [];
     tx.onCancel = (cancel, inviteTx) => {
       cancels.push(cancel);
