@@ -90,12 +90,14 @@ function toBuffer(body: Buffer | string | undefined): Buffer | undefined {
 
 function table(headers: ReadonlyArray<readonly [string, string]>): HeaderTable {
   const t = emptyHeaderTable();
+  const values: string[] = [];
   for (const [name, value] of headers) {
     t.names.push(name);
     t.keys.push(headerKey(name));
-    t.values.push(value.trim());
+    values.push(value.trim());
     t.spans.push(-1, -1);
   }
+  t.values = values;
   return t;
 }
 

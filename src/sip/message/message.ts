@@ -73,8 +73,11 @@ export interface HeaderTable {
   names: string[];
   /** Names folded by `headerKey`. */
   keys: string[];
-  /** Values unfolded and trimmed. A parse leaves them unset: each is cut from `text` when first read. */
-  values: Array<string | undefined>;
+  /**
+   * Values unfolded and trimmed. A parse leaves them unset (undefined: no array yet), each is cut from `text` when
+   * first read.
+   */
+  values: Array<string | undefined> | undefined;
   /** Two numbers per header: its line's start and end (CRLF excluded) in `text`; -1, -1 once edited. */
   spans: number[];
   /** The received head the spans index (decoded); undefined when no line was received. */
@@ -258,7 +261,7 @@ function allocate(size: number): Buffer {
 export abstract class SipMessageBase implements SipMessageCommon {
   protected names: string[];
   protected keys: string[];
-  protected values: Array<string | undefined>;
+  private values: Array<string | undefined> | undefined;
   protected spans: number[];
   protected text: string | undefined;
   protected source: Buffer | undefined;
@@ -285,6 +288,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
   private cachedVias: Via[] | undefined;
   private cachedTopVia: Via | undefined;
   private cachedCSeq: CSeq | undefined;
+  private cachedCallId: string | undefined;
   private cachedFrom: NameAddr | undefined;
   private cachedTo: NameAddr | undefined;
   /** undefined: not read yet; null: no tag. */
@@ -364,12 +368,18 @@ export abstract class SipMessageBase implements SipMessageCommon {
 
   /** The value of line `i`, cut from the received text on first read. */
   protected valueAt(i: number): string {
-    let v = this.values[i];
+    const values = (this.values ??= new Array<string | undefined>(this.keys.length));
+    let v = values[i];
     if (v === undefined) {
       v = this.receivedValue(i);
-      this.values[i] = v;
+      values[i] = v;
     }
     return v;
+  }
+
+  /** The values array, made (empty: every value still to be cut) on first need. */
+  private valueArray(): Array<string | undefined> {
+    return (this.values ??= new Array<string | undefined>(this.keys.length));
   }
 
   /** Value of a received line: after the colon, SP and HTAB trimmed, folded lines joined with one space (§7.3.1). */
@@ -465,7 +475,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
   private dropPatch(): void {
     const p = this.patch;
     if (p === undefined) return;
-    this.values[p.line] = this.valueAt(p.line);
+    this.valueArray()[p.line] = this.valueAt(p.line);
     this.spans[2 * p.line] = -1;
     this.spans[2 * p.line + 1] = -1;
     this.patch = undefined;
@@ -477,7 +487,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
       if (this.keys[i] === key) {
         this.names.splice(i, 1);
         this.keys.splice(i, 1);
-        this.values.splice(i, 1);
+        this.valueArray().splice(i, 1);
         this.spans.splice(2 * i, 2);
       }
     }
@@ -487,7 +497,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
     for (let j = 0; j < vals.length; j++) {
       this.names.splice(at + j, 0, name);
       this.keys.splice(at + j, 0, key);
-      this.values.splice(at + j, 0, (vals[j] as string).trim());
+      this.valueArray().splice(at + j, 0, (vals[j] as string).trim());
       this.spans.splice(2 * (at + j), 0, -1, -1);
     }
     this.invalidate(key);
@@ -496,7 +506,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
   /** Replaces the value of line `i` in place, keeping its name as written. */
   protected replaceLine(i: number, value: string): void {
     this.dropPatch();
-    this.values[i] = value;
+    this.valueArray()[i] = value;
     this.spans[2 * i] = -1;
     this.spans[2 * i + 1] = -1;
     this.invalidate(this.keys[i] as string);
@@ -513,6 +523,9 @@ export abstract class SipMessageBase implements SipMessageCommon {
         break;
       case 'cseq':
         this.cachedCSeq = undefined;
+        break;
+      case 'call-id':
+        this.cachedCallId = undefined;
         break;
       case 'from':
         this.cachedFrom = undefined;
@@ -543,7 +556,8 @@ export abstract class SipMessageBase implements SipMessageCommon {
   // ---- structured views (throw SipHeaderError when missing or malformed) ----
 
   get callId(): string {
-    return this.required('call-id');
+    this.cachedCallId ??= this.required('call-id');
+    return this.cachedCallId;
   }
 
   get cseq(): CSeq {
@@ -601,9 +615,9 @@ export abstract class SipMessageBase implements SipMessageCommon {
     this.cachedCSeq = cseq;
   }
 
-  /** Gives the value of received line `i`, cut by the parser, to `get` and the accessors. */
-  primeValue(i: number, value: string): void {
-    this.values[i] = value;
+  /** Gives the Call-ID the parser cut (every layer reads it) to the accessor. */
+  primeCallId(callId: string): void {
+    this.cachedCallId = callId;
   }
 
   /** Whether the received Content-Length line reads exactly as `serialize` would write it for the body. */
@@ -768,7 +782,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
       rAt === -1
         ? { line: i, from1: cAt, to1: cAt, lead1: RECEIVED_LEAD, value1: cValue, from2: -1, to2: -1, lead2: RECEIVED_LEAD, value2: '' }
         : { line: i, from1: rAt, to1: rAt, lead1: rLead, value1: rValue, from2: cAt, to2: cAt, lead2: RECEIVED_LEAD, value2: cValue };
-    this.values[i] = undefined;
+    if (this.values !== undefined) this.values[i] = undefined;
     const intact = this.intact;
     // The cached Via is dropped with the line, and parsed again only if read.
     this.invalidate('via');

@@ -451,7 +451,7 @@ export function parseHead(
   const table: HeaderTable = {
     names,
     keys,
-    values: new Array<string | undefined>(keys.length),
+    values: undefined,
     spans,
     text,
     // Spans index `text`, which is `data` itself for ASCII heads: those lines can be copied on serialize.
@@ -661,7 +661,7 @@ function check(msg: SipMessage, versionError: boolean, h: HeadSource, counts: In
     if (callIdStart >= 0) {
       // Every layer reads the Call-ID: cut it now that it has been located.
       if (callIdStart === VALUE_END[Slot.CallId]) throw new SipHeaderError('call-id', 'empty Call-ID');
-      msg.primeValue(VALUE_LINE[Slot.CallId] as number, text.slice(callIdStart, VALUE_END[Slot.CallId]));
+      msg.primeCallId(text.slice(callIdStart, VALUE_END[Slot.CallId]));
     } else if (msg.callId.length === 0) {
       throw new SipHeaderError('call-id', 'empty Call-ID');
     }
