@@ -138,7 +138,7 @@ function digitCount(n: number): number {
   return count;
 }
 
-/** Writes a lead and a value at `at` (the value ASCII, see `patchTopVia`); returns the offset after them. */
+/** Writes a lead and a value at `at`; returns the offset after them, or -1 for a value that is not ASCII. */
 function writeReplacement(out: Buffer, at: number, lead: Lead, value: string | number): number {
   const bytes = lead.bytes;
   for (let k = 0; k < bytes.length; k++) out[at + k] = bytes[k] as number;
@@ -151,7 +151,11 @@ function writeReplacement(out: Buffer, at: number, lead: Lead, value: string | n
     }
     return end;
   }
-  for (let k = 0; k < value.length; k++) out[at + k] = value.charCodeAt(k);
+  for (let k = 0; k < value.length; k++) {
+    const c = value.charCodeAt(k);
+    if (c > 127) return -1;
+    out[at + k] = c;
+  }
   return at + value.length;
 }
 
@@ -754,7 +758,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
     const vs = this.topViaStart;
     const ve = this.topViaEnd;
     if (vs < 0 || (this.spans[2 * i] as number) > vs || (this.spans[2 * i + 1] as number) < ve) return false;
-    if (p.received !== undefined && (top.received !== undefined || asciiLength(p.received) === -1)) return false;
+    if (p.received !== undefined && top.received !== undefined) return false;
     if (p.rport !== undefined && !(Number.isInteger(p.rport) && p.rport >= 0)) return false;
     const text = this.text as string;
     // Each addition inserts a lead and a value at a point of the line.
@@ -824,7 +828,6 @@ export abstract class SipMessageBase implements SipMessageCommon {
     const end = this.receivedEnd;
     if (this.receivedStart !== 0 || end !== r.length || p.to1 !== p.from1 || p.to2 !== p.from2) return undefined;
     if (!this.lengthAsWritten) return undefined;
-    // Patches are ASCII (patchTopVia takes nothing else).
     const d1 = replacementLength(p.lead1, p.value1);
     const d2 = p.from2 === -1 ? 0 : replacementLength(p.lead2, p.value2);
     const out = allocate(end + d1 + d2);
@@ -836,10 +839,10 @@ export abstract class SipMessageBase implements SipMessageCommon {
     } else {
       out.copyWithin(p.from2 + d1 + d2, p.from2, end);
       if (p.from2 !== at1) out.copyWithin(at1 + d1, at1, p.from2);
-      writeReplacement(out, p.from2 + d1, p.lead2, p.value2);
+      if (writeReplacement(out, p.from2 + d1, p.lead2, p.value2) === -1) return undefined;
     }
-    writeReplacement(out, at1, p.lead1, p.value1);
-    return out;
+    // A received address outside ASCII (a host name, say) is left to build, which encodes it.
+    return writeReplacement(out, at1, p.lead1, p.value1) === -1 ? undefined : out;
   }
 
   /**

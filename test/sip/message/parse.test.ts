@@ -368,6 +368,13 @@ describe('serialize after setTopViaParams', () => {
     });
   }
 
+  it('a received value outside ASCII is written as UTF-8', () => {
+    const m = ok(msg([...BASE, 'Content-Length: 0']));
+    m.setTopViaParams({ received: 'hôte.example' });
+    assert.equal(m.get('via'), 'SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKabc;rport;received=hôte.example');
+    assert.ok(m.serialize().toString('utf8').includes('Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKabc;rport;received=hôte.example\r\n'));
+  });
+
   it('a later edit of another header keeps the stamped Via', () => {
     const m = ok(msg([...BASE, 'Content-Length: 0']));
     m.setTopViaParams({ received: '192.0.2.9', rport: 5062 });
