@@ -117,9 +117,10 @@ class ServerProcess {
     readonly ready: ServerReady,
   ) {}
 
+  /** The server runs with the young generation `originate serve` gets (bin/originate.js). */
   static async start(): Promise<ServerProcess> {
     const child = fork(fileURLToPath(import.meta.url), ['--serve'], {
-      execArgv: ['--import', 'tsx', '--expose-gc', '--max-old-space-size=4096', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [])],
+      execArgv: ['--import', 'tsx', '--expose-gc', '--max-old-space-size=4096', '--max-semi-space-size=64', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [])],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const [ready] = (await once(child, 'message')) as [ServerReady];
