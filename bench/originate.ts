@@ -185,6 +185,14 @@ async function waitFor(what: string, check: () => Promise<boolean>, ms: number):
   }
 }
 
+/**
+ * sipp plays a thousand phones at once: it reads all it can per loop, and gets the socket buffer our server has
+ * (`sip.udp_receive_buffer_bytes`). With sipp's 64 KiB default a burst overflows it while sipp waits for the CPU,
+ * and a lost ACK makes its scenario abort the call on the re-INVITE that follows: a failure of the load generator,
+ * not of the server.
+ */
+const SIPP_LOAD_ARGS = ['-max_recv_loops', '100000', '-max_sched_loops', '100000', '-buff_size', String(4 * 1024 * 1024)];
+
 async function peers(server: ServerProcess, calls: number, talkMs: number, timeoutS: number): Promise<{ phone: SippRun; trunk: SippRun }> {
   const running = server.asRunning;
   const phone = await sipp({
@@ -193,7 +201,7 @@ async function peers(server: ServerProcess, calls: number, talkMs: number, timeo
     service: '101',
     timeoutS,
     calls,
-    args: ['-l', String(calls), '-d', String(talkMs), '-max_recv_loops', '100000', '-max_sched_loops', '100000'],
+    args: ['-l', String(calls), '-d', String(talkMs), ...SIPP_LOAD_ARGS],
     trace: false,
   });
   await register(running, ACCOUNTS[0]!, phone.port);
@@ -203,7 +211,7 @@ async function peers(server: ServerProcess, calls: number, talkMs: number, timeo
     service: 'carrier',
     timeoutS,
     calls,
-    args: ['-l', String(calls), '-max_recv_loops', '100000', '-max_sched_loops', '100000'],
+    args: ['-l', String(calls), ...SIPP_LOAD_ARGS],
     trace: false,
   });
   return { phone, trunk };
