@@ -288,6 +288,8 @@ export abstract class SipMessageBase implements SipMessageCommon {
   /** Where the value of the top Via that the parser read lies in `source`; -1 when unknown or edited since. */
   private topViaStart = -1;
   private topViaEnd = -1;
+  /** Where its first ";rport" ends: -1 none, -2 not known (see `paramsScan`). */
+  private topViaRportEnd = -2;
 
   private cachedVias: Via[] | undefined;
   private cachedTopVia: Via | undefined;
@@ -644,12 +646,13 @@ export abstract class SipMessageBase implements SipMessageCommon {
 
   /**
    * Gives the parser's reading of the top Via to the accessor's cache, with where its value lies in the received
-   * bytes (it was read there).
+   * bytes (it was read there) and where its first ";rport" ends (`paramsScan`).
    */
-  primeTopVia(via: Via, start: number, end: number): void {
+  primeTopVia(via: Via, start: number, end: number, rportEnd: number): void {
     this.cachedTopVia = via;
     this.topViaStart = start;
     this.topViaEnd = end;
+    this.topViaRportEnd = rportEnd;
   }
 
   get topVia(): Via {
@@ -769,9 +772,10 @@ export abstract class SipMessageBase implements SipMessageCommon {
         rAt = ve;
         rLead = RPORT_LEAD;
       } else {
-        const bare = top.rport === true ? text.indexOf(';rport', vs) : -1;
+        const known = this.topViaRportEnd;
+        const bare = top.rport !== true ? -1 : known === -2 ? text.indexOf(';rport', vs) : known - 6;
         const after = bare + 6;
-        if (bare === -1 || after > ve) return false;
+        if (bare < 0 || after > ve) return false;
         const c = text.charCodeAt(after);
         if (after < ve && c !== 59 && c !== 32) return false;
         rAt = after;

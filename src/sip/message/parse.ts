@@ -11,7 +11,7 @@ import { SipHeaderError, SipParseError } from './errors.ts';
 import { headerKey } from './header-names.ts';
 import { SipRequest, SipResponse, type HeaderTable, type SipMessage } from './message.ts';
 import type { CSeq } from './types.ts';
-import { TOKEN_BYTES, isToken } from './syntax.ts';
+import { TOKEN_BYTES, isToken, paramsScan } from './syntax.ts';
 import { NameAddrScan, scanNameAddr, scannedTag } from './name-addr-scan.ts';
 import { parseViaIn } from './via.ts';
 
@@ -639,7 +639,7 @@ function check(msg: SipMessage, versionError: boolean, h: HeadSource, counts: In
     const vs = VALUE_START[Slot.Via] as number;
     const ve = VALUE_END[Slot.Via] as number;
     const via = parseViaIn(h.data, text, vs, ve);
-    if (via !== null) msg.primeTopVia(via, vs, ve);
+    if (via !== null) msg.primeTopVia(via, vs, ve, paramsScan.rportEnd);
     primed = via !== null;
   }
   if (counts[Slot.Via] === 0 || (!primed && !topViaReadable(msg))) {

@@ -211,9 +211,12 @@ export function trimLws(text: string): string {
  */
 export function parseParamsIn(bytes: Uint8Array, text: string, pos: number, end: number): Params | null {
   const params: Params = {};
+  let quoted = false;
+  paramsScan.rportEnd = -1;
   pos = skipWsIn(bytes, pos, end);
   while (pos < end) {
     if (bytes[pos] !== 59 /* ; */) return null;
+    if (paramsScan.rportEnd === -1 && bytes[pos + 1] === 114 && isRport(bytes, pos + 1)) paramsScan.rportEnd = quoted ? -2 : pos + 6;
     pos = skipWsIn(bytes, pos + 1, end);
     const nameStart = pos;
     while (pos < end && TOKEN_BYTES[bytes[pos] as number] === 1) pos++;
@@ -227,6 +230,7 @@ export function parseParamsIn(bytes: Uint8Array, text: string, pos: number, end:
         if (q === null) return null;
         params[name] = text.slice(pos, q.end);
         pos = q.end;
+        quoted = true;
       } else {
         const valueStart = pos;
         while (pos < end && PARAM_VALUE_BYTES[bytes[pos] as number] === 1) pos++;
@@ -238,7 +242,19 @@ export function parseParamsIn(bytes: Uint8Array, text: string, pos: number, end:
     }
     pos = skipWsIn(bytes, pos, end);
   }
+  if (paramsScan.rportEnd === -1 && quoted) paramsScan.rportEnd = -2;
   return params;
+}
+
+/**
+ * Set by `parseParamsIn`: where the first ";rport" of the text ends (what `setTopViaParams` fills in), -1 when
+ * there is none, -2 when a quoted value before it may hold one.
+ */
+export const paramsScan = { rportEnd: -1 };
+
+/** "rport" at bytes[at]. */
+function isRport(bytes: Uint8Array, at: number): boolean {
+  return bytes[at + 1] === 112 && bytes[at + 2] === 111 && bytes[at + 3] === 114 && bytes[at + 4] === 116;
 }
 
 export function skipWsIn(bytes: Uint8Array, pos: number, end: number): number {

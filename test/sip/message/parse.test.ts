@@ -327,6 +327,8 @@ describe('setTopViaParams spellings', () => {
       ['SIP/2.0/UDP h;branch=z9hG4bKa;RPORT', 'SIP/2.0/UDP h;branch=z9hG4bKa;rport=7;received=1.2.3.4'],
       ['SIP/2.0/UDP h;rport=1;received=9.9.9.9;branch=z9hG4bKa', 'SIP/2.0/UDP h;rport=7;received=1.2.3.4;branch=z9hG4bKa'],
       ['SIP/2.0/UDP h;branch=z9hG4bKa', 'SIP/2.0/UDP h;branch=z9hG4bKa;rport=7;received=1.2.3.4'],
+      ['SIP/2.0/UDP h;rportx=1;rport;branch=z9hG4bKa', 'SIP/2.0/UDP h;rportx=1;rport=7;branch=z9hG4bKa;received=1.2.3.4'],
+      ['SIP/2.0/UDP h;branch=z9hG4bKa; rport', 'SIP/2.0/UDP h;branch=z9hG4bKa;rport=7;received=1.2.3.4'],
     ] as const) {
       const m = top(via);
       m.setTopViaParams({ received: '1.2.3.4', rport: 7 });
