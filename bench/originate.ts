@@ -5,7 +5,7 @@
  * held bridged call costs the server.
  *
  *   npm run bench:originate -- [--rate 1000] [--seconds 5] [--latency-rate 500] [--hold 20000] [--hold-rate 250]
- *                                [--hold-settle 40]   (--seconds 0: only the hold phase)
+ *                                [--hold-settle 40] [--connections 64]   (--seconds 0: only the hold phase)
  *
  * The server runs in a child process (this file with --serve), so client and server do not share an event loop.
  */
@@ -14,7 +14,7 @@ import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { writeHeapSnapshot } from 'node:v8';
 import { fileURLToPath } from 'node:url';
-import { ACCOUNTS, api, callXml, freeUdpPort, register, sipp, startInProcess, type RunningServer, type SippRun } from '../test/e2e/harness.ts';
+import { ACCOUNTS, api, callXml, freeUdpPort, limitApiConnections, register, sipp, startInProcess, type RunningServer, type SippRun } from '../test/e2e/harness.ts';
 
 interface ServerReady {
   readonly type: 'ready';
@@ -300,9 +300,12 @@ async function main(): Promise<void> {
       // The ramp toward the held calls: slow enough that every call bridges on a 2-core machine shared with sipp.
       'hold-rate': { type: 'string', default: '250' },
       'hold-settle': { type: 'string', default: '40' },
+      connections: { type: 'string', default: '64' },
     },
   });
   if (values.serve) return serve();
+  // A CRM's fixed pool of keep-alive connections; requests beyond it wait their turn on the client.
+  limitApiConnections(Number(values.connections));
   const server = await ServerProcess.start();
   try {
     if (Number(values.seconds) > 0) {

@@ -321,6 +321,15 @@ export async function register(server: RunningServer, account: E2eAccount, conta
 
 const agent = new Agent({ keepAlive: true, rejectUnauthorized: false });
 
+/**
+ * Bounds the HTTPS connections `api` keeps (default: unbounded). A load generator wants a fixed pool, as an
+ * application server has: unbounded, every latency blip opens new connections, and their TLS handshakes load
+ * the server just when it is behind.
+ */
+export function limitApiConnections(max: number): void {
+  agent.maxSockets = max;
+}
+
 export interface ApiAnswer {
   readonly status: number;
   readonly body: string;
