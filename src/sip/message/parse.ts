@@ -464,7 +464,8 @@ export function parseHead(
   if (ascii) {
     const method = plainRequestLine(data, t0, lineEnd);
     if (method !== undefined) {
-      return check(new SipRequest(method, text.slice(t0 + method.length + 1, plainUriEnd), table), false, h, counts);
+      const request = new SipRequest(method, text.slice(t0 + method.length + 1, plainUriEnd), table);
+      return check(request, false, plainUriQuery, h, counts);
     }
   }
   const sp1 = text.indexOf(' ', t0);
@@ -500,7 +501,7 @@ export function parseHead(
     // The request line is broken, but a 400 can still be sent if the top Via is readable.
     return new SipParseError(error.message, error.offset, { partial: topViaReadable(request) ? request : undefined });
   }
-  return check(request, versionError, h, counts);
+  return check(request, versionError, uri.indexOf('?') !== -1, h, counts);
 }
 
 /** The methods of RFC 3261 and its extensions, returned as constants (no new string, and compared by identity). */
@@ -524,8 +525,9 @@ function knownMethod(bytes: Uint8Array, start: number, end: number): string | un
 /** SIP/2.0 as bytes. */
 const SIP_2_0 = Buffer.from('SIP/2.0', 'latin1');
 
-/** Where `plainRequestLine` found the end of the Request-URI. */
+/** Where `plainRequestLine` found the end of the Request-URI, and whether the URI has a '?'. */
 let plainUriEnd = 0;
+let plainUriQuery = false;
 
 /**
  * The usual request line, read in one pass over its bytes: a known method, a Request-URI that `isRequestUri`
@@ -553,14 +555,17 @@ function plainRequestLine(bytes: Uint8Array, start: number, lineEnd: number): st
     if (!((c >= 48 && c <= 57) || (LOWER[c] as number) - 97 < 26 || c === 43 || c === 45 || c === 46)) return undefined;
   }
   const afterColon = ++i;
+  let query = false;
   for (; i < lineEnd; i++) {
     const c = bytes[i] as number;
     if (c === 32) break;
     if (c < 32 || c === 60 || c === 62 || c === 34 || c >= 127) return undefined;
+    if (c === 63) query = true;
   }
   if (i === afterColon || i + 1 + SIP_2_0.length !== lineEnd) return undefined;
   for (let j = 0; j < SIP_2_0.length; j++) if (bytes[i + 1 + j] !== SIP_2_0[j]) return undefined;
   plainUriEnd = i;
+  plainUriQuery = query;
   return known.name;
 }
 
@@ -595,7 +600,7 @@ function response(
   if (i < lineEnd && text.charCodeAt(i) !== 32) return new SipParseError('malformed status code', byteOffset(h, sp1 + 1));
   if (status < 100 || status > 699) return new SipParseError(`status code ${status} out of range`, byteOffset(h, sp1 + 1));
   const reason = i < lineEnd ? text.slice(i + 1, lineEnd) : '';
-  return check(new SipResponse(status, reason, table), version.toUpperCase() !== 'SIP/2.0', h, counts);
+  return check(new SipResponse(status, reason, table), version.toUpperCase() !== 'SIP/2.0', false, h, counts);
 }
 
 /**
@@ -629,7 +634,14 @@ function topViaReadable(msg: SipMessage): boolean {
   }
 }
 
-function check(msg: SipMessage, versionError: boolean, h: HeadSource, counts: Int32Array): ParsedHead | SipParseError {
+/** `uriQuery`: the Request-URI has a '?' (headers, which §19.1.5 does not allow there). */
+function check(
+  msg: SipMessage,
+  versionError: boolean,
+  uriQuery: boolean,
+  h: HeadSource,
+  counts: Int32Array,
+): ParsedHead | SipParseError {
   const start = h.start;
   const text = h.text;
   let primed = false;
@@ -678,7 +690,7 @@ function check(msg: SipMessage, versionError: boolean, h: HeadSource, counts: In
       if (n !== -1) msg.primeLengthAsWritten(h.data[vs] !== 48 || VALUE_END[Slot.ContentLength] === vs + 1);
     }
     // §19.1.5: headers are not allowed in a Request-URI (RFC 4475 escruri).
-    if (msg.kind === 'request' && msg.uri.indexOf('?') !== -1) {
+    if (uriQuery && msg.kind === 'request') {
       const uri = msg.requestUriOrNull;
       if (uri !== null && Object.keys(uri.headers).length > 0) {
         throw new SipHeaderError('', `headers in the Request-URI ${msg.uri}`);
