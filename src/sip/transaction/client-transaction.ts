@@ -25,6 +25,8 @@ export interface ClientTransactionHost {
   /** T1/T2/T4 and reliability for a transport: two shared frozen objects, not one per transaction. */
   timerConfig(reliable: boolean): TransactionTimerConfig;
   clientTerminated(tx: ClientTransaction): void;
+  /** A response for a transaction whose TU has gone (see `releaseUser`): handled as if it matched none. */
+  strayResponse(res: SipResponse, source: Endpoint): void;
   /** Sends the CANCEL of a pending INVITE as its own non-INVITE client transaction (§9.1). */
   sendCancel(invite: ClientTransaction, user: ClientTransactionUser | undefined): void;
 }
@@ -42,7 +44,7 @@ export class ClientTransaction {
   readonly callId: string;
   #request: SipRequest | undefined;
   readonly #host: ClientTransactionHost;
-  readonly #user: ClientTransactionUser;
+  #user: ClientTransactionUser;
   readonly #machine: InviteClientMachine<SipResponse> | NonInviteClientMachine<SipResponse>;
   readonly #onSendError: (err: TransportError) => void;
   #ack: SipRequest | undefined;
@@ -100,6 +102,22 @@ export class ClientTransaction {
     this.#cancelUser = user;
     if (this.state === 'proceeding') this.#sendCancel();
     else if (this.state === 'calling') this.#cancel = 'pending';
+  }
+
+  /**
+   * The TU no longer follows this transaction (an INVITE whose session ended while Timer M runs): the responses
+   * the transaction would pass up go to the layer's stray handling, and the TU can be collected.
+   */
+  releaseUser(): void {
+    const host = this.#host;
+    // Responses come back from where the request went (§18.1.2).
+    const source = this.destination;
+    this.#user = {
+      onResponse(res: SipResponse): void {
+        host.strayResponse(res, source);
+      },
+      onError(): void {},
+    };
   }
 
   /** Timers still running (none once Terminated). */

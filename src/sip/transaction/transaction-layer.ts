@@ -119,6 +119,14 @@ export class TransactionLayer implements TransportReceiver, ClientTransactionHos
       tx.receive(res);
       return;
     }
+    this.#stray(res, source);
+  }
+
+  strayResponse(res: SipResponse, source: Endpoint): void {
+    this.#stray(res, source);
+  }
+
+  #stray(res: SipResponse, source: Endpoint): void {
     // §17.1.1.2 / RFC 6026: 2xx retransmissions outlive the INVITE client transaction; the TU re-ACKs them.
     if (res.status >= 200 && res.status < 300 && res.cseq.method === 'INVITE' && this.#onStray !== undefined) {
       this.#onStray(res, source);

@@ -13,7 +13,7 @@ import type { Endpoint } from '../transport/endpoint.ts';
 import type { TransportError } from '../transport/transport-error.ts';
 import { AuthChallengeError, authorizeRequest, credentialHeaders, type Credentials } from './client-auth.ts';
 import { CallCancelledError, SipResponseError } from './errors.ts';
-import { Session, type SessionHost } from './session.ts';
+import { Session, type SessionHost, type SessionOwner } from './session.ts';
 import { ALLOW } from './allow.ts';
 
 export interface InviteOptions {
@@ -99,7 +99,7 @@ class SessionAnswer implements Answer {
  * While its INVITE transaction lives, a call keeps the INVITE, the transaction and the early dialogs (2xx
  * retransmissions and other forks' 2xx need them); once the transaction has ended only the session is left.
  */
-export class OutgoingCall extends EventEmitter<OutgoingCallEvents> implements ClientTransactionUser {
+export class OutgoingCall extends EventEmitter<OutgoingCallEvents> implements ClientTransactionUser, SessionOwner {
   /** Resolves on the first 2xx; rejects with the error also emitted as `failed`. */
   readonly answered: Promise<Answer>;
   readonly #host: OutgoingCallHost;
@@ -204,6 +204,20 @@ export class OutgoingCall extends EventEmitter<OutgoingCallEvents> implements Cl
     this.#early.clear();
   }
 
+  /**
+   * The session ended (BYE either way) while the INVITE transaction may still wait out Timer M (32 s). The call
+   * has nothing left to do: the transaction hands later 2xx to the user agent's stray handling, and this call,
+   * its INVITE and its session are let go instead of being kept those 32 s after every call.
+   */
+  sessionEnded(session: Session): void {
+    if (session !== this.#session) return;
+    this.#tx?.releaseUser();
+    this.#tx = undefined;
+    this.#request = undefined;
+    this.#destination = undefined;
+    this.#early.clear();
+  }
+
   #provisional(res: SipResponse): void {
     const tag = res.toTag;
     // §12.1: a 1xx with a To tag (not 100) creates an early dialog; forks are told apart by their tags (§12.2.1.2).
@@ -238,6 +252,7 @@ export class OutgoingCall extends EventEmitter<OutgoingCallEvents> implements Cl
       credentials: this.#credentials,
       localSdp: this.#offer,
       remoteSdp,
+      owner: this,
     });
     this.#offer = undefined;
     this.#session = created;

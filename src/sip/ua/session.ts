@@ -42,6 +42,11 @@ export interface SessionHost {
 
 export type SessionEndReason = TerminationReason;
 
+/** Told when the session ends, before its `ended` event: the OutgoingCall that created it lets go of it. */
+export interface SessionOwner {
+  sessionEnded(session: Session): void;
+}
+
 export interface SessionEvents {
   ended: [reason: SessionEndReason];
   /** The ACK for our 2xx arrived (its body is the answer when our 2xx carried the offer). */
@@ -108,6 +113,7 @@ export class Session extends EventEmitter<SessionEvents> {
   #inviteTx: { tx: ServerTransaction; request: SipRequest } | undefined;
   #reinvite: PendingReinvite | undefined;
   #endReason: SessionEndReason | undefined;
+  #owner: SessionOwner | undefined;
   /**
    * Answers a re-INVITE: the offer (undefined for an offerless re-INVITE) to our SDP, or undefined to refuse it
    * with 488. May be asynchronous (a third-party controller asks the other leg first); a rejection with
@@ -123,10 +129,16 @@ export class Session extends EventEmitter<SessionEvents> {
     host: SessionHost,
     dialog: DialogState,
     readonly transport: TransportProtocol,
-    opts: { credentials?: Credentials | undefined; localSdp?: string | undefined; remoteSdp?: string | undefined } = {},
+    opts: {
+      credentials?: Credentials | undefined;
+      localSdp?: string | undefined;
+      remoteSdp?: string | undefined;
+      owner?: SessionOwner | undefined;
+    } = {},
   ) {
     super();
     this.#host = host;
+    this.#owner = opts.owner;
     this.#dialog = dialog;
     this.#credentials = opts.credentials;
     this.localSdp = opts.localSdp;
@@ -470,6 +482,11 @@ export class Session extends EventEmitter<SessionEvents> {
   #terminated(reason: SessionEndReason): void {
     this.#endReason = reason;
     this.#pending2xx = undefined;
+    // A 2xx retransmitted after the BYE has no dialog to be ACKed in; the ACK and its 32 s timer can go now.
+    this.#dropAck();
+    const owner = this.#owner;
+    this.#owner = undefined;
+    owner?.sessionEnded(this);
     const pending = this.#reinvite;
     this.#reinvite = undefined;
     pending?.reject(new SessionEndedError(reason));

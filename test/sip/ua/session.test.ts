@@ -1,4 +1,6 @@
 import { test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import assert from 'node:assert/strict';
 import { SipRequest, SipResponse } from '../../../src/sip/message/index.ts';
 import type { IncomingCall } from '../../../src/sip/ua/incoming-call.ts';
@@ -230,4 +232,28 @@ test('no re-INVITE of ours while the peer re-INVITE is still being answered (§1
   await assert.rejects(callee.reinvite(SDP(5020)), { name: 'InviteInProgressError' });
   release(SDP(5022));
   assert.equal(await theirs, SDP(5022));
+});
+
+test('a call whose session ended is let go while its INVITE transaction waits out Timer M', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const { a, b } = memoryPair();
+  b.ua.onInvite((call) => void call.accept({ sdp: SDP(5000) }));
+  // Made in a function of its own so that nothing in this scope keeps the call.
+  const start = async (): Promise<{ call: WeakRef<object>; session: Session }> => {
+    const call = a.ua.invite({ target: b.uri, from: 'sip:alice@10.0.0.1', sdp: SDP(4000) });
+    const { session } = await call.answered;
+    return { call: new WeakRef(call), session };
+  };
+  const { call, session } = await start();
+  await settle();
+  await session.bye();
+  await settle();
+  assert.equal(session.endReason !== undefined, true);
+  assert.equal(a.ua.layer.size.client > 0, true, 'the INVITE transaction is still in Accepted (Timer M)');
+  for (let i = 0; i < 3 && call.deref() !== undefined; i++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+  }
+  assert.equal(call.deref(), undefined, 'the ended call is not kept by its transaction');
 });
