@@ -327,6 +327,11 @@ export class OutgoingCall extends EventEmitter<OutgoingCallEvents> implements Cl
     if (this.#settled) return;
     this.#settled = true;
     this.#early.clear();
+    // A failed INVITE's transaction re-sends its ACK for 32 s (Timer D) on its own: nothing of this call is needed.
+    this.#tx?.releaseUser();
+    this.#tx = undefined;
+    this.#request = undefined;
+    this.#destination = undefined;
     this.emit('failed', err);
     this.#reject(err);
   }

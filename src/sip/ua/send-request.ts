@@ -38,7 +38,7 @@ export function sendRequest(
     let settled = false;
     const start = (req: SipRequest): ClientTransaction =>
       layer.sendRequest(req, destination, {
-        onResponse(res) {
+        onResponse(res, tx) {
           if (res.status < 200) {
             opts.onProvisional?.(res);
             return;
@@ -47,6 +47,10 @@ export function sendRequest(
             if (res.status < 300) opts.onExtra2xx?.(res);
             return;
           }
+          // The final response: the transaction may live on up to 32 s absorbing retransmissions, and should not
+          // keep this exchange (request, options, the caller's session) that long. A re-INVITE's retransmitted 2xx
+          // then reaches its session through the user agent's stray 2xx handling, which re-sends the same ACK.
+          tx.releaseUser();
           if ((res.status === 401 || res.status === 407) && opts.credentials !== undefined && !authorized) {
             authorized = true;
             let retry: SipRequest;
