@@ -193,11 +193,19 @@ async function waitFor(what: string, check: () => Promise<boolean>, ms: number):
  */
 const SIPP_LOAD_ARGS = ['-max_recv_loops', '100000', '-max_sched_loops', '100000', '-buff_size', String(4 * 1024 * 1024)];
 
+/**
+ * Every phase's phone registers from the same port: the same contact replaces its binding. A new port per phase
+ * would leave the last phase's binding (its sipp gone) in the location service, and every origination would fork
+ * to it too, retransmitting into the void until Timer B.
+ */
+let phonePort: number | undefined;
+
 async function peers(server: ServerProcess, calls: number, talkMs: number, timeoutS: number): Promise<{ phone: SippRun; trunk: SippRun }> {
   const running = server.asRunning;
+  phonePort ??= await freeUdpPort();
   const phone = await sipp({
     scenario: 'bench-first.xml',
-    port: await freeUdpPort(),
+    port: phonePort,
     service: '101',
     timeoutS,
     calls,
