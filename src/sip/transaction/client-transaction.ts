@@ -149,7 +149,7 @@ export class ClientTransaction {
     if (res.status >= 200) this.#request = undefined;
   }
 
-  timedOut(timer: 'B' | 'F'): void {
+  timedOut(timer: 'B' | 'F' | 'Cancel'): void {
     this.#user.onError(new TransactionTimeoutError(timer, this.method, this.branch), this);
   }
 
@@ -165,5 +165,6 @@ export class ClientTransaction {
   #sendCancel(): void {
     this.#cancel = 'sent';
     this.#host.sendCancel(this, this.#cancelUser);
+    if (this.#machine instanceof InviteClientMachine) this.#machine.input({ type: 'cancelSent' });
   }
 }

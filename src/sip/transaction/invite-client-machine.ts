@@ -45,7 +45,9 @@ export type InviteClientState = 'calling' | 'proceeding' | 'completed' | 'accept
 
 export type InviteClientInput<R> =
   | { readonly type: 'response'; readonly status: number; readonly response: R }
-  | { readonly type: 'timer'; readonly name: 'A' | 'B' | 'D' | 'M' }
+  | { readonly type: 'timer'; readonly name: 'A' | 'B' | 'D' | 'M' | 'Cancel' }
+  /** A CANCEL for this INVITE went out (§9.1). */
+  | { readonly type: 'cancelSent' }
   | { readonly type: 'transportError'; readonly error: Error };
 
 export interface InviteClientPorts<R> {
@@ -54,7 +56,7 @@ export interface InviteClientPorts<R> {
   /** §17.1.1.3: sends the ACK built for this non-2xx final response (same for every retransmission of it). */
   sendAck(response: R): void;
   passResponse(response: R): void;
-  timedOut(timer: 'B'): void;
+  timedOut(timer: 'B' | 'Cancel'): void;
   transportFailed(error: Error): void;
   terminated(): void;
 }
@@ -86,7 +88,7 @@ export class InviteClientMachine<R> extends TransactionMachine<InviteClientState
 
   onTimer(name: TimerName): void {
     this.timerFired(name);
-    if (name === 'A' || name === 'B' || name === 'D' || name === 'M') this.input({ type: 'timer', name });
+    if (name === 'A' || name === 'B' || name === 'D' || name === 'M' || name === 'Cancel') this.input({ type: 'timer', name });
   }
 
   input(i: InviteClientInput<R>): void {
@@ -144,6 +146,18 @@ export class InviteClientMachine<R> extends TransactionMachine<InviteClientState
   }
 
   #proceedingOrCalling(i: InviteClientInput<R>): void {
+    if (i.type === 'cancelSent') {
+      // §9.1: "If there is no final response for the original request in 64*T1 seconds ... the client SHOULD then
+      // consider the original transaction cancelled and SHOULD destroy the client transaction handling the
+      // original request." (A CANCEL is only sent after a provisional response, so Timer B is not running.)
+      this.startTimer('Cancel', 64 * this.cfg.t1Ms);
+      return;
+    }
+    if (i.type === 'timer' && i.name === 'Cancel') {
+      this.#terminate();
+      this.#ports.timedOut('Cancel');
+      return;
+    }
     if (i.type === 'transportError') {
       // §17.1.1.2 / §8.1.3.1: a transport failure is reported to the TU and the transaction ends.
       this.#terminate();
@@ -167,6 +181,7 @@ export class InviteClientMachine<R> extends TransactionMachine<InviteClientState
       this.transition('accepted');
       this.cancelTimer('A');
       this.cancelTimer('B');
+      this.cancelTimer('Cancel');
       this.startTimer('M', 64 * this.cfg.t1Ms);
       this.#ports.passResponse(i.response);
     } else {
@@ -178,6 +193,7 @@ export class InviteClientMachine<R> extends TransactionMachine<InviteClientState
       this.transition('completed');
       this.cancelTimer('A');
       this.cancelTimer('B');
+      this.cancelTimer('Cancel');
       this.#ports.sendAck(i.response);
       this.#ports.passResponse(i.response);
       if (this.cfg.reliable) this.#terminate();

@@ -4,7 +4,11 @@
  */
 
 /** RFC 3261 §17 timers, RFC 6026 L and M, and the 200 ms "send 100 Trying" timer of §17.2.1. */
-export type TimerName = 'A' | 'B' | 'D' | 'E' | 'F' | 'G' | 'H' | 'I' | 'J' | 'K' | 'L' | 'M' | 'Trying';
+/**
+ * RFC 3261 Table 4 and RFC 6026 timers, plus 'Trying' (§17.2.1: the UAS's 100 after 200 ms) and 'Cancel' (§9.1:
+ * 64*T1 after a CANCEL, an INVITE still without a final response is given up).
+ */
+export type TimerName = 'A' | 'B' | 'D' | 'E' | 'F' | 'G' | 'H' | 'I' | 'J' | 'K' | 'L' | 'M' | 'Trying' | 'Cancel';
 
 export interface TimerTarget {
   onTimer(name: TimerName): void;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { SipRequest } from '../../../src/sip/message/index.ts';
 import { TransactionTimeoutError } from '../../../src/sip/transaction/index.ts';
 import { TransportError } from '../../../src/sip/transport/index.ts';
 import { outgoing, recorder, responseTo, settle, setup, takeRequest } from './helpers.ts';
@@ -194,6 +195,42 @@ describe('INVITE client transaction (RFC 3261 §17.1.1, RFC 6026)', () => {
     assert.deepEqual(user.responses.map((r) => r.status), [180, 487]);
     tx.cancel();
     assert.equal(net.takeSent().filter((s) => s.message.cseq.method === 'CANCEL').length, 0, 'no second CANCEL');
+  });
+
+  test('a cancelled INVITE that never gets its final response is given up 64*T1 after the CANCEL (§9.1)', () => {
+    const { timers, net, layer, peer } = setup();
+    const user = recorder();
+    const tx = layer.sendRequest(outgoing('INVITE'), peer, user);
+    const invite = takeRequest(net);
+    net.inject(responseTo(invite, 180), peer);
+    timers.advance(10_000);
+    tx.cancel();
+    const cancel = net.takeSent()[0]?.message;
+    assert.equal(cancel?.cseq.method, 'CANCEL');
+    net.inject(responseTo(cancel as SipRequest, 200), peer);
+    assert.ok(timers.pending().some((t) => t.name === 'Cancel' && t.dueInMs === 32_000));
+    timers.advance(31_999);
+    assert.equal(tx.state, 'proceeding');
+    timers.advance(1);
+    assert.equal(tx.state, 'terminated');
+    assert.equal(layer.size.client, 0);
+    const err = user.errors[0];
+    assert.ok(err instanceof TransactionTimeoutError && err.timer === 'Cancel');
+    assert.deepEqual(tx.runningTimers(), []);
+  });
+
+  test('the §9.1 wait ends with the final response: a 487 after the CANCEL completes as usual', () => {
+    const { timers, net, layer, peer } = setup();
+    const tx = layer.sendRequest(outgoing('INVITE'), peer, recorder());
+    const invite = takeRequest(net);
+    net.inject(responseTo(invite, 180), peer);
+    tx.cancel();
+    net.takeSent();
+    net.inject(responseTo(invite, 487), peer);
+    assert.equal(tx.state, 'completed');
+    assert.ok(!tx.runningTimers().includes('Cancel'));
+    timers.advance(64 * 500);
+    assert.equal(tx.state, 'terminated');
   });
 
   test('cancel() in Proceeding sends at once; after a final response it does nothing', () => {
