@@ -289,6 +289,11 @@ test('after a crash while the second party rings, the restarted server CANCELs i
   assert.equal(header(cancel, 'Via'), header(invite, 'Via'));
   for (const name of ['From', 'To', 'Call-ID']) assert.equal(header(cancel, name), header(invite, name));
   assert.equal(header(cancel, 'CSeq'), header(invite, 'CSeq').replace('INVITE', 'CANCEL'));
+  // §17.1.1.3: the 487 is ACKed in the INVITE's transaction (same Request-URI, branch and CSeq number).
+  const ack = received(mt, /^ACK /)[0]!;
+  assert.equal(ack.split(/\r?\n/)[0], invite.split(/\r?\n/)[0]!.replace(/^INVITE/, 'ACK'));
+  assert.equal(header(ack, 'Via'), header(invite, 'Via'));
+  assert.equal(header(ack, 'CSeq'), header(invite, 'CSeq').replace('INVITE', 'ACK'));
   assert.deepEqual(storedCall(restarted, callId), { call_id: callId, phase: 'ended', live: 0, end_reason: 'server_restart' });
 });
 

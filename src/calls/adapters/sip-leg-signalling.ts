@@ -6,7 +6,8 @@
 import type { Logger } from 'pino';
 import type { Directory } from '../../directory/directory.ts';
 import { rejectSdp } from '../../media/sdp.ts';
-import { createInDialogRequest } from '../../sip/dialog/in-dialog-request.ts';
+import { uacDialogState, type DialogState } from '../../sip/dialog/dialog-state.ts';
+import { createAckFor2xx, createInDialogRequest } from '../../sip/dialog/in-dialog-request.ts';
 import type { TransactionLayer } from '../../sip/transaction/transaction-layer.ts';
 import { TransactionTimeoutError } from '../../sip/transaction/transaction-timeout-error.ts';
 import type { Endpoint } from '../../sip/transport/endpoint.ts';
@@ -15,7 +16,7 @@ import type { Answer, InviteOptions, OutgoingCall, OutgoingCallError } from '../
 import { sendRequest } from '../../sip/ua/send-request.ts';
 import type { Session } from '../../sip/ua/session.ts';
 import type { DialogSnapshot, DialRequest, ForkEvents, InviteSnapshot, LegSignalling } from '../ports.ts';
-import { createRequest, type SipRequest } from '../../sip/message/index.ts';
+import { createRequest, type SipRequest, type SipResponse } from '../../sip/message/index.ts';
 import { restoreDialog, snapshotDialog } from './dialog-snapshot.ts';
 
 /** What this adapter needs of the user agent. */
@@ -285,9 +286,15 @@ export class SipLegSignalling implements LegSignalling {
     await sendRequest(this.opts.layer, request, snapshot.peer);
   }
 
-  async cancelInvite(invite: InviteSnapshot): Promise<void> {
-    const cancel = createRequest({
-      method: 'CANCEL',
+  /**
+   * The INVITE a gone process sent is adopted as a transaction of ours and CANCELled (§9.1): the CANCEL copies its
+   * Via, and the 487 that follows is ACKed by the transaction (§17.1.1.3) instead of being retransmitted at us
+   * until the peer gives up. A 2xx that crossed the CANCEL is ACKed and its dialog ended with a BYE. Resolves with
+   * the CANCEL's final response.
+   */
+  cancelInvite(invite: InviteSnapshot): Promise<void> {
+    const request = createRequest({
+      method: 'INVITE',
       uri: invite.uri,
       headers: [
         ['Via', invite.via],
@@ -296,10 +303,39 @@ export class SipLegSignalling implements LegSignalling {
         ['From', invite.from],
         ['To', invite.to],
         ['Call-ID', invite.callId],
-        ['CSeq', `${invite.cseq} CANCEL`],
+        ['CSeq', `${invite.cseq} INVITE`],
       ],
     });
-    await sendRequest(this.opts.layer, cancel, invite.peer);
+    const { layer, logger } = this.opts;
+    return new Promise((resolve, reject) => {
+      const tx = layer.adoptInvite(request, invite.peer, {
+        onResponse: (res) => {
+          if (res.status >= 200 && res.status < 300) this.endCrossed2xx(request, res, invite.peer);
+        },
+        onError: (err) => logger.info({ err, sipCallId: invite.callId }, 'INVITE cancelled after a restart got no final response'),
+      });
+      tx.cancel({
+        onResponse: (res) => {
+          if (res.status >= 200) resolve();
+        },
+        onError: reject,
+      });
+    });
+  }
+
+  /** §9.1: "the UAC ... MUST ... send an ACK ... followed by a BYE" for a 2xx that arrives after its CANCEL. */
+  private endCrossed2xx(invite: SipRequest, res: SipResponse, peer: Endpoint): void {
+    const { layer, logger } = this.opts;
+    let dialog: DialogState;
+    try {
+      dialog = uacDialogState(invite, res);
+    } catch (err) {
+      logger.info({ err, sipCallId: invite.callId }, 'unusable 2xx to an INVITE cancelled after a restart');
+      return;
+    }
+    layer.sendAck(createAckFor2xx(dialog, invite.cseq.seq, {}), peer);
+    const { request } = createInDialogRequest(dialog, { method: 'BYE' });
+    sendRequest(layer, request, peer).catch((err: unknown) => logger.info({ err, sipCallId: invite.callId }, 'BYE after a restart failed'));
   }
 
   private async hangUp(forkId: string, fork: Fork): Promise<void> {

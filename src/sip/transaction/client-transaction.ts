@@ -87,6 +87,12 @@ export class ClientTransaction {
     this.#machine.start();
   }
 
+  /** @internal started by the layer's `adoptInvite`: Proceeding, nothing sent. */
+  startAdopted(): void {
+    if (!(this.#machine instanceof InviteClientMachine)) throw new TypeError('only an INVITE transaction can be adopted');
+    this.#machine.adopt();
+  }
+
   /** @internal a response matched this transaction (§17.1.3). */
   receive(res: SipResponse): void {
     this.#machine.input({ type: 'response', status: res.status, response: res });

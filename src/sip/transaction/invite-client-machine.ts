@@ -86,6 +86,14 @@ export class InviteClientMachine<R> extends TransactionMachine<InviteClientState
     this.startTimer('B', 64 * this.cfg.t1Ms);
   }
 
+  /**
+   * Takes over an INVITE another process sent and got a provisional response for (recovery after a restart): the
+   * machine starts in Proceeding, sends nothing and runs no timer until a CANCEL or a final response.
+   */
+  adopt(): void {
+    this.transition('proceeding');
+  }
+
   onTimer(name: TimerName): void {
     this.timerFired(name);
     if (name === 'A' || name === 'B' || name === 'D' || name === 'M' || name === 'Cancel') this.input({ type: 'timer', name });

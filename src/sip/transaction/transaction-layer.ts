@@ -89,6 +89,21 @@ export class TransactionLayer implements TransportReceiver, ClientTransactionHos
   }
 
   /**
+   * Takes over an INVITE sent by a process that is gone (its Via, branch and CSeq as that process wrote them) in
+   * the Proceeding state, without sending it: so that it can be CANCELled (§9.1) and its final response is handled
+   * as RFC 3261 wants, the ACK of a 487 included (§17.1.1.3).
+   */
+  adoptInvite(req: SipRequest, dest: Endpoint, user: ClientTransactionUser): ClientTransaction {
+    if (req.method !== 'INVITE') throw new TypeError('only an INVITE can be adopted');
+    const key = clientKey(req.topVia.branch as string, req.method);
+    if (this.#clients.has(key)) throw new Error(`a client transaction with branch ${req.topVia.branch} is live`);
+    const tx = new ClientTransaction(req, dest, key, user, this);
+    this.#clients.set(key, tx);
+    tx.startAdopted();
+    return tx;
+  }
+
+  /**
    * Sends an ACK for a 2xx straight through the transport (§13.2.2.4: it is its own transaction-less request).
    * A missing Via is added as for `sendRequest`.
    */
