@@ -247,3 +247,43 @@ describe('INVITE client transaction (RFC 3261 §17.1.1, RFC 6026)', () => {
     assert.equal(net.sent.length, 0);
   });
 });
+
+describe('an INVITE adopted from a gone process (recovery after a restart)', () => {
+  test('nothing is sent until cancel(), which sends the CANCEL at once; the 487 is ACKed in the transaction', () => {
+    const { timers, net, layer, peer } = setup();
+    const user = recorder();
+    const invite = outgoing('INVITE', 9);
+    invite.prepend('Via', 'SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-from-before;rport');
+    const tx = layer.adoptInvite(invite, peer, user);
+    assert.equal(tx.state, 'proceeding');
+    assert.equal(net.sent.length, 0, 'the INVITE itself is not sent again');
+    assert.deepEqual(timers.pending(), []);
+    tx.cancel();
+    const cancel = net.takeSent()[0]?.message as SipRequest;
+    assert.equal(cancel.method, 'CANCEL');
+    assert.equal(cancel.topVia.branch, 'z9hG4bK-from-before');
+    net.inject(responseTo(cancel, 200), peer);
+    net.inject(responseTo(invite, 487), peer);
+    const ack = net.takeSent()[0]?.message as SipRequest;
+    assert.equal(ack.method, 'ACK');
+    assert.equal(ack.uri, invite.uri);
+    assert.equal(ack.topVia.branch, 'z9hG4bK-from-before');
+    assert.deepEqual(ack.cseq, { seq: 9, method: 'ACK' });
+    assert.deepEqual(user.responses.map((r) => r.status), [487]);
+    assert.equal(tx.state, 'completed');
+  });
+
+  test('a 2xx that crossed the CANCEL reaches the adopter; only an INVITE can be adopted', () => {
+    const { net, layer, peer } = setup();
+    const user = recorder();
+    const invite = outgoing('INVITE');
+    invite.prepend('Via', 'SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-crossed;rport');
+    const tx = layer.adoptInvite(invite, peer, user);
+    tx.cancel();
+    net.takeSent();
+    net.inject(responseTo(invite, 200), peer);
+    assert.deepEqual(user.responses.map((r) => r.status), [200]);
+    assert.equal(tx.state, 'accepted');
+    assert.throws(() => layer.adoptInvite(outgoing('OPTIONS'), peer, recorder()), TypeError);
+  });
+});
