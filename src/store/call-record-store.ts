@@ -114,21 +114,6 @@ export class CallRecordStore implements CallRecords {
   }
 }
 
-/**
- * The request of a call never changes while its state is saved several times: its JSON is made once per request
- * object (the runtime saves every state of a call with the same one).
- */
-const requestJson = new WeakMap<CallRecord['request'], string>();
-
-function jsonOfRequest(request: CallRecord['request']): string {
-  let json = requestJson.get(request);
-  if (json === undefined) {
-    json = JSON.stringify(request);
-    requestJson.set(request, json);
-  }
-  return json;
-}
-
 /** The upsert's parameters, positional and in the order of its column list (named binding costs more per row). */
 function toRow(record: CallRecord): unknown[] {
   const s: CallState = record.state;
@@ -138,7 +123,7 @@ function toRow(record: CallRecord): unknown[] {
     record.accountId,
     record.requestedBy,
     record.method,
-    jsonOfRequest(record.request),
+    JSON.stringify(record.request),
     first.dialed,
     second.dialed,
     s.phase,

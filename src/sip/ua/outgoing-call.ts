@@ -202,6 +202,9 @@ export class OutgoingCall extends EventEmitter<OutgoingCallEvents> implements Cl
     this.#request = undefined;
     this.#destination = undefined;
     this.#early.clear();
+    // With the transaction gone the call has nothing left to release when the session ends: a held call's session
+    // must not keep it (and the answer it resolved with) for the length of the call.
+    this.#session?.releaseOwner(this);
   }
 
   /**

@@ -150,6 +150,11 @@ export class Session extends EventEmitter<SessionEvents> {
     );
   }
 
+  /** The owner no longer needs to be told when the session ends. */
+  releaseOwner(owner: SessionOwner): void {
+    if (this.#owner === owner) this.#owner = undefined;
+  }
+
   /** The child logger is made on first use: most sessions never log, and a child per call costs at high call rates. */
   #log(): Logger | undefined {
     this.#logger ??= this.#host.logger?.child({ sipCallId: this.#dialog.id.callId });

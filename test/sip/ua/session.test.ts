@@ -6,6 +6,7 @@ import { SipRequest, SipResponse } from '../../../src/sip/message/index.ts';
 import type { IncomingCall } from '../../../src/sip/ua/incoming-call.ts';
 import type { Session } from '../../../src/sip/ua/session.ts';
 import { InviteInProgressError } from '../../../src/sip/ua/errors.ts';
+import type { ManualTimerPort } from '../../../src/sip/transaction/timer-port.ts';
 import { memoryPair, settle } from './memory-pair.ts';
 
 const SDP = (port: number) => `v=0\r\no=- 1 ${port} IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0\r\n`;
@@ -256,4 +257,27 @@ test('a call whose session ended is let go while its INVITE transaction waits ou
     gc();
   }
   assert.equal(call.deref(), undefined, 'the ended call is not kept by its transaction');
+});
+
+test('a held call keeps its session, not the OutgoingCall, once Timer M has ended the INVITE transaction', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const { a, b } = memoryPair();
+  b.ua.onInvite((call) => void call.accept({ sdp: SDP(5000) }));
+  const start = async (): Promise<{ call: WeakRef<object>; session: Session }> => {
+    const call = a.ua.invite({ target: b.uri, from: 'sip:alice@10.0.0.1', sdp: SDP(4000) });
+    const { session } = await call.answered;
+    return { call: new WeakRef(call), session };
+  };
+  const { call, session } = await start();
+  await settle();
+  (a.ua.layer.timers as ManualTimerPort).advance(64 * 500);
+  await settle();
+  assert.equal(a.ua.layer.size.client, 0, 'Timer M ended the INVITE transaction');
+  assert.equal(session.state, 'confirmed');
+  for (let i = 0; i < 3 && call.deref() !== undefined; i++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+  }
+  assert.equal(call.deref(), undefined, 'the session of a held call does not keep its OutgoingCall');
 });
