@@ -154,8 +154,12 @@ class RuntimeForkEvents implements ForkEvents {
   }
 }
 
+/** Told after a live call's state changed (its last call has the ended state, after the call left `listCalls`). */
+export type CallWatcher = (callId: string, state: CallState) => void;
+
 export class OriginationRuntime implements Originator {
   private readonly live = new Map<string, LiveEntry>();
+  private readonly watchers = new Set<CallWatcher>();
   private readonly newCallId: () => string;
 
   constructor(private readonly deps: OriginationRuntimeDeps) {
@@ -259,6 +263,12 @@ export class OriginationRuntime implements Originator {
     return calls;
   }
 
+  /** Follows every state change of the live calls (tooling, tests); returns the function that stops it. */
+  watch(watcher: CallWatcher): () => void {
+    this.watchers.add(watcher);
+    return () => this.watchers.delete(watcher);
+  }
+
   /** The machine state of a live call (for diagnostics and tests). */
   getState(callId: string): CallState | undefined {
     return this.live.get(callId)?.state;
@@ -351,6 +361,7 @@ export class OriginationRuntime implements Originator {
     } finally {
       entry.running = false;
     }
+    if (this.watchers.size > 0) for (const watcher of this.watchers) watcher(callId, entry.state);
   }
 
   private forkEvents(callId: string, forkId: string): ForkEvents {

@@ -143,6 +143,25 @@ test('hangUp ends a live call, false for an unknown one; a 2xx for a forgotten c
   assert.equal(signalling.log.at(-1), 'discard call1.2');
 });
 
+test('watchers see each change of a live call, the last with the ended state once the call left listCalls', async () => {
+  const { runtime, signalling } = fakeRuntime();
+  const seen: string[] = [];
+  const stop = runtime.watch((callId, state) => seen.push(`${callId} ${state.phase} live=${runtime.listCalls().length}`));
+  const pending = runtime.originate(request());
+  signalling.events('call1.1').answered('offer1', null);
+  await pending;
+  await runtime.hangUp('call1');
+  assert.deepEqual(seen.slice(0, 1), ['call1 ringing_first live=1']);
+  assert.ok(seen.includes('call1 ringing_second live=1'), seen.join('; '));
+  assert.equal(seen.at(-1), 'call1 ended live=0');
+  stop();
+  const count = seen.length;
+  const again = runtime.originate(request());
+  signalling.events('call2.1').failed(486, 'Busy Here');
+  await assert.rejects(again);
+  assert.equal(seen.length, count, 'a stopped watcher is told nothing');
+});
+
 test('recover closes calls a previous process left open, sending BYE on established dialogs', async () => {
   const before = fakeRuntime();
   const pending = before.runtime.originate(request());

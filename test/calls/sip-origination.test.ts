@@ -18,6 +18,7 @@ import { OriginateFailedError, type OriginateRequest } from '../../src/calls/ori
 import type { PlannedLeg, Router } from '../../src/calls/ports.ts';
 import { freeUdpPort, received, sipp } from '../e2e/harness.ts';
 import { MemoryRecords } from './fakes.ts';
+import { noLiveCalls } from './until-calls.ts';
 
 const logger = pino({ level: 'silent' });
 
@@ -112,12 +113,8 @@ async function phoneAndTrunk(t: TestContext, phoneScenario: string, trunkScenari
   return { first, second, e };
 }
 
-async function drained(runtime: OriginationRuntime, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (runtime.listCalls().length > 0) {
-    if (Date.now() > deadline) throw new Error(`calls still live: ${JSON.stringify(runtime.listCalls())}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+function drained(runtime: OriginationRuntime, ms = 5000): Promise<void> {
+  return noLiveCalls(runtime, ms);
 }
 
 test('phone then trunk: late offers, ringback answer in the ACK, re-INVITE bridge, BYE from the trunk ends the phone', async (t) => {

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { goertzelPower } from '../calls/goertzel.ts';
 import { decodedDump, dumpSamples, startPhone } from './baresip.ts';
 import { ACCOUNTS, api, callXml, sipp, startInProcess } from './harness.ts';
+import { noLiveCalls } from '../calls/until-calls.ts';
 
 test('baresip as the first party hears ringback (440 + 480 Hz) while the second party rings', { timeout: 60_000 }, async (t) => {
   const server = await startInProcess();
@@ -25,11 +26,7 @@ test('baresip as the first party hears ringback (440 + 480 Hz) while the second 
   // The second leg rings out after 3 s: CANCEL to it, BYE to baresip, whose dump then holds what it heard.
   const trunk = await far.done;
   assert.equal(trunk.code, 0, trunk.output);
-  const ended = Date.now() + 10_000;
-  while (server.engine!.originator.listCalls().length > 0) {
-    assert.ok(Date.now() < ended, 'call did not end');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await noLiveCalls(server.engine!.originator, 10_000);
   // baresip closes its dump files when the call ends; SIGTERM then quits it cleanly.
   await phone.quit();
   const { rate, samples } = dumpSamples(decodedDump(phone));

@@ -21,13 +21,10 @@ import { decodeWav, wavSamples } from '../../src/media/wav.ts';
 import { goertzelPower } from '../calls/goertzel.ts';
 import { decodedDump, dumpSamples, startPhone } from './baresip.ts';
 import { ACCOUNTS, api, callXml, configYaml, freeUdpPort, type RunningServer, sipp, startInProcess } from './harness.ts';
+import { noLiveCalls } from '../calls/until-calls.ts';
 
-async function callsEnded(server: RunningServer): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (server.engine!.originator.listCalls().length > 0) {
-    assert.ok(Date.now() < deadline, 'call did not end');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+function callsEnded(server: RunningServer): Promise<void> {
+  return noLiveCalls(server.engine!.originator, 15_000);
 }
 
 test('the seed example: dial_second 800 with balance=300; baresip hears 3, 0, 0 and the IVR hangs up', { timeout: 60_000 }, async (t) => {

@@ -21,6 +21,7 @@ import {
   type RunningServer,
   type SippRun,
 } from './harness.ts';
+import { noLiveCalls as noLiveCallsIn, untilCalls } from '../calls/until-calls.ts';
 
 let server: RunningServer;
 before(async () => {
@@ -44,13 +45,9 @@ function trunk(port: number, scenario: string, timeoutS = 15): Promise<SippRun> 
   return sipp({ scenario, port, service: 'carrier', timeoutS });
 }
 
-/** Waits until the server has no live call, bounded (the last BYE or CANCEL has been handled). */
-async function noLiveCalls(ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (server.engine!.originator.listCalls().length > 0) {
-    if (Date.now() > deadline) throw new Error(`calls still live: ${JSON.stringify(server.engine!.originator.listCalls())}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+/** Waits until the server has no live call (the last BYE or CANCEL has been handled). */
+function noLiveCalls(ms = 5000): Promise<void> {
+  return noLiveCallsIn(server.engine!.originator, ms);
 }
 
 async function ok(run: SippRun): Promise<string> {
@@ -215,11 +212,8 @@ test('currentCalls.getList shows the bridged call and hangUp ends both legs', as
   t.after(() => (first.kill(), second.kill()));
   const answer = await api(server, 'xml', callXml({ dial_first: '101', dial_second: '102', dial_as_account_id: '1101' }));
   assert.match(answer.body, /<call_info /);
-  const deadline = Date.now() + 5000;
-  while (server.engine!.originator.listCalls()[0]?.state !== 'bridged') {
-    assert.ok(Date.now() < deadline, 'call never bridged');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  const runtime = server.engine!.originator;
+  await untilCalls(runtime, () => runtime.listCalls()[0]?.state === 'bridged', 'the call to bridge');
   const list = await api(server, 'xml', '<request method="switchvox.currentCalls.getList"><parameters/></request>');
   const id = server.engine!.originator.listCalls()[0]!.callId;
   assert.ok(list.body.includes(id), list.body);
