@@ -46,6 +46,8 @@ export interface DirectoryServices {
   readonly trunks: TrunkManager;
   readonly inbound: InboundAuthorizer;
   readonly reloader: Reloader | null;
+  /** Told after every change of an account's bindings (REGISTER, expiry); returns the function that stops it. */
+  onRegistrationChange(listener: (accountId: string) => void): () => void;
   start(): void;
   close(): Promise<void>;
 }
@@ -56,7 +58,16 @@ export function createDirectoryServices(options: DirectoryServicesOptions): Dire
   const store = new RegistrationStore(options.db);
   const locations = new LocationService(store);
   const nonceSecret = options.secrets.putIfAbsent('sip.nonce_secret', generatePassword());
-  const registrar = new Registrar({ directory: holder, store, logger: logger.child({ component: 'registrar' }), nonceSecret });
+  const registrationListeners = new Set<(accountId: string) => void>();
+  const registrar = new Registrar({
+    directory: holder,
+    store,
+    logger: logger.child({ component: 'registrar' }),
+    nonceSecret,
+    onChange: (accountId) => {
+      for (const listener of registrationListeners) listener(accountId);
+    },
+  });
   const inbound = new InboundAuthorizer({ directory: holder, logger: logger.child({ component: 'inbound' }), nonceSecret });
   const trunks = new TrunkManager({
     directory: holder,
@@ -80,6 +91,10 @@ export function createDirectoryServices(options: DirectoryServicesOptions): Dire
     trunks,
     inbound,
     reloader,
+    onRegistrationChange(listener) {
+      registrationListeners.add(listener);
+      return () => registrationListeners.delete(listener);
+    },
     start() {
       attachRegistrar(options.ua, registrar);
       locations.startSweeping(options.sweepIntervalMs ?? 60_000, logger);

@@ -97,11 +97,9 @@ export async function startPhone(
     }
     rmSync(dir, { recursive: true, force: true });
   });
-  const deadline = Date.now() + 10_000;
-  while (!server.hasContacts!(account.id)) {
-    assert.ok(Date.now() < deadline, `baresip did not register:\n${out}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await server.untilRegistered!(account.id, 10_000).catch((err: Error) => {
+    throw new Error(`baresip did not register: ${err.message}\n${out}`);
+  });
   return { dumps, output: () => out, quit };
 }
 

@@ -16,6 +16,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { buildApp } from '../../src/app.ts';
 import type { OriginationEngine } from '../../src/calls/create-originator.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
+import type { DirectoryServices } from '../../src/directory/directory-services.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const SCENARIOS = join(ROOT, 'test/scenarios/e2e');
@@ -120,11 +121,31 @@ export interface RunningServer {
   readonly output: () => string;
   /** In-process servers only: the engine, for looking at call records. */
   readonly engine?: OriginationEngine;
-  /** In-process servers only: whether an account has a registered phone. */
-  readonly hasContacts?: (accountId: string) => boolean;
+  /** In-process servers only: resolves once the account has a registered phone (the registrar tells), bounded. */
+  readonly untilRegistered?: (accountId: string, ms: number) => Promise<void>;
   /** Spawned servers only: SIGKILL, leaving calls open in the store and the folder in place. */
   crash?(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** `RunningServer.untilRegistered` for a server in this process: the registrar's change events, no polling. */
+export function untilRegisteredOn(directory: DirectoryServices): (accountId: string, ms: number) => Promise<void> {
+  return (accountId, ms) => {
+    const registered = (): boolean => directory.locations.hasContacts(accountId);
+    if (registered()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const stop = directory.onRegistrationChange((changed) => {
+        if (changed !== accountId || !registered()) return;
+        clearTimeout(timer);
+        stop();
+        resolve();
+      });
+      const timer = setTimeout(() => {
+        stop();
+        reject(new Error(`account ${accountId} has no registered phone after ${ms} ms`));
+      }, ms);
+    });
+  };
 }
 
 /**
@@ -147,7 +168,7 @@ export async function startInProcess(extra: { maxRingSeconds?: number; rtpPorts?
     dir,
     output: () => '',
     engine: sip.engine,
-    hasContacts: (accountId) => sip.directory.locations.hasContacts(accountId),
+    untilRegistered: untilRegisteredOn(sip.directory),
     async stop() {
       await app.close();
       rmSync(dir, { recursive: true, force: true });

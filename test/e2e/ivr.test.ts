@@ -20,7 +20,7 @@ import { InbandDtmfDetector } from '../../src/media/inband-dtmf.ts';
 import { decodeWav, wavSamples } from '../../src/media/wav.ts';
 import { goertzelPower } from '../calls/goertzel.ts';
 import { decodedDump, dumpSamples, startPhone } from './baresip.ts';
-import { ACCOUNTS, api, callXml, configYaml, freeUdpPort, type RunningServer, sipp, startInProcess } from './harness.ts';
+import { ACCOUNTS, api, callXml, configYaml, freeUdpPort, type RunningServer, sipp, startInProcess, untilRegisteredOn } from './harness.ts';
 import { noLiveCalls } from '../calls/until-calls.ts';
 
 function callsEnded(server: RunningServer): Promise<void> {
@@ -77,7 +77,7 @@ async function startVoicemailServer(
     dir,
     output: () => '',
     engine: sip.engine,
-    hasContacts: (accountId) => sip.directory.locations.hasContacts(accountId),
+    untilRegistered: untilRegisteredOn(sip.directory),
     stop() {
       closing ??= app.close();
       return closing;
