@@ -78,6 +78,11 @@ function secondCallerId(request: OriginateRequest): CallerId {
   };
 }
 
+/** A leg without a route still has its number, for the record. */
+function unrouted(leg: PlannedLeg | null, number: string): PlannedLeg {
+  return leg ?? { dialed: number, steps: [] };
+}
+
 /** Milliseconds between two instants of a leg, null when either did not happen. */
 function span(from: number | null, to: number | null): number | null {
   return from === null || to === null ? null : to - from;
@@ -209,7 +214,6 @@ export class OriginationRuntime implements Originator {
       ignoreApiSettings: request.ignoreUserApiSettings,
       followCallRules: true,
     });
-    const unrouted = (leg: PlannedLeg | null, number: string): PlannedLeg => leg ?? { dialed: number, steps: [] };
     const state = createCall({
       id: callId,
       at,

@@ -32,18 +32,39 @@ export interface CallParamsContext {
   readonly directory: Directory;
 }
 
+// The readers are module functions rather than closures in validateCallParams: the TS toolchain names every
+// arrow function it assigns, a property store per closure per API request.
+
+function numberParam(params: Params, name: string, errors: ApiError[]): string {
+  const v = scalar(params, name);
+  if (v === undefined) errors.push(ApiErrors.missingParameter(name));
+  else if (v === null || v.length > MAX_NUMBER_LENGTH || !DIALABLE.test(v)) errors.push(ApiErrors.invalidNumber(name));
+  else return v;
+  return '';
+}
+
+function timeoutParam(params: Params, name: string, errors: ApiError[]): number {
+  const v = scalar(params, name);
+  if (v === undefined || v === '') return 30;
+  if (v === null || !TIMEOUT.test(v)) {
+    errors.push(ApiErrors.invalidTimeout());
+    return 30;
+  }
+  return Number(v);
+}
+
+function flagParam(params: Params, name: string, errors: ApiError[]): boolean {
+  const v = scalar(params, name);
+  if (v === undefined || v === '') return false;
+  if (v !== '0' && v !== '1') errors.push(ApiErrors.invalidFlag(name));
+  return v === '1';
+}
+
 export function validateCallParams(params: Params, ctx: CallParamsContext): CallParamsResult {
   const errors: ApiError[] = [];
 
-  const number = (name: string): string => {
-    const v = scalar(params, name);
-    if (v === undefined) errors.push(ApiErrors.missingParameter(name));
-    else if (v === null || v.length > MAX_NUMBER_LENGTH || !DIALABLE.test(v)) errors.push(ApiErrors.invalidNumber(name));
-    else return v;
-    return '';
-  };
-  const dialFirst = number('dial_first');
-  const dialSecond = number('dial_second');
+  const dialFirst = numberParam(params, 'dial_first', errors);
+  const dialSecond = numberParam(params, 'dial_second', errors);
 
   const account = ctx.method === 'switchvox.users.call' ? usersAccount(params, ctx, errors) : dialAsAccount(params, 'dial_as_account_id', ctx.directory, errors);
 
@@ -66,27 +87,12 @@ export function validateCallParams(params: Params, ctx: CallParamsContext): Call
     }
   }
 
-  const timeout = (name: string): number => {
-    const v = scalar(params, name);
-    if (v === undefined || v === '') return 30;
-    if (v === null || !TIMEOUT.test(v)) {
-      errors.push(ApiErrors.invalidTimeout());
-      return 30;
-    }
-    return Number(v);
-  };
-  const flag = (name: string): boolean => {
-    const v = scalar(params, name);
-    if (v === undefined || v === '') return false;
-    if (v !== '0' && v !== '1') errors.push(ApiErrors.invalidFlag(name));
-    return v === '1';
-  };
   // Seed page order: timeout, the two ignore flags, timeout_second_call, auto_answer.
-  const firstTimeout = timeout('timeout');
-  const ignoreUserApiSettings = flag('ignore_user_api_settings');
-  const ignoreUserCallRules = flag('ignore_user_call_rules');
-  const timeoutSecondCall = timeout('timeout_second_call');
-  const autoAnswer = flag('auto_answer');
+  const firstTimeout = timeoutParam(params, 'timeout', errors);
+  const ignoreUserApiSettings = flagParam(params, 'ignore_user_api_settings', errors);
+  const ignoreUserCallRules = flagParam(params, 'ignore_user_call_rules', errors);
+  const timeoutSecondCall = timeoutParam(params, 'timeout_second_call', errors);
+  const autoAnswer = flagParam(params, 'auto_answer', errors);
 
   if (errors.length > 0 || account === undefined) return { ok: false, errors };
   return {
