@@ -34,6 +34,17 @@ export interface ClientTransactionHost {
 export type ClientTransactionState = InviteClientState | NonInviteClientState;
 
 /**
+ * The user of a transaction whose TU has gone: one object for all of them. Responses come back from where the
+ * request went (§18.1.2).
+ */
+const RELEASED: ClientTransactionUser = {
+  onResponse(res: SipResponse, tx: ClientTransaction): void {
+    tx.host.strayResponse(res, tx.destination);
+  },
+  onError(): void {},
+};
+
+/**
  * One client transaction: the request, where it goes, and the RFC 3261 machine for its method. Once a final
  * response has arrived the transaction only absorbs retransmissions for a while (Timers D, K, M: up to 32 s), and
  * keeps no more than that needs: the request goes (an INVITE's ACK for a non-2xx is built before it does).
@@ -71,6 +82,11 @@ export class ClientTransaction {
         : new NonInviteClientMachine<SipResponse>(this, host.timers, cfg);
     // Assigned here rather than as a field initializer: no per-instance function naming by the TS toolchain.
     this.#onSendError = (err) => this.#machine.input({ type: 'transportError', error: err });
+  }
+
+  /** @internal the layer that owns this transaction. */
+  get host(): ClientTransactionHost {
+    return this.#host;
   }
 
   /** The request as sent; undefined once a final response has arrived. */
@@ -115,15 +131,7 @@ export class ClientTransaction {
    * the transaction would pass up go to the layer's stray handling, and the TU can be collected.
    */
   releaseUser(): void {
-    const host = this.#host;
-    // Responses come back from where the request went (§18.1.2).
-    const source = this.destination;
-    this.#user = {
-      onResponse(res: SipResponse): void {
-        host.strayResponse(res, source);
-      },
-      onError(): void {},
-    };
+    this.#user = RELEASED;
   }
 
   /** Timers still running (none once Terminated). */
