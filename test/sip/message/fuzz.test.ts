@@ -6,19 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SipParseError, StreamFramer, checkRequest, parseMessage } from '../../../src/sip/message/index.ts';
+import { prng } from './mutations.ts';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/rfc4475');
 const SEEDS = ['valid', 'other'].flatMap((d) => readdirSync(join(FIXTURES, d)).map((f) => readFileSync(join(FIXTURES, d, f))));
 const INTERESTING = [0, 9, 10, 13, 32, 34, 44, 58, 59, 60, 62, 64, 92, 0x80, 0xc3, 0xff].concat([...'%=?<>@:;,"\\'].map((c) => c.charCodeAt(0)));
-
-/** Deterministic, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 function mutate(seed: Buffer, rand: () => number): Buffer {
   const out = Buffer.from(seed);

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseNameAddr } from '../../../src/sip/message/index.ts';
 import { NameAddrScan, scanNameAddr, scannedTag } from '../../../src/sip/message/name-addr-scan.ts';
+import { mutateText, prng } from './mutations.ts';
 
 const COMMON = [
   'Alice <sip:alice@atlanta.example.com>;tag=1928301774',
@@ -33,29 +34,6 @@ const UNUSUAL = [
 const SEEDS = [...COMMON, ...UNUSUAL, '<sip:a@b', '<sip:@b>', '<sip:a@>', 'A B <sip:a@b:99999>', '<sip:a@b>;', '<sip:a@b>;=x', '<sip:a@b>x'];
 const INTERESTING = ' \t";=:/[]<>,@?%\\\x7f\x00aT';
 
-/** Deterministic, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-function mutate(seed: string, rand: () => number): string {
-  let out = seed;
-  const edits = 1 + Math.floor(rand() * 3);
-  for (let e = 0; e < edits; e++) {
-    const at = Math.floor(rand() * (out.length + 1));
-    const c = INTERESTING[Math.floor(rand() * INTERESTING.length)] as string;
-    const kind = rand();
-    if (kind < 0.4) out = out.slice(0, at) + c + out.slice(at + 1);
-    else if (kind < 0.7) out = out.slice(0, at) + out.slice(at + 1 + Math.floor(rand() * 6));
-    else out = out.slice(0, at) + c + out.slice(at);
-  }
-  return out;
-}
-
 /** Scans `value` inside a head (followed by bytes it must not read); returns whether the scanner was sure. */
 function agree(value: string): boolean {
   const before = 'INVITE sip:a@b SIP/2.0\r\nFrom: ';
@@ -81,7 +59,7 @@ describe('scanNameAddr', () => {
     const rand = prng(3261);
     let sure = 0;
     for (let i = 0; i < 30000; i++) {
-      if (agree(mutate(SEEDS[i % SEEDS.length] as string, rand))) sure++;
+      if (agree(mutateText(SEEDS[i % SEEDS.length] as string, rand, INTERESTING))) sure++;
     }
     assert.ok(sure > 1500, `only ${sure} mutations recognised`);
   });

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseVia } from '../../../src/sip/message/index.ts';
 import { parseViaIn } from '../../../src/sip/message/via.ts';
+import { mutateText, prng } from './mutations.ts';
 
 const SEEDS = [
   'SIP/2.0/UDP pc33.atlanta.example.com:5060;branch=z9hG4bK776asdhds;rport',
@@ -31,29 +32,6 @@ const SEEDS = [
 ];
 const INTERESTING = ' \t";=:/[],@<>\\%\x00\x7f';
 
-/** Deterministic, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-function mutate(seed: string, rand: () => number): string {
-  let out = seed;
-  const edits = 1 + Math.floor(rand() * 3);
-  for (let e = 0; e < edits; e++) {
-    const at = Math.floor(rand() * (out.length + 1));
-    const c = INTERESTING[Math.floor(rand() * INTERESTING.length)] as string;
-    const kind = rand();
-    if (kind < 0.4) out = out.slice(0, at) + c + out.slice(at + 1);
-    else if (kind < 0.7) out = out.slice(0, at) + out.slice(at + 1 + Math.floor(rand() * 6));
-    else out = out.slice(0, at) + c + out.slice(at);
-  }
-  return out;
-}
-
 /** Parses `value` with both parsers; the bytes version sees it inside a head, followed by text it must not read. */
 function agree(value: string): void {
   for (const after of ['\r\nTo: <sip:x@y>;tag=a]"\r\n', ']";branch=late, SIP/2.0/UDP z\r\n']) {
@@ -80,7 +58,7 @@ describe('parseViaIn agrees with parseVia', () => {
     const rand = prng(4475);
     let accepted = 0;
     for (let i = 0; i < 20000; i++) {
-      const v = mutate(SEEDS[i % SEEDS.length] as string, rand);
+      const v = mutateText(SEEDS[i % SEEDS.length] as string, rand, INTERESTING);
       agree(v);
       if (parseVia(v) !== null) accepted++;
     }
