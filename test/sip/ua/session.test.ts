@@ -235,12 +235,15 @@ test('no re-INVITE of ours while the peer re-INVITE is still being answered (§1
   assert.equal(await theirs, SDP(5022));
 });
 
-test('a call whose session ended is let go while its INVITE transaction waits out Timer M', async () => {
+/**
+ * A call answered on a memory pair, kept by the test only through a WeakRef (made in a function of its own so
+ * that nothing in the test's scope keeps it), and a check that it has been collected.
+ */
+async function weaklyHeldCall(): Promise<{ a: ReturnType<typeof memoryPair>['a']; session: Session; collected(): Promise<boolean> }> {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   const { a, b } = memoryPair();
   b.ua.onInvite((call) => void call.accept({ sdp: SDP(5000) }));
-  // Made in a function of its own so that nothing in this scope keeps the call.
   const start = async (): Promise<{ call: WeakRef<object>; session: Session }> => {
     const call = a.ua.invite({ target: b.uri, from: 'sip:alice@10.0.0.1', sdp: SDP(4000) });
     const { session } = await call.answered;
@@ -248,36 +251,30 @@ test('a call whose session ended is let go while its INVITE transaction waits ou
   };
   const { call, session } = await start();
   await settle();
+  const collected = async (): Promise<boolean> => {
+    for (let i = 0; i < 3 && call.deref() !== undefined; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      gc();
+    }
+    return call.deref() === undefined;
+  };
+  return { a, session, collected };
+}
+
+test('a call whose session ended is let go while its INVITE transaction waits out Timer M', async () => {
+  const { a, session, collected } = await weaklyHeldCall();
   await session.bye();
   await settle();
   assert.equal(session.endReason !== undefined, true);
   assert.equal(a.ua.layer.size.client > 0, true, 'the INVITE transaction is still in Accepted (Timer M)');
-  for (let i = 0; i < 3 && call.deref() !== undefined; i++) {
-    await new Promise((resolve) => setImmediate(resolve));
-    gc();
-  }
-  assert.equal(call.deref(), undefined, 'the ended call is not kept by its transaction');
+  assert.equal(await collected(), true, 'the ended call is not kept by its transaction');
 });
 
 test('a held call keeps its session, not the OutgoingCall, once Timer M has ended the INVITE transaction', async () => {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  const { a, b } = memoryPair();
-  b.ua.onInvite((call) => void call.accept({ sdp: SDP(5000) }));
-  const start = async (): Promise<{ call: WeakRef<object>; session: Session }> => {
-    const call = a.ua.invite({ target: b.uri, from: 'sip:alice@10.0.0.1', sdp: SDP(4000) });
-    const { session } = await call.answered;
-    return { call: new WeakRef(call), session };
-  };
-  const { call, session } = await start();
-  await settle();
+  const { a, session, collected } = await weaklyHeldCall();
   (a.ua.layer.timers as ManualTimerPort).advance(64 * 500);
   await settle();
   assert.equal(a.ua.layer.size.client, 0, 'Timer M ended the INVITE transaction');
   assert.equal(session.state, 'confirmed');
-  for (let i = 0; i < 3 && call.deref() !== undefined; i++) {
-    await new Promise((resolve) => setImmediate(resolve));
-    gc();
-  }
-  assert.equal(call.deref(), undefined, 'the session of a held call does not keep its OutgoingCall');
+  assert.equal(await collected(), true, 'the session of a held call does not keep its OutgoingCall');
 });
