@@ -9,15 +9,15 @@
  * Trunks whose `host` is a name are not recognised by address (no DNS here): their INVITEs are challenged like
  * anyone's, so they fail closed.
  */
-import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { Account, Trunk } from '../config/schema.ts';
 import { DEVICE_TYPES } from '../config/schema.ts';
-import { DigestVerifier, type DigestAlgorithm } from '../sip/auth/digest.ts';
+import type { DigestAlgorithm, DigestVerifier } from '../sip/auth/digest.ts';
 import type { Endpoint } from '../sip/transport/endpoint.ts';
 import type { Directory } from './directory.ts';
 import { FailureThrottle } from './registrar/failure-throttle.ts';
+import { RealmVerifier } from './registrar/realm-verifier.ts';
 
 export type InboundCaller =
   /** Authenticated: may use its account's outgoing call rules. */
@@ -49,14 +49,18 @@ export interface InboundAuthorizerOptions {
 export class InboundAuthorizer {
   readonly #options: InboundAuthorizerOptions;
   readonly #now: () => number;
-  readonly #secret: Buffer | string;
   readonly #throttle: FailureThrottle;
-  #verifier: DigestVerifier | undefined;
+  readonly #verifiers: RealmVerifier;
 
   constructor(options: InboundAuthorizerOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
-    this.#secret = options.nonceSecret ?? randomBytes(32);
+    this.#verifiers = new RealmVerifier({
+      now: this.#now,
+      ...(options.nonceSecret === undefined ? {} : { nonceSecret: options.nonceSecret }),
+      ...(options.nonceTtlMs === undefined ? {} : { nonceTtlMs: options.nonceTtlMs }),
+      ...(options.algorithms === undefined ? {} : { algorithms: options.algorithms }),
+    });
     this.#throttle = new FailureThrottle(() => options.directory.current().registrar, this.#now);
   }
 
@@ -66,7 +70,7 @@ export class InboundAuthorizer {
     if (trunk !== undefined) return { ok: true, caller: { kind: 'trunk', trunk } };
     const sourceKey = request.source.host;
     if (this.#throttle.isLocked(sourceKey)) return refuse('Forbidden (too many failed attempts)');
-    const verifier = this.#verifierFor(directory.realm);
+    const verifier = this.#verifiers.for(directory.realm);
     const credentials = request.proxyAuthorizations.find((a) => /realm\s*=\s*"?([^",]*)/i.exec(a)?.[1] === directory.realm);
     if (credentials === undefined) return challenge(verifier, false);
     const result = verifier.verify(credentials, request.method, (username) => {
@@ -84,18 +88,6 @@ export class InboundAuthorizer {
     return { ok: true, caller: { kind: 'extension', account } };
   }
 
-  #verifierFor(realm: string): DigestVerifier {
-    if (this.#verifier?.realm !== realm) {
-      this.#verifier = new DigestVerifier({
-        realm,
-        nonceTtlMs: this.#options.nonceTtlMs ?? 300_000,
-        secret: this.#secret,
-        now: this.#now,
-        algorithms: this.#options.algorithms ?? ['MD5'],
-      });
-    }
-    return this.#verifier;
-  }
 }
 
 function trunkAt(directory: Directory, source: Endpoint): Trunk | undefined {

@@ -16,14 +16,13 @@
 import type { Logger } from 'pino';
 import type { Account } from '../../config/schema.ts';
 import { DEVICE_TYPES } from '../../config/schema.ts';
-import { randomBytes } from 'node:crypto';
-import type { DigestAlgorithm } from '../../sip/auth/digest.ts';
-import { DigestVerifier } from '../../sip/auth/digest.ts';
+import type { DigestAlgorithm, DigestVerifier } from '../../sip/auth/digest.ts';
 import type { Endpoint } from '../../sip/transport/endpoint.ts';
 import type { RegistrationStore, StoredBinding } from '../../store/registration-store.ts';
 import type { Directory } from '../directory.ts';
 import { contactKey } from './binding.ts';
 import { FailureThrottle } from './failure-throttle.ts';
+import { RealmVerifier } from './realm-verifier.ts';
 
 export interface RegisterContact {
   /** The URI inside the Contact, as written. */
@@ -80,15 +79,18 @@ const DEFAULT_MAX_CONTACTS = 16;
 export class Registrar {
   readonly #options: RegistrarOptions;
   readonly #now: () => number;
-  readonly #secret: Buffer | string;
   readonly #throttle: FailureThrottle;
-  #verifier: DigestVerifier | undefined;
+  readonly #verifiers: RealmVerifier;
 
   constructor(options: RegistrarOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
-    // Kept apart from the verifier, which is rebuilt when a reload changes the realm.
-    this.#secret = options.nonceSecret ?? randomBytes(32);
+    this.#verifiers = new RealmVerifier({
+      now: this.#now,
+      ...(options.nonceSecret === undefined ? {} : { nonceSecret: options.nonceSecret }),
+      ...(options.nonceTtlMs === undefined ? {} : { nonceTtlMs: options.nonceTtlMs }),
+      ...(options.algorithms === undefined ? {} : { algorithms: options.algorithms }),
+    });
     this.#throttle = new FailureThrottle(() => options.directory.current().registrar, this.#now);
   }
 
@@ -104,7 +106,7 @@ export class Registrar {
     if (target !== undefined && !DEVICE_TYPES.includes(target.type)) {
       return answer(403, `Forbidden (${target.type} extensions have no devices)`);
     }
-    const verifier = this.#verifierFor(directory.realm);
+    const verifier = this.#verifiers.for(directory.realm);
     const authorization = request.authorizations.find((a) => /realm\s*=\s*"?([^",]*)/i.exec(a)?.[1] === directory.realm);
     if (authorization === undefined) return challenge(verifier, false);
     const result = verifier.verify(authorization, 'REGISTER', (username) => this.#passwordOf(directory, username));
@@ -119,19 +121,6 @@ export class Registrar {
       return answer(403, 'Forbidden (a phone may only register its own extension)');
     }
     return this.#applyContacts(target, directory.registrar, request, log);
-  }
-
-  #verifierFor(realm: string): DigestVerifier {
-    if (this.#verifier?.realm !== realm) {
-      this.#verifier = new DigestVerifier({
-        realm,
-        nonceTtlMs: this.#options.nonceTtlMs ?? 300_000,
-        secret: this.#secret,
-        now: this.#now,
-        algorithms: this.#options.algorithms ?? ['MD5'],
-      });
-    }
-    return this.#verifier;
   }
 
   #passwordOf(directory: Directory, username: string): string | undefined {
