@@ -134,14 +134,11 @@ export class TransactionLayer implements TransportReceiver, ClientTransactionHos
       tx.receive(res);
       return;
     }
-    this.#stray(res, source);
+    this.strayResponse(res, source);
   }
 
+  /** A response no transaction takes (none matched, or its transaction's TU has gone). */
   strayResponse(res: SipResponse, source: Endpoint): void {
-    this.#stray(res, source);
-  }
-
-  #stray(res: SipResponse, source: Endpoint): void {
     // §17.1.1.2 / RFC 6026: 2xx retransmissions outlive the INVITE client transaction; the TU re-ACKs them.
     if (res.status >= 200 && res.status < 300 && res.cseq.method === 'INVITE' && this.#onStray !== undefined) {
       this.#onStray(res, source);
