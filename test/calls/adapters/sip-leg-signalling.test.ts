@@ -1,0 +1,75 @@
+// SipLegSignalling.cancelInvite: an INVITE left ringing by a process that is gone, closed by its successor.
+// In-memory transport: only the transaction and dialog logic is under test here (the e2e crash test runs it
+// against sipp over UDP).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { SipLegSignalling } from '../../../src/calls/adapters/sip-leg-signalling.ts';
+import type { InviteSnapshot } from '../../../src/calls/ports.ts';
+import { createResponse, SipRequest, type SipResponse } from '../../../src/sip/message/index.ts';
+import { setup } from '../../sip/transaction/helpers.ts';
+
+const SNAPSHOT = (peer: InviteSnapshot['peer']): InviteSnapshot => ({
+  uri: 'sip:15551234567@127.0.0.2:5070',
+  via: 'SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-before-restart;rport',
+  from: '"Bench" <sip:101@127.0.0.1>;tag=ours',
+  to: '<sip:15551234567@127.0.0.2>',
+  callId: 'left-ringing@127.0.0.1',
+  cseq: 1,
+  routes: [],
+  peer,
+});
+
+function signallingOn(layer: ReturnType<typeof setup>['layer']): SipLegSignalling {
+  return new SipLegSignalling({
+    ua: { invite: () => assert.fail('nothing is dialed here') },
+    layer,
+    directory: () => assert.fail('no directory needed'),
+    host: '127.0.0.1',
+    logger: pino({ level: 'silent' }),
+  });
+}
+
+/** What the peer answers to the INVITE it still has: built from the INVITE as the snapshot describes it. */
+function answerToInvite(cancel: SipRequest, status: number, extra: Array<[string, string]> = []): SipResponse {
+  const invite = new SipRequest('INVITE', cancel.uri);
+  for (const name of ['Via', 'From', 'To', 'Call-ID']) invite.append(name, cancel.get(name) as string);
+  invite.append('CSeq', `${cancel.cseq.seq} INVITE`);
+  return createResponse(invite, status, undefined, { toTag: 'theirs', headers: extra });
+}
+
+test('the CANCEL copies the INVITE; the 487 that follows is ACKed with the same branch, URI and CSeq number', async () => {
+  const { net, layer, peer } = setup();
+  const done = signallingOn(layer).cancelInvite(SNAPSHOT(peer));
+  const cancel = net.takeSent()[0]?.message as SipRequest;
+  assert.equal(cancel.method, 'CANCEL');
+  assert.equal(cancel.topVia.branch, 'z9hG4bK-before-restart');
+  net.inject(createResponse(cancel, 200), peer);
+  await done;
+  net.inject(answerToInvite(cancel, 487), peer);
+  const ack = net.takeSent()[0]?.message as SipRequest;
+  assert.equal(ack.method, 'ACK');
+  assert.equal(ack.uri, 'sip:15551234567@127.0.0.2:5070');
+  assert.equal(ack.topVia.branch, 'z9hG4bK-before-restart');
+  assert.deepEqual(ack.cseq, { seq: 1, method: 'ACK' });
+  assert.equal(ack.toTag, 'theirs');
+});
+
+test('a 2xx that crossed the CANCEL is ACKed in its dialog and ended with a BYE', async () => {
+  const { net, layer, peer } = setup();
+  const done = signallingOn(layer).cancelInvite(SNAPSHOT(peer));
+  const cancel = net.takeSent()[0]?.message as SipRequest;
+  net.inject(answerToInvite(cancel, 200, [['Contact', '<sip:far@127.0.0.2:5070>']]), peer);
+  const [ack, bye] = net.takeSent().map((s) => s.message as SipRequest);
+  assert.equal(ack?.method, 'ACK');
+  assert.equal(ack.uri, 'sip:far@127.0.0.2:5070', 'in the dialog: the 2xx Contact is the target');
+  assert.notEqual(ack.topVia.branch, 'z9hG4bK-before-restart', 'an ACK for a 2xx is a transaction of its own');
+  assert.deepEqual(ack.cseq, { seq: 1, method: 'ACK' });
+  assert.equal(bye?.method, 'BYE');
+  assert.equal(bye.callId, 'left-ringing@127.0.0.1');
+  assert.equal(bye.toTag, 'theirs');
+  assert.equal(bye.fromTag, 'ours');
+  assert.equal(bye.cseq.seq, 2);
+  net.inject(createResponse(cancel, 200), peer);
+  await done;
+});
