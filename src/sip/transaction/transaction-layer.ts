@@ -80,10 +80,7 @@ export class TransactionLayer implements TransportReceiver, ClientTransactionHos
   sendRequest(req: SipRequest, dest: Endpoint, user: ClientTransactionUser): ClientTransaction {
     if (req.method === 'ACK') throw new TypeError('ACK is not sent in a transaction: use sendAck()');
     this.#ensureBranch(req, dest);
-    const key = clientKey(req.topVia.branch as string, req.method);
-    if (this.#clients.has(key)) throw new Error(`a client transaction with branch ${req.topVia.branch} is live`);
-    const tx = new ClientTransaction(req, dest, key, user, this);
-    this.#clients.set(key, tx);
+    const tx = this.#register(req, dest, user);
     tx.start();
     return tx;
   }
@@ -95,11 +92,17 @@ export class TransactionLayer implements TransportReceiver, ClientTransactionHos
    */
   adoptInvite(req: SipRequest, dest: Endpoint, user: ClientTransactionUser): ClientTransaction {
     if (req.method !== 'INVITE') throw new TypeError('only an INVITE can be adopted');
+    const tx = this.#register(req, dest, user);
+    tx.startAdopted();
+    return tx;
+  }
+
+  /** A new client transaction for `req`, indexed by its branch and method (§17.1.3), not yet started. */
+  #register(req: SipRequest, dest: Endpoint, user: ClientTransactionUser): ClientTransaction {
     const key = clientKey(req.topVia.branch as string, req.method);
     if (this.#clients.has(key)) throw new Error(`a client transaction with branch ${req.topVia.branch} is live`);
     const tx = new ClientTransaction(req, dest, key, user, this);
     this.#clients.set(key, tx);
-    tx.startAdopted();
     return tx;
   }
 
