@@ -5,7 +5,11 @@
  * held bridged call costs the server.
  *
  *   npm run bench:originate -- [--rate 1000] [--seconds 5] [--latency-rate 500] [--hold 20000] [--hold-rate 250]
- *                                [--hold-settle 40] [--connections 64]   (--seconds 0: only the hold phase)
+ *                                [--hold-settle 40] [--connections 64] [--warmup 3]   (--seconds 0: only the hold phase)
+ *
+ * A warm-up phase (at the latency rate, not reported) comes first: a PBX runs for days, and the first thousand
+ * calls of a fresh process also pay V8's compilation of the hot paths, on the same two cores.
+ * BENCH_CPU_PROF=dir profiles the server; BENCH_NODE_FLAGS='--trace-deopt ...' passes flags to its node.
  *
  * The server runs in a child process (this file with --serve), so client and server do not share an event loop.
  */
@@ -120,7 +124,7 @@ class ServerProcess {
   /** The server runs with the young generation `originate serve` gets (bin/originate.js). */
   static async start(): Promise<ServerProcess> {
     const child = fork(fileURLToPath(import.meta.url), ['--serve'], {
-      execArgv: ['--import', 'tsx', '--expose-gc', '--max-old-space-size=4096', '--max-semi-space-size=64', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [])],
+      execArgv: ['--import', 'tsx', '--expose-gc', '--max-old-space-size=4096', '--max-semi-space-size=64', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []), ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const [ready] = (await once(child, 'message')) as [ServerReady];
@@ -225,7 +229,7 @@ async function peers(server: ServerProcess, calls: number, talkMs: number, timeo
   return { phone, trunk };
 }
 
-async function phase(server: ServerProcess, label: string, rate: number, seconds: number): Promise<void> {
+async function phase(server: ServerProcess, label: string, rate: number, seconds: number, quiet = false): Promise<void> {
   const count = Math.round(rate * seconds);
   const { phone, trunk } = await peers(server, count, 200, seconds + 60);
   let result: Awaited<ReturnType<typeof drive>>;
@@ -241,6 +245,7 @@ async function phase(server: ServerProcess, label: string, rate: number, seconds
     // The next phase's trunk binds the same port: wait until this one has let go of it.
     await Promise.all([phone.done, trunk.done]);
   }
+  if (quiet) return;
   const apiSorted = [...result.apiMs].sort((a, b) => a - b);
   const bridged = [...stats.bridgeLatencies].sort((a, b) => a - b);
   const failedCalls = Object.entries(stats.ended).filter(([reason]) => !/hung_up$/.test(reason));
@@ -309,6 +314,7 @@ async function main(): Promise<void> {
       'hold-rate': { type: 'string', default: '250' },
       'hold-settle': { type: 'string', default: '40' },
       connections: { type: 'string', default: '64' },
+      warmup: { type: 'string', default: '3' },
     },
   });
   if (values.serve) return serve();
@@ -317,6 +323,7 @@ async function main(): Promise<void> {
   const server = await ServerProcess.start();
   try {
     if (Number(values.seconds) > 0) {
+      if (Number(values.warmup) > 0) await phase(server, 'warm-up', Number(values['latency-rate']), Number(values.warmup), true);
       await phase(server, 'throughput', Number(values.rate), Number(values.seconds));
       await phase(server, 'latency', Number(values['latency-rate']), Number(values.seconds));
       // The phases' completed transactions live on for 64*T1: let them go before the hold's baseline.
