@@ -126,42 +126,133 @@ export function createCall(call: NewCall): CallState {
   };
 }
 
-/** Mutable working copy for one transition; the caller's state is never touched. */
+type Draft<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * The working copy of one transition, copied on first write: the caller's state is never touched, and each part
+ * (the state, its legs, its forks array, one fork, its timers) is copied at most once per transition however many
+ * changes it takes. A part is ours when it is not the very object of the state we started from.
+ */
 interface Work {
   s: CallState;
+  readonly from: CallState;
   readonly fx: CallEffect[];
   readonly at: number;
 }
 
-function setFork(w: Work, id: string, patch: Partial<ForkState>): void {
-  w.s = { ...w.s, forks: w.s.forks.map((f) => (f.id === id ? { ...f, ...patch } : f)) };
+function copyState(s: CallState): Draft<CallState> {
+  return {
+    id: s.id,
+    phase: s.phase,
+    createdAt: s.createdAt,
+    legs: s.legs,
+    forks: s.forks,
+    nextFork: s.nextFork,
+    timers: s.timers,
+    ringbackSdp: s.ringbackSdp,
+    glareAttempts: s.glareAttempts,
+    maxCallMs: s.maxCallMs,
+    variables: s.variables,
+    replied: s.replied,
+    bridgedAt: s.bridgedAt,
+    endedAt: s.endedAt,
+    endReason: s.endReason,
+  };
 }
 
-function setLeg(w: Work, leg: LegName, patch: Partial<LegState>): void {
-  w.s = { ...w.s, legs: { ...w.s.legs, [leg]: { ...w.s.legs[leg], ...patch } } };
+function copyLeg(l: LegState): Draft<LegState> {
+  return {
+    name: l.name,
+    dialed: l.dialed,
+    plan: l.plan,
+    callerId: l.callerId,
+    autoAnswer: l.autoAnswer,
+    timeoutMs: l.timeoutMs,
+    step: l.step,
+    ringAt: l.ringAt,
+    answerAt: l.answerAt,
+    endAt: l.endAt,
+    winner: l.winner,
+    sipStatus: l.sipStatus,
+    outcome: l.outcome,
+  };
+}
+
+function copyFork(f: ForkState): Draft<ForkState> {
+  return {
+    id: f.id,
+    leg: f.leg,
+    step: f.step,
+    target: f.target,
+    fallbacks: f.fallbacks,
+    status: f.status,
+    sipStatus: f.sipStatus,
+    dialog: f.dialog,
+    invite: f.invite,
+    offer: f.offer,
+  };
+}
+
+/** The state, writable for the rest of the transition. */
+function own(w: Work): Draft<CallState> {
+  if (w.s === w.from) w.s = copyState(w.from);
+  return w.s as Draft<CallState>;
+}
+
+function ownForks(w: Work): ForkState[] {
+  const s = own(w);
+  if (s.forks === w.from.forks) s.forks = w.from.forks.slice();
+  return s.forks as ForkState[];
+}
+
+/** The fork with this id, writable for the rest of the transition (it must exist). */
+function fork(w: Work, id: string): Draft<ForkState> {
+  const forks = ownForks(w);
+  let i = 0;
+  while (forks[i]!.id !== id) i++;
+  let f = forks[i]!;
+  if (f === w.from.forks[i]) forks[i] = f = copyFork(f);
+  return f as Draft<ForkState>;
+}
+
+function legOf(w: Work, name: LegName): Draft<LegState> {
+  const s = own(w);
+  if (s.legs === w.from.legs) s.legs = { first: s.legs.first, second: s.legs.second };
+  const legs = s.legs as Draft<CallState['legs']>;
+  let l = legs[name];
+  if (l === w.from.legs[name]) legs[name] = l = copyLeg(l);
+  return l as Draft<LegState>;
+}
+
+function setTimerAt(w: Work, timer: TimerName, at: number | undefined): void {
+  const s = own(w);
+  // A new object without the key rather than `delete`, which would turn the timers into a slow dictionary.
+  const timers: Partial<Record<TimerName, number>> = {};
+  for (const name in s.timers) {
+    if (name !== timer) timers[name as TimerName] = s.timers[name as TimerName]!;
+  }
+  if (at !== undefined) timers[timer] = at;
+  s.timers = timers;
 }
 
 function startTimer(w: Work, timer: TimerName, ms: number): void {
-  w.s = { ...w.s, timers: { ...w.s.timers, [timer]: w.at + ms } };
+  setTimerAt(w, timer, w.at + ms);
   w.fx.push({ type: 'startTimer', timer, ms });
 }
 
 function cancelTimer(w: Work, timer: TimerName): void {
   if (w.s.timers[timer] === undefined) return;
-  const timers = { ...w.s.timers };
-  delete timers[timer];
-  w.s = { ...w.s, timers };
+  setTimerAt(w, timer, undefined);
   w.fx.push({ type: 'cancelTimer', timer });
 }
 
 function forgetTimer(w: Work, timer: TimerName): void {
-  const timers = { ...w.s.timers };
-  delete timers[timer];
-  w.s = { ...w.s, timers };
+  setTimerAt(w, timer, undefined);
 }
 
 function dialFork(w: Work, leg: LegState, step: number, target: PlannedTarget): void {
-  const id = `${w.s.id}.${w.s.nextFork}`;
+  const s = own(w);
+  const id = `${s.id}.${s.nextFork}`;
   const fork: ForkState =
     target.kind === 'trunk'
       ? {
@@ -177,17 +268,18 @@ function dialFork(w: Work, leg: LegState, step: number, target: PlannedTarget): 
           offer: null,
         }
       : { id, leg: leg.name, step, target, fallbacks: [], status: 'ringing', sipStatus: null, dialog: null, invite: null, offer: null };
-  w.s = { ...w.s, forks: [...w.s.forks, fork], nextFork: w.s.nextFork + 1 };
+  ownForks(w).push(fork);
+  s.nextFork += 1;
   w.fx.push({
     type: 'dial',
     request: {
       forkId: id,
-      callId: w.s.id,
+      callId: s.id,
       target: fork.target,
       callerId: leg.callerId,
       // Auto-answer is for the dialing party's own phones, never toward a trunk or the PBX's own apps.
       autoAnswer: leg.autoAnswer && fork.target.kind === 'phone',
-      variables: w.s.variables,
+      variables: s.variables,
     },
   });
 }
@@ -202,10 +294,12 @@ function ringStep(w: Work, legName: LegName, from: number): boolean {
   while (index < steps.length && steps[index]!.targets.every((t) => t.kind === 'trunk' && t.attempts.length === 0)) index++;
   const step = steps[index];
   if (!step) return false;
-  setLeg(w, legName, { step: index, ringAt: w.s.legs[legName].ringAt ?? w.at });
+  const leg = legOf(w, legName);
+  leg.step = index;
+  leg.ringAt ??= w.at;
   for (const target of step.targets) {
     if (target.kind === 'trunk' && target.attempts.length === 0) continue;
-    dialFork(w, w.s.legs[legName], index, target);
+    dialFork(w, leg, index, target);
   }
   if (step.ringSeconds !== null) startTimer(w, 'step', step.ringSeconds * 1000);
   else cancelTimer(w, 'step');
@@ -231,30 +325,38 @@ function legFailure(s: CallState, leg: LegName): { outcome: LegOutcome; status: 
 /** Ends the call: cancels what rings, discards unconfirmed 2xx, BYEs confirmed dialogs (RFC 3261 §15). */
 function endCall(w: Work, reason: string, failedLeg?: { leg: LegName; outcome: LegOutcome; status: number | null }): void {
   const before = w.s.phase;
-  for (const fork of w.s.forks) {
-    if (fork.status === 'ringing') {
-      setFork(w, fork.id, { status: 'cancelled' });
-      w.fx.push({ type: 'cancel', forkId: fork.id });
-    } else if (fork.status === 'answered') {
-      setFork(w, fork.id, { status: 'ended' });
-      w.fx.push({ type: 'discard', forkId: fork.id });
-    } else if (fork.status === 'confirmed') {
-      setFork(w, fork.id, { status: 'ended' });
-      w.fx.push({ type: 'bye', forkId: fork.id });
+  for (const f of w.s.forks) {
+    if (f.status === 'ringing') {
+      fork(w, f.id).status = 'cancelled';
+      w.fx.push({ type: 'cancel', forkId: f.id });
+    } else if (f.status === 'answered') {
+      fork(w, f.id).status = 'ended';
+      w.fx.push({ type: 'discard', forkId: f.id });
+    } else if (f.status === 'confirmed') {
+      fork(w, f.id).status = 'ended';
+      w.fx.push({ type: 'bye', forkId: f.id });
     }
   }
-  for (const timer of Object.keys(w.s.timers) as TimerName[]) cancelTimer(w, timer);
+  const s = own(w);
+  for (const timer in s.timers) w.fx.push({ type: 'cancelTimer', timer: timer as TimerName });
+  s.timers = {};
   if (before === 'preparing_ringback' || before === 'ringing_second') w.fx.push({ type: 'stopRingback' });
-  for (const name of ['first', 'second'] as const) {
-    const leg = w.s.legs[name];
-    if (leg.ringAt === null) continue;
-    if (failedLeg?.leg === name) setLeg(w, name, { outcome: failedLeg.outcome, sipStatus: failedLeg.status, endAt: w.at });
-    else setLeg(w, name, { outcome: leg.outcome ?? 'cancelled', endAt: w.at });
+  for (const name of LEG_NAMES) {
+    if (s.legs[name].ringAt === null) continue;
+    const leg = legOf(w, name);
+    if (failedLeg?.leg === name) {
+      leg.outcome = failedLeg.outcome;
+      leg.sipStatus = failedLeg.status;
+    } else leg.outcome ??= 'cancelled';
+    leg.endAt = w.at;
   }
-  if (!w.s.replied) {
+  if (!s.replied) {
     w.fx.push({ type: 'replyFailed', reason: failedLeg?.leg === 'first' ? failedLeg.outcome : reason });
   }
-  w.s = { ...w.s, phase: 'ended', replied: true, endedAt: w.at, endReason: reason };
+  s.phase = 'ended';
+  s.replied = true;
+  s.endedAt = w.at;
+  s.endReason = reason;
 }
 
 function legFailed(w: Work, leg: LegName, outcome: LegOutcome, status: number | null): void {
@@ -262,70 +364,78 @@ function legFailed(w: Work, leg: LegName, outcome: LegOutcome, status: number | 
 }
 
 const RINGING_PHASE: Readonly<Record<LegName, CallPhase>> = { first: 'ringing_first', second: 'ringing_second' };
+const LEG_NAMES: readonly LegName[] = ['first', 'second'];
 
-function onAnswered(w: Work, fork: ForkState, sdp: string, dialog: DialogSnapshot | null): void {
-  const leg = w.s.legs[fork.leg];
-  if (fork.status !== 'ringing' || w.s.phase !== RINGING_PHASE[fork.leg] || leg.winner !== null) {
+function onAnswered(w: Work, answered: ForkState, sdp: string, dialog: DialogSnapshot | null): void {
+  const legName = answered.leg;
+  if (answered.status !== 'ringing' || w.s.phase !== RINGING_PHASE[legName] || w.s.legs[legName].winner !== null) {
     // RFC 3261 §13.2.2.4: a 2xx from another fork (or after CANCEL crossed it) must still be ACKed, then BYEd.
-    setFork(w, fork.id, { status: 'ended', sipStatus: 200, dialog });
-    w.fx.push({ type: 'discard', forkId: fork.id });
+    const f = fork(w, answered.id);
+    f.status = 'ended';
+    f.sipStatus = 200;
+    f.dialog = dialog;
+    w.fx.push({ type: 'discard', forkId: answered.id });
     return;
   }
   // The INVITE snapshot served a CANCEL, the plan the ringing: an answered leg keeps neither for its whole call.
-  setFork(w, fork.id, { status: 'answered', sipStatus: 200, dialog, offer: sdp, invite: null });
-  setLeg(w, fork.leg, {
-    winner: fork.id,
-    answerAt: w.at,
-    sipStatus: 200,
-    outcome: 'answered',
-    plan: { dialed: leg.plan.dialed, steps: [] },
-  });
+  const f = fork(w, answered.id);
+  f.status = 'answered';
+  f.sipStatus = 200;
+  f.dialog = dialog;
+  f.offer = sdp;
+  f.invite = null;
+  const leg = legOf(w, legName);
+  leg.winner = answered.id;
+  leg.answerAt = w.at;
+  leg.sipStatus = 200;
+  leg.outcome = 'answered';
+  leg.plan = { dialed: leg.plan.dialed, steps: [] };
   // First 2xx wins; the other forks are cancelled (RFC 3261 §16.7 step 10 / §9.1).
   for (const other of w.s.forks) {
-    if (other.leg === fork.leg && other.status === 'ringing') {
-      setFork(w, other.id, { status: 'cancelled' });
+    if (other.leg === legName && other.status === 'ringing') {
+      fork(w, other.id).status = 'cancelled';
       w.fx.push({ type: 'cancel', forkId: other.id });
     }
   }
-  cancelTimer(w, fork.leg === 'first' ? 'ring_first' : 'ring_second');
+  cancelTimer(w, legName === 'first' ? 'ring_first' : 'ring_second');
   cancelTimer(w, 'step');
-  if (fork.leg === 'first') {
-    w.s = { ...w.s, phase: 'preparing_ringback' };
+  const s = own(w);
+  if (legName === 'first') {
+    s.phase = 'preparing_ringback';
     w.fx.push({ type: 'startRingback', offerSdp: sdp });
     return;
   }
   // RFC 3725 §5 flow I: offer2 goes to the first party in a re-INVITE; its answer will be ACKed to leg 2.
   w.fx.push({ type: 'stopRingback' });
-  w.s = { ...w.s, phase: 'bridging' };
-  w.fx.push({ type: 'reinvite', forkId: w.s.legs.first.winner!, sdp });
+  s.phase = 'bridging';
+  w.fx.push({ type: 'reinvite', forkId: s.legs.first.winner!, sdp });
 }
 
-function onFailed(w: Work, fork: ForkState, status: number): void {
-  if (fork.status !== 'ringing') {
-    // The 487 to our CANCEL, or a failure after the call ended: only the record changes.
-    setFork(w, fork.id, { sipStatus: status });
+function onFailed(w: Work, failed: ForkState, status: number): void {
+  const f = fork(w, failed.id);
+  f.sipStatus = status;
+  // The 487 to our CANCEL, or a failure after the call ended: only the record changes.
+  if (failed.status !== 'ringing') return;
+  f.status = 'failed';
+  if (w.s.phase !== RINGING_PHASE[failed.leg]) return;
+  const leg = w.s.legs[failed.leg];
+  const next = failed.fallbacks[0];
+  if (failed.target.kind === 'trunk' && next && !failed.target.attempt.isFinal && TRUNK_FALLBACK_STATUSES.has(status)) {
+    dialFork(w, leg, failed.step, { kind: 'trunk', attempts: failed.fallbacks });
     return;
   }
-  setFork(w, fork.id, { status: 'failed', sipStatus: status });
-  if (w.s.phase !== RINGING_PHASE[fork.leg]) return;
-  const leg = w.s.legs[fork.leg];
-  const next = fork.fallbacks[0];
-  if (fork.target.kind === 'trunk' && next && !fork.target.attempt.isFinal && TRUNK_FALLBACK_STATUSES.has(status)) {
-    dialFork(w, leg, fork.step, { kind: 'trunk', attempts: fork.fallbacks });
-    return;
-  }
-  const stillRinging = w.s.forks.some((f) => f.leg === fork.leg && f.step === leg.step && f.status === 'ringing');
+  const stillRinging = w.s.forks.some((o) => o.leg === failed.leg && o.step === leg.step && o.status === 'ringing');
   if (stillRinging) return;
-  if (ringStep(w, fork.leg, leg.step + 1)) return;
-  const failure = legFailure(w.s, fork.leg);
-  legFailed(w, fork.leg, failure.outcome, failure.status);
+  if (ringStep(w, failed.leg, leg.step + 1)) return;
+  const failure = legFailure(w.s, failed.leg);
+  legFailed(w, failed.leg, failure.outcome, failure.status);
 }
 
-function onEnded(w: Work, fork: ForkState): void {
-  const wasWinner = w.s.legs[fork.leg].winner === fork.id;
-  setFork(w, fork.id, { status: 'ended' });
+function onEnded(w: Work, gone: ForkState): void {
+  const wasWinner = w.s.legs[gone.leg].winner === gone.id;
+  fork(w, gone.id).status = 'ended';
   if (!wasWinner || w.s.phase === 'ended') return;
-  endCall(w, `${fork.leg}_hung_up`);
+  endCall(w, `${gone.leg}_hung_up`);
 }
 
 function onTimer(w: Work, timer: TimerName): void {
@@ -345,7 +455,7 @@ function onTimer(w: Work, timer: TimerName): void {
       const current = w.s.legs[leg].step;
       for (const f of w.s.forks) {
         if (f.leg === leg && f.step === current && f.status === 'ringing') {
-          setFork(w, f.id, { status: 'cancelled' });
+          fork(w, f.id).status = 'cancelled';
           w.fx.push({ type: 'cancel', forkId: f.id });
         }
       }
@@ -376,29 +486,29 @@ function apply(w: Work, input: CallInput): void {
       return;
     case 'fork.sent':
       // Stored so that a restarted process can CANCEL the fork (RFC 3261 §9.1) if this one dies while it rings.
-      if (w.s.forks.some((f) => f.id === input.forkId && f.status === 'ringing')) setFork(w, input.forkId, { invite: input.invite });
+      if (w.s.forks.some((f) => f.id === input.forkId && f.status === 'ringing')) fork(w, input.forkId).invite = input.invite;
       return;
     case 'fork.progress':
       return;
     case 'fork.dialog':
       if (w.s.forks.some((f) => f.id === input.forkId && (f.status === 'answered' || f.status === 'confirmed'))) {
-        setFork(w, input.forkId, { dialog: input.dialog });
+        fork(w, input.forkId).dialog = input.dialog;
       }
       return;
     case 'fork.answered': {
-      const fork = w.s.forks.find((f) => f.id === input.forkId);
-      if (fork) onAnswered(w, fork, input.sdp, input.dialog);
+      const answered = findFork(w.s, input.forkId);
+      if (answered) onAnswered(w, answered, input.sdp, input.dialog);
       else w.fx.push({ type: 'discard', forkId: input.forkId });
       return;
     }
     case 'fork.failed': {
-      const fork = w.s.forks.find((f) => f.id === input.forkId);
-      if (fork) onFailed(w, fork, input.status);
+      const failed = findFork(w.s, input.forkId);
+      if (failed) onFailed(w, failed, input.status);
       return;
     }
     case 'fork.ended': {
-      const fork = w.s.forks.find((f) => f.id === input.forkId);
-      if (fork) onEnded(w, fork);
+      const gone = findFork(w.s, input.forkId);
+      if (gone) onEnded(w, gone);
       return;
     }
     case 'ringback.ready': {
@@ -410,14 +520,16 @@ function apply(w: Work, input: CallInput): void {
       const winner = w.s.legs.first.winner!;
       // Leg 1's late offer is answered by the PBX's tone: the phone hears ringback from our RTP port.
       w.fx.push({ type: 'ack', forkId: winner, sdp: input.sdp });
-      setFork(w, winner, { status: 'confirmed' });
-      w.s = { ...w.s, phase: 'ringing_second', ringbackSdp: input.sdp };
-      startTimer(w, 'ring_second', w.s.legs.second.timeoutMs);
+      fork(w, winner).status = 'confirmed';
+      const s = own(w);
+      s.phase = 'ringing_second';
+      s.ringbackSdp = input.sdp;
+      startTimer(w, 'ring_second', s.legs.second.timeoutMs);
       if (!ringStep(w, 'second', 0)) {
         legFailed(w, 'second', 'unreachable', null);
         return;
       }
-      w.s = { ...w.s, replied: true };
+      own(w).replied = true;
       w.fx.push({ type: 'replyAnswered' });
       return;
     }
@@ -429,15 +541,13 @@ function apply(w: Work, input: CallInput): void {
       const second = w.s.legs.second.winner!;
       // RFC 3725 §5: the first party's answer completes leg 2's late offer; media now flows end to end.
       w.fx.push({ type: 'ack', forkId: second, sdp: input.sdp });
-      setFork(w, second, { status: 'confirmed' });
+      fork(w, second).status = 'confirmed';
       // Media now flows end to end; the SDPs served their purpose and a held call should not carry them.
-      w.s = {
-        ...w.s,
-        phase: 'bridged',
-        ringbackSdp: null,
-        bridgedAt: input.at,
-        forks: w.s.forks.map((f) => (f.offer === null ? f : { ...f, offer: null })),
-      };
+      for (const f of w.s.forks) if (f.offer !== null) fork(w, f.id).offer = null;
+      const s = own(w);
+      s.phase = 'bridged';
+      s.ringbackSdp = null;
+      s.bridgedAt = input.at;
       // RFC 3725 §5: after the bridge the controller stays in the signalling path, so hold and codec changes
       // from one party must reach the other rather than be answered with our stale SDP.
       w.fx.push({ type: 'relay', first: input.forkId, second });
@@ -448,7 +558,7 @@ function apply(w: Work, input: CallInput): void {
       if (phase !== 'bridging' || input.forkId !== w.s.legs.first.winner) return;
       if (input.status === 491 && w.s.glareAttempts < MAX_GLARE_RETRIES) {
         const attempts = w.s.glareAttempts + 1;
-        w.s = { ...w.s, glareAttempts: attempts };
+        own(w).glareAttempts = attempts;
         startTimer(w, 'glare', 2100 + ((attempts * 733) % 1900));
         return;
       }
@@ -463,8 +573,13 @@ function apply(w: Work, input: CallInput): void {
   }
 }
 
+function findFork(s: CallState, id: string): ForkState | undefined {
+  for (const f of s.forks) if (f.id === id) return f;
+  return undefined;
+}
+
 export function transition(state: CallState, input: CallInput): Transition {
-  const w: Work = { s: state, fx: [], at: input.at };
+  const w: Work = { s: state, from: state, fx: [], at: input.at };
   apply(w, input);
   if (!ALLOWED[state.phase].includes(w.s.phase)) throw new IllegalCallTransitionError(state.phase, w.s.phase, input.type);
   return { state: w.s, effects: w.fx };

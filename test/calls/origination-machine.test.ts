@@ -110,6 +110,41 @@ const bridged = (): CallState =>
     { type: 'reinvite.answered', at: 3050, forkId: 'c1.1', sdp: 'answer1' },
   ).state;
 
+/** Freezes a state and everything in it, so that any write to it throws (ES modules run in strict mode). */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+test('a transition never writes to the state it was given, and shares the parts it did not change', () => {
+  const inputs: CallInput[] = [
+    { type: 'start', at: 1000 },
+    { type: 'fork.sent', at: 1001, forkId: 'c1.1', invite: { uri: 'sip:101@h', via: 'v', from: 'f', to: 't', callId: 'x', cseq: 1, routes: [], peer: { transport: 'udp', host: 'h', port: 5060 } } },
+    { type: 'fork.answered', at: 2000, forkId: 'c1.1', sdp: 'offer1', dialog: null },
+    { type: 'ringback.ready', at: 2010, sdp: 'rbt' },
+    { type: 'fork.failed', at: 2020, forkId: 'c1.2', status: 487, reason: 'cancelled' },
+    { type: 'fork.answered', at: 3000, forkId: 'c1.3', sdp: 'offer2', dialog: null },
+    { type: 'reinvite.answered', at: 3050, forkId: 'c1.1', sdp: 'answer1' },
+    { type: 'fork.ended', at: 9000, forkId: 'c1.3' },
+  ];
+  let state = deepFreeze(newCall(twoPhones, outside));
+  for (const input of inputs) {
+    const before = JSON.stringify(state);
+    const next = transition(state, input).state;
+    assert.equal(JSON.stringify(state), before, `${input.type} changed its input`);
+    for (const [i, fork] of next.forks.entries()) {
+      const old = state.forks.find((f) => f.id === fork.id);
+      if (old && JSON.stringify(old) === JSON.stringify(fork)) assert.equal(fork, old, `${input.type} copied unchanged fork ${i}`);
+    }
+    state = deepFreeze(next);
+  }
+  assert.equal(state.phase, 'ended');
+  assert.equal(state.endReason, 'second_hung_up');
+});
+
 test('BYE from either party after the bridge hangs up the other', () => {
   for (const [from, other] of [['c1.1', 'c1.3'], ['c1.3', 'c1.1']] as const) {
     const { state, effects } = run(bridged(), { type: 'fork.ended', at: 9000, forkId: from });
