@@ -18,7 +18,8 @@ import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { writeHeapSnapshot } from 'node:v8';
 import { fileURLToPath } from 'node:url';
-import { ACCOUNTS, api, callXml, freeUdpPort, limitApiConnections, register, sipp, startInProcess, type RunningServer, type SippRun } from '../test/e2e/harness.ts';
+import { ACCOUNTS, ADMIN_PASSWORD, callXml, freeUdpPort, register, sipp, startInProcess, type RunningServer, type SippRun } from '../test/e2e/harness.ts';
+import { HttpsPool } from './https-pool.ts';
 
 interface ServerReady {
   readonly type: 'ready';
@@ -119,16 +120,17 @@ class ServerProcess {
   private constructor(
     readonly child: ChildProcess,
     readonly ready: ServerReady,
+    readonly client: HttpsPool,
   ) {}
 
   /** The server runs with the young generation `originate serve` gets (bin/originate.js). */
-  static async start(): Promise<ServerProcess> {
+  static async start(connections: number): Promise<ServerProcess> {
     const child = fork(fileURLToPath(import.meta.url), ['--serve'], {
       execArgv: ['--import', 'tsx', '--expose-gc', '--max-old-space-size=4096', '--max-semi-space-size=64', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []), ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const [ready] = (await once(child, 'message')) as [ServerReady];
-    return new ServerProcess(child, ready);
+    return new ServerProcess(child, ready, new HttpsPool('127.0.0.1', ready.https, connections));
   }
 
   /** Live counts; with `detail`, after a GC, also memory and the records of the calls since the last mark. */
@@ -152,11 +154,16 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-const BODY = callXml({ dial_first: '101', dial_second: '15551234567', dial_as_account_id: '1101', caller_id_name: 'Bench' });
+const REQUEST = HttpsPool.post(
+  '/xml',
+  { authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`, 'content-type': 'text/xml' },
+  callXml({ dial_first: '101', dial_second: '15551234567', dial_as_account_id: '1101', caller_id_name: 'Bench' }),
+);
 
 /** Sends `count` originations at `rate`/s on an absolute schedule; resolves when every API answer is in. */
-async function drive(server: RunningServer, rate: number, count: number): Promise<{ failures: number; apiMs: number[]; seconds: number }> {
+async function drive(client: HttpsPool, rate: number, count: number): Promise<{ failures: number; apiMs: number[]; seconds: number; clientCpuMs: number }> {
   const started = performance.now();
+  const cpuAtStart = process.cpuUsage();
   const apiMs: number[] = [];
   let failures = 0;
   const pending: Promise<void>[] = [];
@@ -166,7 +173,7 @@ async function drive(server: RunningServer, rate: number, count: number): Promis
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
     const t0 = performance.now();
     pending.push(
-      api(server, 'xml', BODY).then(
+      client.request(REQUEST).then(
         (a) => {
           apiMs.push(performance.now() - t0);
           if (!a.body.includes('<call_info')) failures++;
@@ -178,7 +185,8 @@ async function drive(server: RunningServer, rate: number, count: number): Promis
     );
   }
   await Promise.all(pending);
-  return { failures, apiMs, seconds: (performance.now() - started) / 1000 };
+  const cpu = process.cpuUsage(cpuAtStart);
+  return { failures, apiMs, seconds: (performance.now() - started) / 1000, clientCpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 async function waitFor(what: string, check: () => Promise<boolean>, ms: number): Promise<void> {
@@ -236,7 +244,7 @@ async function phase(server: ServerProcess, label: string, rate: number, seconds
   let stats: ServerStats;
   try {
     server.send({ type: 'mark' });
-    result = await drive(server.asRunning, rate, count);
+    result = await drive(server.client, rate, count);
     await waitFor('calls to end', async () => (await server.stats()).live === 0, 60_000);
     stats = await server.stats(true);
   } finally {
@@ -257,7 +265,10 @@ async function phase(server: ServerProcess, label: string, rate: number, seconds
     `  API answer (leg 1 answered) p50 ${percentile(apiSorted, 50).toFixed(1)} ms p99 ${percentile(apiSorted, 99).toFixed(1)} ms; ` +
       `API-to-bridged p50 ${percentile(bridged, 50).toFixed(1)} ms p99 ${percentile(bridged, 99).toFixed(1)} ms (${bridged.length} bridged)`,
   );
-  console.log(`  server CPU ${(stats.cpuMs / count).toFixed(2)} ms per origination (API request to both BYEs, all threads)`);
+  console.log(
+    `  server CPU ${(stats.cpuMs / count).toFixed(2)} ms per origination (API request to both BYEs, all threads); ` +
+      `load generator's HTTPS client ${(result.clientCpuMs / count).toFixed(2)} ms`,
+  );
 }
 
 async function hold(server: ServerProcess, calls: number, rate: number, settleS: number): Promise<void> {
@@ -265,7 +276,7 @@ async function hold(server: ServerProcess, calls: number, rate: number, settleS:
   const { phone, trunk } = await peers(server, calls, 3_600_000, calls / rate + 600);
   try {
     server.send({ type: 'mark' });
-    const result = await drive(server.asRunning, rate, calls);
+    const result = await drive(server.client, rate, calls);
     // Every call bridged, or no progress for 5 s: what did bridge is what is measured.
     let last = -1;
     let still = 0;
@@ -319,8 +330,7 @@ async function main(): Promise<void> {
   });
   if (values.serve) return serve();
   // A CRM's fixed pool of keep-alive connections; requests beyond it wait their turn on the client.
-  limitApiConnections(Number(values.connections));
-  const server = await ServerProcess.start();
+  const server = await ServerProcess.start(Number(values.connections));
   try {
     if (Number(values.seconds) > 0) {
       if (Number(values.warmup) > 0) await phase(server, 'warm-up', Number(values['latency-rate']), Number(values.warmup), true);
@@ -331,6 +341,7 @@ async function main(): Promise<void> {
     }
     if (Number(values.hold) > 0) await hold(server, Number(values.hold), Number(values['hold-rate']), Number(values['hold-settle']));
   } finally {
+    server.client.close();
     server.send({ type: 'stop' });
     await once(server.child, 'exit');
   }
