@@ -1,4 +1,6 @@
 import dgram from 'node:dgram';
+import dns from 'node:dns';
+import { isIP } from 'node:net';
 import type { Endpoint } from './endpoint.ts';
 import { TransportError } from './transport-error.ts';
 import type { SendErrorHandler } from './transport.ts';
@@ -11,6 +13,19 @@ export interface UdpListenerOptions {
   readonly port: number;
   /** SO_RCVBUF: a burst of INVITEs must not overflow the kernel queue while the event loop is busy. */
   readonly receiveBufferBytes?: number;
+}
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/**
+ * dgram resolves every destination through its `lookup` before sending, dns.lookup by default, which answers even
+ * an IP literal on the next tick. Every destination the SIP layers hand over is already an address (RFC 3263
+ * resolution happens above), so a literal is answered at once and the datagram leaves within `send()`; anything
+ * else still goes through dns.lookup.
+ */
+function literalLookup(address: string, family: number, callback: LookupCallback): void {
+  if (isIP(address) !== 0) callback(null, address, family);
+  else dns.lookup(address, family, callback);
 }
 
 /** One bound UDP socket (RFC 3261 §18: one datagram, one message). */
@@ -26,6 +41,7 @@ export class UdpListener {
   static async bind(opts: UdpListenerOptions, sink: DatagramSink, onSocketError: (err: Error) => void): Promise<UdpListener> {
     const socket = dgram.createSocket({
       type: opts.host.includes(':') ? 'udp6' : 'udp4',
+      lookup: literalLookup as unknown as dgram.SocketOptions['lookup'],
       ...(opts.receiveBufferBytes !== undefined && opts.receiveBufferBytes > 0 ? { recvBufferSize: opts.receiveBufferBytes } : {}),
     });
     await new Promise<void>((resolve, reject) => {

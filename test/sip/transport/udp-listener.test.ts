@@ -34,3 +34,34 @@ test('UdpListener: port 0 binds an ephemeral port, the receive buffer is configu
     await big.close();
   }
 });
+
+test('UdpListener: sends to an IP literal and to a host name, a failed name lookup reaches the error handler', async () => {
+  const listener = await UdpListener.bind({ host: '127.0.0.1', port: 0 }, () => {}, () => {});
+  const peer = dgram.createSocket('udp4');
+  try {
+    await new Promise<void>((resolve) => peer.bind(0, '127.0.0.1', resolve));
+    const port = peer.address().port;
+    const received: string[] = [];
+    const both = new Promise<void>((resolve, reject) => {
+      peer.on('message', (m) => {
+        received.push(m.toString());
+        if (received.length === 2) resolve();
+      });
+      AbortSignal.timeout(3000).addEventListener('abort', () => reject(new Error(`received only ${received.join(',')}`)));
+    });
+    const sendErrors: Error[] = [];
+    listener.send(Buffer.from('literal'), { transport: 'udp', host: '127.0.0.1', port }, (e) => sendErrors.push(e));
+    listener.send(Buffer.from('name'), { transport: 'udp', host: 'localhost', port }, (e) => sendErrors.push(e));
+    await both;
+    assert.deepEqual(received.sort(), ['literal', 'name']);
+    const failed = await new Promise<Error>((resolve, reject) => {
+      listener.send(Buffer.from('nowhere'), { transport: 'udp', host: 'no-such-host.invalid', port }, resolve);
+      AbortSignal.timeout(10_000).addEventListener('abort', () => reject(new Error('no error for an unresolvable name')));
+    });
+    assert.match(failed.message, /no-such-host\.invalid/);
+    assert.deepEqual(sendErrors, []);
+  } finally {
+    peer.close();
+    await listener.close();
+  }
+});
