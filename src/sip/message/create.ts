@@ -90,13 +90,15 @@ function toBuffer(body: Buffer | string | undefined): Buffer | undefined {
 
 function table(headers: ReadonlyArray<readonly [string, string]>): HeaderTable {
   const t = emptyHeaderTable();
+  const names: string[] = [];
   const values: string[] = [];
   for (const [name, value] of headers) {
-    t.names.push(name);
+    names.push(name);
     t.keys.push(headerKey(name));
     values.push(value.trim());
     t.spans.push(-1, -1);
   }
+  t.names = names;
   t.values = values;
   return t;
 }

@@ -69,8 +69,11 @@ function parseNameAddrList(key: string, values: string[]): NameAddr[] {
  * one object per header.
  */
 export interface HeaderTable {
-  /** Names as written. */
-  names: string[];
+  /**
+   * Names as written. A parse leaves them unset (undefined: no array yet): a received line's name is the text
+   * before its colon, cut when read, and the array is made before the first edit of the lines.
+   */
+  names: string[] | undefined;
   /** Names folded by `headerKey`. */
   keys: string[];
   /**
@@ -128,10 +131,11 @@ const RPORT_LEAD = lead(';rport=');
 const RPORT_VALUE_LEAD = lead('=');
 const RECEIVED_LEAD = lead(';received=');
 
-/** Digits of a non-negative integer. */
+/** Digits of a non-negative integer: compares rather than a division per digit (a port number each stamp). */
 function digitCount(n: number): number {
-  let count = 1;
-  while (n >= 10) {
+  if (n < 100000) return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : 5;
+  let count = 6;
+  while (n >= 1000000) {
     n = Math.floor(n / 10);
     count++;
   }
@@ -263,7 +267,7 @@ function allocate(size: number): Buffer {
 }
 
 export abstract class SipMessageBase implements SipMessageCommon {
-  protected names: string[];
+  private names: string[] | undefined;
   protected keys: string[];
   private values: Array<string | undefined> | undefined;
   protected spans: number[];
@@ -388,6 +392,30 @@ export abstract class SipMessageBase implements SipMessageCommon {
     return (this.values ??= new Array<string | undefined>(this.keys.length));
   }
 
+  /** The name of line `i` as written. */
+  private nameAt(i: number): string {
+    return this.names === undefined ? this.receivedName(i) : (this.names[i] as string);
+  }
+
+  /** The names array, made from the received lines before the first edit that moves lines or drops a span. */
+  private nameArray(): string[] {
+    if (this.names === undefined) {
+      const names = new Array<string>(this.keys.length);
+      for (let i = 0; i < names.length; i++) names[i] = this.receivedName(i);
+      this.names = names;
+    }
+    return this.names;
+  }
+
+  /** Name of a received line: up to its colon, without the SP / HTAB allowed before it (§7.3.1). */
+  private receivedName(i: number): string {
+    const text = this.text as string;
+    const s = this.spans[2 * i] as number;
+    let e = text.indexOf(':', s);
+    while (e > s && (text.charCodeAt(e - 1) === 32 || text.charCodeAt(e - 1) === 9)) e--;
+    return text.slice(s, e);
+  }
+
   /** Value of a received line: after the colon, SP and HTAB trimmed, folded lines joined with one space (§7.3.1). */
   private receivedValue(i: number): string {
     const text = this.text as string;
@@ -439,7 +467,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
 
   /** Every header line, in order, as [name as written, value]. */
   headerLines(): Array<[string, string]> {
-    return this.names.map((n, i) => [n, this.valueAt(i)]);
+    return this.keys.map((_, i) => [this.nameAt(i), this.valueAt(i)]);
   }
 
   set(name: string, value: string | readonly string[]): void {
@@ -448,7 +476,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
     const at = this.keys.indexOf(key);
     if (typeof value === 'string' && at !== -1 && this.keys.indexOf(key, at + 1) === -1) {
       // The common edit (one line replaced by one value) without reshaping the arrays.
-      this.names[at] = name;
+      this.nameArray()[at] = name;
       this.replaceLine(at, value.trim());
       return;
     }
@@ -482,6 +510,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
     const p = this.patch;
     if (p === undefined) return;
     this.valueArray()[p.line] = this.valueAt(p.line);
+    this.nameArray();
     this.spans[2 * p.line] = -1;
     this.spans[2 * p.line + 1] = -1;
     this.patch = undefined;
@@ -491,7 +520,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
   private removeKey(key: string): void {
     for (let i = this.keys.length - 1; i >= 0; i--) {
       if (this.keys[i] === key) {
-        this.names.splice(i, 1);
+        this.nameArray().splice(i, 1);
         this.keys.splice(i, 1);
         this.valueArray().splice(i, 1);
         this.spans.splice(2 * i, 2);
@@ -501,7 +530,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
 
   private insertAt(at: number, name: string, key: string, vals: readonly string[]): void {
     for (let j = 0; j < vals.length; j++) {
-      this.names.splice(at + j, 0, name);
+      this.nameArray().splice(at + j, 0, name);
       this.keys.splice(at + j, 0, key);
       this.valueArray().splice(at + j, 0, (vals[j] as string).trim());
       this.spans.splice(2 * (at + j), 0, -1, -1);
@@ -513,6 +542,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
   protected replaceLine(i: number, value: string): void {
     this.dropPatch();
     this.valueArray()[i] = value;
+    this.nameArray();
     this.spans[2 * i] = -1;
     this.spans[2 * i + 1] = -1;
     this.invalidate(this.keys[i] as string);
@@ -856,7 +886,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
    */
   protected build(startLineUntouched: boolean): Buffer {
     const src = this.source;
-    const { keys, names, spans } = this;
+    const { keys, spans } = this;
     const n = keys.length;
     const bodyBuf = this.bodyBuf;
     const lengthText = String(bodyBuf === undefined ? this.receivedEnd - this.bodyStart : bodyBuf.length);
@@ -875,7 +905,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
         // One Content-Length, always matching the body sent (a duplicate received is not carried along).
         if (lengthSeen) continue;
         lengthSeen = true;
-        if (this.valueAt(i) !== lengthText) line = `${names[i] as string}: ${lengthText}\r\n`;
+        if (this.valueAt(i) !== lengthText) line = `${this.nameAt(i)}: ${lengthText}\r\n`;
       }
       const s = spans[2 * i] as number;
       if (line === undefined && s >= 0 && src !== undefined) {
@@ -897,7 +927,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
         }
         continue;
       }
-      p.put(line ?? `${names[i] as string}: ${this.valueAt(i)}\r\n`);
+      p.put(line ?? `${this.nameAt(i)}: ${this.valueAt(i)}\r\n`);
     }
     if (!lengthSeen) p.put(`Content-Length: ${lengthText}\r\n`);
     // The empty line and an unedited body follow the last header in the received bytes: extend the run over them.

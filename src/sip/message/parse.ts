@@ -133,17 +133,15 @@ const SLOT_OF: Record<string, Slot> = {
 const SLOT_KEYS = ['via', 'from', 'to', 'call-id', 'cseq', 'max-forwards', 'content-length', 'content-type'];
 
 interface KnownName {
-  spelling: string;
   key: string;
   slot: Slot;
-  /** `spelling` and `key` as character codes, compared with the received bytes. */
+  /** The usual spelling and `key` as character codes, compared with the received bytes. */
   spellingCodes: Uint8Array;
   keyCodes: Uint8Array;
 }
 
 function knownName(spelling: string, key: string): KnownName {
   return {
-    spelling,
     key,
     slot: SLOT_OF[key] ?? Slot.None,
     spellingCodes: Buffer.from(spelling, 'latin1'),
@@ -224,9 +222,6 @@ function spelledName(bytes: Uint8Array, pos: number): KnownName | undefined {
   return undefined;
 }
 
-/** Set by `matchKnown`: whether the name was written exactly as the known spelling (so no slice is needed). */
-let matchedExactly = false;
-
 /**
  * Returns the known header named by bytes[pos, pos+len) (ASCII) in any letter case: first as usually spelled,
  * then ignoring case.
@@ -241,10 +236,7 @@ function matchKnown(bytes: Uint8Array, pos: number, len: number): KnownName | un
     if (codes[0] !== c0) continue;
     let j = 1;
     while (j < len && bytes[pos + j] === codes[j]) j++;
-    if (j === len) {
-      matchedExactly = true;
-      return known;
-    }
+    if (j === len) return known;
   }
   const first = LOWER[c0];
   for (let n = 0; n < candidates.length; n++) {
@@ -253,10 +245,7 @@ function matchKnown(bytes: Uint8Array, pos: number, len: number): KnownName | un
     if (key[0] !== first) continue;
     let j = 1;
     while (j < len && LOWER[bytes[pos + j] as number] === key[j]) j++;
-    if (j === len) {
-      matchedExactly = false;
-      return known;
-    }
+    if (j === len) return known;
   }
   return undefined;
 }
@@ -348,7 +337,6 @@ export function parseHead(
   h.data = data;
   const lineEnd = text.indexOf('\r\n', t0);
   if (lineEnd === -1) return noEmptyLine(data);
-  const names: string[] = [];
   const keys = h.keys;
   const spans = h.spans;
   const counts = COUNTS;
@@ -385,13 +373,11 @@ export function parseHead(
     const eol = lf - 1;
     if ((ascii ? data[eol] : text.charCodeAt(eol)) !== 13) return new SipParseError('bare LF in the head', byteOffset(h, eol + 1));
     let colon: number;
-    let name: string;
     let key: string;
     let slot: Slot;
     const spelled = ascii ? spelledName(data, pos) : undefined;
     if (spelled !== undefined) {
       colon = pos + spelled.spellingCodes.length;
-      name = spelled.spelling;
       key = spelled.key;
       slot = spelled.slot;
     } else {
@@ -401,25 +387,23 @@ export function parseHead(
       for (let c = text.charCodeAt(nameEnd - 1); nameEnd > pos && (c === 32 || c === 9); c = text.charCodeAt(nameEnd - 1)) nameEnd--;
       const nameLen = nameEnd - pos;
       let m: KnownName | undefined;
-      let raw: string | undefined;
       if (nameLen === 1) {
         m = COMPACT_BY_CODE[first];
-        matchedExactly = true;
       } else if (ascii) {
         m = matchKnown(data, pos, nameLen);
       } else {
         // Offsets in a decoded UTF-8 head are not byte offsets: match the name's own bytes, once it is known to be
         // a token (so ASCII).
-        raw = text.slice(pos, nameEnd);
+        const raw = text.slice(pos, nameEnd);
         if (!isToken(raw)) return new SipParseError(`invalid header name "${raw}"`, byteOffset(h, pos));
         m = matchKnown(Buffer.from(raw, 'latin1'), 0, nameLen);
       }
       if (m !== undefined) {
-        name = matchedExactly ? m.spelling : (raw ?? text.slice(pos, nameEnd));
         key = m.key;
         slot = m.slot;
       } else {
-        name = raw ?? text.slice(pos, nameEnd);
+        // The name as written is cut again from `text` when read (`HeaderTable.names`).
+        const name = text.slice(pos, nameEnd);
         if (!isToken(name)) return new SipParseError(`invalid header name "${name}"`, byteOffset(h, pos));
         key = headerKey(name);
         slot = Slot.None;
@@ -441,7 +425,6 @@ export function parseHead(
         VALUE_END[slot] = ve;
       }
     }
-    names.push(name);
     keys.push(key);
     spans.push(pos, eol);
     pos = eol + 2;
@@ -450,7 +433,7 @@ export function parseHead(
   h.headEnd = headEnd;
   h.unterminated = unterminated;
   const table: HeaderTable = {
-    names,
+    names: undefined,
     keys,
     values: undefined,
     spans,
