@@ -127,11 +127,14 @@ export class ClientTransaction {
   }
 
   /**
-   * The TU no longer follows this transaction (an INVITE whose session ended while Timer M runs): the responses
-   * the transaction would pass up go to the layer's stray handling, and the TU can be collected.
+   * The TU no longer follows this transaction (an INVITE whose session ended while Timer M runs, a request that
+   * has its final response): the responses the transaction would pass up go to the layer's stray handling, and
+   * the TU can be collected. A transaction left with nothing to do but that (an INVITE in Accepted, a non-INVITE
+   * in Completed) ends at once; an INVITE in Completed stays to re-send its ACK (Timer D).
    */
   releaseUser(): void {
     this.#user = RELEASED;
+    this.#machine.input({ type: 'released' });
   }
 
   /** Timers still running (none once Terminated). */
@@ -158,9 +161,12 @@ export class ClientTransaction {
 
   passResponse(res: SipResponse): void {
     if (this.#cancel === 'pending' && res.status < 200) this.#sendCancel();
-    this.#user.onResponse(res, this);
+    const user = this.#user;
+    user.onResponse(res, this);
     // After the TU: it may still read the request it answered (a digest retry copies it).
     if (res.status >= 200) this.#request = undefined;
+    // Released before this final response arrived: nothing is left to pass on to.
+    if (user === RELEASED && res.status >= 200) this.#machine.input({ type: 'released' });
   }
 
   timedOut(timer: 'B' | 'F' | 'Cancel'): void {

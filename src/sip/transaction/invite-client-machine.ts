@@ -48,6 +48,8 @@ export type InviteClientInput<R> =
   | { readonly type: 'timer'; readonly name: 'A' | 'B' | 'D' | 'M' | 'Cancel' }
   /** A CANCEL for this INVITE went out (§9.1). */
   | { readonly type: 'cancelSent' }
+  /** The TU no longer follows the transaction (its session ended): in Accepted there is nothing left to do. */
+  | { readonly type: 'released' }
   | { readonly type: 'transportError'; readonly error: Error };
 
 export interface InviteClientPorts<R> {
@@ -145,6 +147,11 @@ export class InviteClientMachine<R> extends TransactionMachine<InviteClientState
         } else if (i.type === 'timer' && i.name === 'M') {
           // RFC 6026 §8.4: "If Timer M fires while the client transaction is in the Accepted state, the client
           // transaction MUST move to the Terminated state."
+          this.#terminate();
+        } else if (i.type === 'released') {
+          // Accepted only passes 2xx up to the TU. With the TU gone, a 2xx that matches no transaction takes the
+          // same way (the layer's stray handling, where the dialog re-ACKs it) and anything else is dropped
+          // either way: waiting out Timer M would only keep this transaction in memory for 32 s after every call.
           this.#terminate();
         }
         return;

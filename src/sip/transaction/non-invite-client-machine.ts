@@ -52,7 +52,9 @@ export type NonInviteClientState = 'trying' | 'proceeding' | 'completed' | 'term
 export type NonInviteClientInput<R> =
   | { readonly type: 'response'; readonly status: number; readonly response: R }
   | { readonly type: 'timer'; readonly name: 'E' | 'F' | 'K' }
-  | { readonly type: 'transportError'; readonly error: Error };
+  | { readonly type: 'transportError'; readonly error: Error }
+  /** The TU no longer follows the transaction (it has its final response). */
+  | { readonly type: 'released' };
 
 export interface NonInviteClientPorts<R> {
   sendRequest(): void;
@@ -101,7 +103,9 @@ export class NonInviteClientMachine<R> extends TransactionMachine<NonInviteClien
         // §17.1.2.2: "Once the client transaction enters the Completed state, it MUST set Timer K to fire in T4
         // seconds for unreliable transports ... The Completed state exists to buffer any additional response
         // retransmissions that may be received" (absorbed here).
-        if (i.type === 'timer' && i.name === 'K') this.#terminate();
+        // With the TU gone there is nothing to buffer for: a retransmitted response that matches no transaction is
+        // dropped by the layer just the same, without this transaction being kept for T4.
+        if ((i.type === 'timer' && i.name === 'K') || i.type === 'released') this.#terminate();
         return;
       case 'terminated':
         return;
@@ -146,9 +150,11 @@ export class NonInviteClientMachine<R> extends TransactionMachine<NonInviteClien
         this.transition('completed');
         this.cancelTimer('E');
         this.cancelTimer('F');
+        // Timer K before the TU hears the response: a TU that lets the transaction go right away ends it from
+        // within passResponse, and nothing may be armed after that.
+        if (!this.cfg.reliable) this.startTimer('K', this.cfg.t4Ms);
         this.#ports.passResponse(i.response);
-        if (this.cfg.reliable) this.#terminate();
-        else this.startTimer('K', this.cfg.t4Ms);
+        if (this.cfg.reliable && this.state === 'completed') this.#terminate();
         return;
     }
   }

@@ -78,6 +78,40 @@ describe('INVITE client transaction (RFC 3261 §17.1.1, RFC 6026)', () => {
     assert.deepEqual(strays, [200]);
   });
 
+  test('a TU that lets go of an accepted INVITE ends it at once: later 2xx are stray, as after Timer M', () => {
+    const { timers, net, layer, peer } = setup();
+    const strays: number[] = [];
+    layer.onStrayResponse((res) => strays.push(res.status));
+    const user = recorder();
+    const tx = layer.sendRequest(outgoing('INVITE'), peer, user);
+    const invite = takeRequest(net);
+    net.inject(responseTo(invite, 180), peer);
+    tx.releaseUser();
+    assert.equal(tx.state, 'proceeding', 'a pending INVITE still waits for its final response');
+    net.inject(responseTo(invite, 200), peer);
+    assert.equal(tx.state, 'terminated');
+    assert.equal(layer.size.client, 0);
+    assert.deepEqual(timers.pending(), [], 'no Timer M left running');
+    assert.deepEqual(strays, [200], 'the 2xx went where a released transaction sends it');
+    net.inject(responseTo(invite, 200), peer);
+    net.inject(responseTo(invite, 486), peer);
+    assert.deepEqual(strays, [200, 200], 'a retransmitted 2xx too; a non-2xx is dropped');
+    assert.deepEqual(user.responses.map((r) => r.status), [180]);
+  });
+
+  test('a TU that lets go of a completed INVITE does not end it: the ACK is still re-sent until Timer D', () => {
+    const { timers, net, layer, peer } = setup();
+    const tx = layer.sendRequest(outgoing('INVITE'), peer, recorder());
+    const invite = takeRequest(net);
+    net.inject(responseTo(invite, 486), peer);
+    net.takeSent();
+    tx.releaseUser();
+    assert.equal(tx.state, 'completed');
+    net.inject(responseTo(invite, 486), peer);
+    assert.equal(net.takeSent()[0]?.message.cseq.method, 'ACK');
+    assert.deepEqual(timers.pending(), [{ name: 'D', dueInMs: 32000 }]);
+  });
+
   test('300-699 in Calling: ACK built per §17.1.1.3, retransmitted per final retransmission, Timer D ends it', () => {
     const { timers, net, layer, peer } = setup();
     const user = recorder();

@@ -72,6 +72,32 @@ describe('non-INVITE client transaction (RFC 3261 §17.1.2)', () => {
     assert.equal(t.net.sent.length, 0, 'no retransmission after the final response');
   });
 
+  test('a TU that lets go of it on its final response ends it at once, without Timer K', () => {
+    const t = setup();
+    const strays: number[] = [];
+    t.layer.onStrayResponse((res) => strays.push(res.status));
+    let tx: ReturnType<typeof t.layer.sendRequest> | undefined;
+    const statuses: number[] = [];
+    tx = t.layer.sendRequest(outgoing('BYE'), t.peer, {
+      onResponse(res, from) {
+        statuses.push(res.status);
+        if (res.status >= 200) from.releaseUser();
+      },
+      onError() {},
+    });
+    const req = takeRequest(t.net);
+    t.net.inject(responseTo(req, 100), t.peer);
+    assert.equal(tx.state, 'proceeding');
+    t.net.inject(responseTo(req, 200), t.peer);
+    assert.equal(tx.state, 'terminated');
+    assert.equal(t.layer.size.client, 0);
+    assert.deepEqual(t.timers.pending(), []);
+    t.net.inject(responseTo(req, 200), t.peer);
+    assert.deepEqual(statuses, [100, 200], 'a retransmitted final matches nothing and is dropped');
+    assert.deepEqual(strays, [], 'only an INVITE 2xx is handed to the stray handler');
+    tx = undefined;
+  });
+
   test('a final response in Proceeding completes it too', () => {
     const t = setup();
     const user = recorder();

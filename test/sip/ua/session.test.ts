@@ -261,12 +261,14 @@ async function weaklyHeldCall(): Promise<{ a: ReturnType<typeof memoryPair>['a']
   return { a, session, collected };
 }
 
-test('a call whose session ended is let go while its INVITE transaction waits out Timer M', async () => {
+test('a call whose session ended is let go with its INVITE and BYE transactions, without waiting out Timers M and K', async () => {
   const { a, session, collected } = await weaklyHeldCall();
+  assert.equal(a.ua.layer.size.client, 1, 'the INVITE transaction is in Accepted (Timer M) while the call lasts');
   await session.bye();
   await settle();
   assert.equal(session.endReason !== undefined, true);
-  assert.equal(a.ua.layer.size.client > 0, true, 'the INVITE transaction is still in Accepted (Timer M)');
+  assert.equal(a.ua.layer.size.client, 0, 'no client transaction is left once the TU has let them go');
+  assert.deepEqual((a.ua.layer.timers as ManualTimerPort).pending(), [], 'and no timer of theirs');
   assert.equal(await collected(), true, 'the ended call is not kept by its transaction');
 });
 
