@@ -48,13 +48,35 @@ export interface OriginationRuntimeDeps {
   readonly newCallId?: () => string;
 }
 
+/** One running timer per name at most: a fixed-shape record rather than a Map, looked up on every start and cancel. */
+type EntryTimers = Record<TimerName, TimerHandle | null>;
+
+/**
+ * A live call. Its fork events, timers and ringback hold the entry itself, so their reports reach it without a
+ * lookup by call id; `ended` tells them the call has left the runtime.
+ */
 interface LiveEntry {
+  readonly callId: string;
   state: CallState;
   readonly base: Omit<CallRecord, 'state'>;
-  readonly timers: Map<TimerName, TimerHandle>;
-  readonly queue: CallInput[];
+  readonly timers: EntryTimers;
+  /** Inputs reported while a transition's effects run; created on the first one. */
+  queue: CallInput[] | null;
   running: boolean;
+  ended: boolean;
   pending: { resolve(r: OriginateResult): void; reject(e: Error): void; result: OriginateResult } | null;
+}
+
+/** The record as saved: written out field by field, which costs less than spreading the base per save. */
+function recordOf(base: Omit<CallRecord, 'state'>, state: CallState): CallRecord {
+  return {
+    callId: base.callId,
+    accountId: base.accountId,
+    requestedBy: base.requestedBy,
+    method: base.method,
+    request: base.request,
+    state,
+  };
 }
 
 /**
@@ -122,40 +144,40 @@ function liveLeg(leg: LegState): LiveCallLeg {
 class RuntimeForkEvents implements ForkEvents {
   constructor(
     private readonly runtime: OriginationRuntime,
-    private readonly callId: string,
+    private readonly entry: LiveEntry,
     private readonly forkId: string,
   ) {}
 
   sent(invite: InviteSnapshot): void {
-    this.runtime.report(this.callId, { type: 'fork.sent', at: this.runtime.now(), forkId: this.forkId, invite });
+    this.runtime.report(this.entry, { type: 'fork.sent', at: this.runtime.now(), forkId: this.forkId, invite });
   }
 
   progress(status: number): void {
-    this.runtime.report(this.callId, { type: 'fork.progress', at: this.runtime.now(), forkId: this.forkId, status });
+    this.runtime.report(this.entry, { type: 'fork.progress', at: this.runtime.now(), forkId: this.forkId, status });
   }
 
   answered(sdp: string, dialog: DialogSnapshot | null): void {
-    this.runtime.report(this.callId, { type: 'fork.answered', at: this.runtime.now(), forkId: this.forkId, sdp, dialog });
+    this.runtime.report(this.entry, { type: 'fork.answered', at: this.runtime.now(), forkId: this.forkId, sdp, dialog });
   }
 
   failed(status: number, reason: string): void {
-    this.runtime.report(this.callId, { type: 'fork.failed', at: this.runtime.now(), forkId: this.forkId, status, reason });
+    this.runtime.report(this.entry, { type: 'fork.failed', at: this.runtime.now(), forkId: this.forkId, status, reason });
   }
 
   ended(): void {
-    this.runtime.report(this.callId, { type: 'fork.ended', at: this.runtime.now(), forkId: this.forkId });
+    this.runtime.report(this.entry, { type: 'fork.ended', at: this.runtime.now(), forkId: this.forkId });
   }
 
   reinviteAnswered(sdp: string): void {
-    this.runtime.report(this.callId, { type: 'reinvite.answered', at: this.runtime.now(), forkId: this.forkId, sdp });
+    this.runtime.report(this.entry, { type: 'reinvite.answered', at: this.runtime.now(), forkId: this.forkId, sdp });
   }
 
   reinviteFailed(status: number): void {
-    this.runtime.report(this.callId, { type: 'reinvite.failed', at: this.runtime.now(), forkId: this.forkId, status });
+    this.runtime.report(this.entry, { type: 'reinvite.failed', at: this.runtime.now(), forkId: this.forkId, status });
   }
 
   dialogChanged(dialog: DialogSnapshot): void {
-    this.runtime.report(this.callId, { type: 'fork.dialog', at: this.runtime.now(), forkId: this.forkId, dialog });
+    this.runtime.report(this.entry, { type: 'fork.dialog', at: this.runtime.now(), forkId: this.forkId, dialog });
   }
 }
 
@@ -235,7 +257,7 @@ export class OriginationRuntime implements Originator {
       const leg = !first.ok ? 'first' : 'second';
       const detail = !first.ok ? first.reason : !second.ok ? second.reason : '';
       const ended: CallState = { ...state, phase: 'ended', replied: true, endedAt: at, endReason: `${leg}_no_route` };
-      this.deps.records.save({ ...base, state: ended });
+      this.deps.records.save(recordOf(base, ended));
       this.deps.logger.info({ ...outcome(ended, base.accountId), detail }, 'call ended');
       return Promise.reject(new OriginateFailedError('no_route', `${leg} leg: ${detail}`));
     }
@@ -246,10 +268,19 @@ export class OriginationRuntime implements Originator {
       variables,
     };
     return new Promise<OriginateResult>((resolve, reject) => {
-      const entry: LiveEntry = { state, base, timers: new Map(), queue: [], running: false, pending: { resolve, reject, result } };
+      const entry: LiveEntry = {
+        callId,
+        state,
+        base,
+        timers: { ring_first: null, ring_second: null, step: null, glare: null, max_call: null },
+        queue: null,
+        running: false,
+        ended: false,
+        pending: { resolve, reject, result },
+      };
       this.live.set(callId, entry);
-      this.deps.records.save({ ...base, state });
-      this.dispatch(callId, { type: 'start', at });
+      this.deps.records.save(recordOf(base, state));
+      this.dispatch(entry, { type: 'start', at });
     });
   }
 
@@ -279,14 +310,15 @@ export class OriginationRuntime implements Originator {
   }
 
   hangUp(callId: string): Promise<boolean> {
-    if (!this.live.has(callId)) return Promise.resolve(false);
-    this.dispatch(callId, { type: 'hangup', at: this.deps.clock.now(), reason: 'api_hangup' });
+    const entry = this.live.get(callId);
+    if (!entry) return Promise.resolve(false);
+    this.dispatch(entry, { type: 'hangup', at: this.deps.clock.now(), reason: 'api_hangup' });
     return Promise.resolve(true);
   }
 
   /** Ends every live call (shutdown): their peers get CANCEL or BYE. */
   hangUpAll(reason: string): void {
-    for (const callId of [...this.live.keys()]) this.dispatch(callId, { type: 'hangup', at: this.deps.clock.now(), reason });
+    for (const entry of [...this.live.values()]) this.dispatch(entry, { type: 'hangup', at: this.deps.clock.now(), reason });
   }
 
   /**
@@ -336,56 +368,63 @@ export class OriginationRuntime implements Originator {
     this.deps.records.save({ ...record, state });
   }
 
-  private dispatch(callId: string, input: CallInput): void {
-    const entry = this.live.get(callId);
-    if (!entry) {
+  private dispatch(entry: LiveEntry, input: CallInput): void {
+    if (entry.ended) {
       // An answer for a call already gone (e.g. the 2xx crossed our CANCEL): ACK and BYE it all the same.
       if (input.type === 'fork.answered') this.deps.signalling.discard(input.forkId);
       return;
     }
-    entry.queue.push(input);
     // Ports may report synchronously from inside an effect; those inputs wait for the current one to finish.
-    if (entry.running) return;
+    if (entry.running) {
+      (entry.queue ??= []).push(input);
+      return;
+    }
     entry.running = true;
     try {
-      let next: CallInput | undefined;
-      while ((next = entry.queue.shift()) !== undefined) {
-        const { state, effects } = transition(entry.state, next);
-        // Inputs that change nothing (provisional responses, stale timers) cost no write.
-        if (state !== entry.state) this.deps.records.save({ ...entry.base, state });
-        entry.state = state;
-        for (const effect of effects) this.run(callId, entry, effect);
-        if (state.phase === 'ended') {
-          for (const handle of entry.timers.values()) this.deps.clock.clearTimer(handle);
-          this.live.delete(callId);
-          this.deps.logger.info(outcome(state, entry.base.accountId), 'call ended');
-          break;
-        }
-      }
+      let next: CallInput | undefined = input;
+      while (next !== undefined && !this.step(entry, next)) next = entry.queue?.shift();
     } finally {
       entry.running = false;
     }
-    if (this.watchers.size > 0) for (const watcher of this.watchers) watcher(callId, entry.state);
+    if (this.watchers.size > 0) for (const watcher of this.watchers) watcher(entry.callId, entry.state);
   }
 
-  private forkEvents(callId: string, forkId: string): ForkEvents {
-    return new RuntimeForkEvents(this, callId, forkId);
+  /** One input through the machine and its effects; true once the call has ended. */
+  private step(entry: LiveEntry, input: CallInput): boolean {
+    const { state, effects } = transition(entry.state, input);
+    // Inputs that change nothing (provisional responses, stale timers) cost no write.
+    if (state !== entry.state) {
+      this.deps.records.save(recordOf(entry.base, state));
+      entry.state = state;
+    }
+    for (let i = 0; i < effects.length; i++) this.run(entry, effects[i]!);
+    if (state.phase !== 'ended') return false;
+    entry.ended = true;
+    const { timers } = entry;
+    for (const name in timers) {
+      const handle = timers[name as TimerName];
+      if (handle !== null) this.deps.clock.clearTimer(handle);
+    }
+    this.live.delete(entry.callId);
+    this.deps.logger.info(outcome(state, entry.base.accountId), 'call ended');
+    return true;
   }
 
   /** Feeds one port report into its call (used by RuntimeForkEvents). */
-  report(callId: string, input: CallInput): void {
-    this.dispatch(callId, input);
+  report(entry: LiveEntry, input: CallInput): void {
+    this.dispatch(entry, input);
   }
 
   now(): number {
     return this.deps.clock.now();
   }
 
-  private run(callId: string, entry: LiveEntry, effect: CallEffect): void {
+  private run(entry: LiveEntry, effect: CallEffect): void {
     const { signalling, ringback, clock, logger } = this.deps;
+    const callId = entry.callId;
     switch (effect.type) {
       case 'dial': {
-        const events = this.forkEvents(callId, effect.request.forkId);
+        const events = new RuntimeForkEvents(this, entry, effect.request.forkId);
         try {
           signalling.dial(effect.request, events);
         } catch (err) {
@@ -408,32 +447,29 @@ export class OriginationRuntime implements Originator {
         return signalling.relay(effect.first, effect.second);
       case 'startRingback':
         ringback.start(callId, effect.offerSdp).then(
-          (sdp) => this.dispatch(callId, { type: 'ringback.ready', at: clock.now(), sdp }),
+          (sdp) => this.dispatch(entry, { type: 'ringback.ready', at: clock.now(), sdp }),
           (err: unknown) => {
             logger.warn({ err, callId }, 'ringback could not start');
-            this.dispatch(callId, { type: 'ringback.failed', at: clock.now(), reason: err instanceof Error ? err.message : String(err) });
+            this.dispatch(entry, { type: 'ringback.failed', at: clock.now(), reason: err instanceof Error ? err.message : String(err) });
           },
         );
         return;
       case 'stopRingback':
         return ringback.stop(callId);
       case 'startTimer': {
-        const old = entry.timers.get(effect.timer);
-        if (old) clock.clearTimer(old);
         const timer = effect.timer;
-        entry.timers.set(
-          timer,
-          clock.setTimer(effect.ms, () => {
-            entry.timers.delete(timer);
-            this.dispatch(callId, { type: 'timer', at: clock.now(), timer });
-          }),
-        );
+        const old = entry.timers[timer];
+        if (old !== null) clock.clearTimer(old);
+        entry.timers[timer] = clock.setTimer(effect.ms, () => {
+          entry.timers[timer] = null;
+          this.dispatch(entry, { type: 'timer', at: clock.now(), timer });
+        });
         return;
       }
       case 'cancelTimer': {
-        const handle = entry.timers.get(effect.timer);
-        if (handle) clock.clearTimer(handle);
-        entry.timers.delete(effect.timer);
+        const handle = entry.timers[effect.timer];
+        if (handle !== null) clock.clearTimer(handle);
+        entry.timers[effect.timer] = null;
         return;
       }
       case 'replyAnswered':
