@@ -111,7 +111,11 @@ export class OutgoingCall extends EventEmitter<OutgoingCallEvents> implements Cl
   #destination: Endpoint | undefined;
   #request: SipRequest | undefined;
   #tx: ClientTransaction | undefined;
-  readonly #early = new Map<string, DialogState>();
+  /**
+   * The first provisional response of each early dialog (§12.1: a 1xx with a To tag, forks told apart by their
+   * tags). Its dialog state is only built if its 2xx needs it (see `#success`).
+   */
+  readonly #early = new Map<string, SipResponse>();
   #session: Session | undefined;
   #authorized = false;
   #cancelled = false;
@@ -224,9 +228,8 @@ export class OutgoingCall extends EventEmitter<OutgoingCallEvents> implements Cl
   #provisional(res: SipResponse): void {
     const tag = res.toTag;
     // §12.1: a 1xx with a To tag (not 100) creates an early dialog; forks are told apart by their tags (§12.2.1.2).
-    if (tag !== undefined && res.status > 100 && !this.#settled && this.#request !== undefined) {
-      const existing = this.#early.get(tag);
-      this.#early.set(tag, existing ?? uacDialogState(this.#request, res));
+    if (tag !== undefined && res.status > 100 && !this.#settled && this.#request !== undefined && !this.#early.has(tag)) {
+      this.#early.set(tag, res);
     }
     this.emit('progress', res);
     if (res.body.length > 0 && res.contentType === SDP) this.emit('early', res.body.toString('utf8'), res);
@@ -244,7 +247,10 @@ export class OutgoingCall extends EventEmitter<OutgoingCallEvents> implements Cl
     const early = res.toTag === undefined ? undefined : this.#early.get(res.toTag);
     let dialog: DialogState;
     try {
-      dialog = early === undefined ? uacDialogState(invite, res) : confirmUacDialog(early, res);
+      // §13.2.2.4: the 2xx recomputes the route set and brings the remote target, so confirming the early dialog
+      // gives the dialog the 2xx alone creates, unless the 2xx lacks the Contact its 1xx had.
+      dialog =
+        early === undefined || res.has('contact') ? uacDialogState(invite, res) : confirmUacDialog(uacDialogState(invite, early), res);
     } catch (err) {
       // A 2xx without To tag or Contact cannot be ACKed in a dialog; the peer will time out on its side.
       this.#fail(err as DialogStateError);

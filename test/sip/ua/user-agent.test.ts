@@ -290,3 +290,40 @@ test('without an INVITE handler a new INVITE is answered 480', async () => {
   const call = a.ua.invite({ target: b.uri, from: 'sip:alice@10.0.0.1', sdp: OFFER });
   await assert.rejects(call.answered, (err: unknown) => err instanceof SipResponseError && err.status === 480);
 });
+
+/** A caller UA facing a raw peer that answers the INVITE with the responses a test writes. */
+function rawCallee(): { a: UserAgent; peer: ReturnType<MemoryNetwork['transport']>; invites: Promise<import('../../../src/sip/message/index.ts').SipRequest> } {
+  const network = new MemoryNetwork();
+  const a = new UserAgent({ transport: network.transport({ transport: 'udp', host: '10.0.0.1', port: 5060 }), t1Ms: 500, t2Ms: 4000, t4Ms: 5000, timers: new ManualTimerPort() });
+  const peer = network.transport({ transport: 'udp', host: '10.0.0.2', port: 5060 });
+  const invites = new Promise<import('../../../src/sip/message/index.ts').SipRequest>((resolve) =>
+    peer.setReceiver({ receiveRequest: (req) => req.method === 'INVITE' && resolve(req), receiveResponse: () => {} }),
+  );
+  return { a, peer, invites };
+}
+
+test('an early dialog confirmed by its 2xx takes the 2xx Contact and Record-Route (§13.2.2.4), or keeps its target when the 2xx has no Contact', async () => {
+  for (const twoHundredContact of ['<sip:bob@10.0.0.9:5070>', undefined]) {
+    const { a, peer, invites } = rawCallee();
+    const call = a.invite({ target: 'sip:bob@10.0.0.2', from: 'sip:alice@10.0.0.1', sdp: OFFER });
+    const invite = await invites;
+    const reply = (status: number, headers: [string, string][]): void =>
+      peer.send(createResponse(invite, status, undefined, { toTag: 'fork-1', headers, ...(status === 200 ? { body: ANSWER, contentType: 'application/sdp' } : {}) }), {
+        transport: 'udp',
+        host: '10.0.0.1',
+        port: 5060,
+      });
+    reply(180, [
+      ['Contact', '<sip:bob@10.0.0.8:5080>'],
+      ['Record-Route', '<sip:early-proxy.example;lr>'],
+    ]);
+    reply(200, [...(twoHundredContact === undefined ? [] : [['Contact', twoHundredContact] as [string, string]]), ['Record-Route', '<sip:proxy.example;lr>']]);
+    const answer = await call.answered;
+    const dialog = answer.session.dialog;
+    assert.equal(dialog.early, false);
+    assert.equal(dialog.id.remoteTag, 'fork-1');
+    assert.equal(dialog.remoteTarget, twoHundredContact === undefined ? 'sip:bob@10.0.0.8:5080' : 'sip:bob@10.0.0.9:5070');
+    assert.deepEqual(dialog.routeSet, ['<sip:proxy.example;lr>']);
+    assert.equal(dialog.localSeq, invite.cseq.seq);
+  }
+});
