@@ -92,14 +92,16 @@ function table(headers: ReadonlyArray<readonly [string, string]>): HeaderTable {
   const t = emptyHeaderTable();
   const names: string[] = [];
   const values: string[] = [];
+  const spans: number[] = [];
   for (const [name, value] of headers) {
     names.push(name);
     t.keys.push(headerKey(name));
     values.push(value.trim());
-    t.spans.push(-1, -1);
+    spans.push(-1, -1);
   }
   t.names = names;
   t.values = values;
+  t.spans = spans;
   return t;
 }
 

@@ -81,8 +81,16 @@ export interface HeaderTable {
    * first read.
    */
   values: Array<string | undefined> | undefined;
-  /** Two numbers per header: its line's start and end (CRLF excluded) in `text`; -1, -1 once edited. */
-  spans: number[];
+  /**
+   * Two numbers per header: its line's start and end (CRLF excluded) in `text`; -1, -1 once edited. A parse leaves
+   * it unset and gives `lineStarts` instead; the spans are made from those before the first edit of the lines.
+   */
+  spans: number[] | undefined;
+  /**
+   * Where each received line starts in `text`, then where a line after the last would: the lines of a head follow
+   * one another, so a line ends (before its CRLF) two before the next starts. Half the numbers of `spans`.
+   */
+  lineStarts: number[] | undefined;
   /** The received head the spans index (decoded); undefined when no line was received. */
   text: string | undefined;
   /** The received bytes, when their offsets are `text`'s indices (an ASCII head): lines are copied from there. */
@@ -93,7 +101,17 @@ export interface HeaderTable {
 }
 
 export function emptyHeaderTable(): HeaderTable {
-  return { names: [], keys: [], values: [], spans: [], text: undefined, source: undefined, startLineStart: -1, startLineEnd: -1 };
+  return {
+    names: [],
+    keys: [],
+    values: [],
+    spans: [],
+    lineStarts: undefined,
+    text: undefined,
+    source: undefined,
+    startLineStart: -1,
+    startLineEnd: -1,
+  };
 }
 
 /**
@@ -270,7 +288,8 @@ export abstract class SipMessageBase implements SipMessageCommon {
   private names: string[] | undefined;
   protected keys: string[];
   private values: Array<string | undefined> | undefined;
-  protected spans: number[];
+  private spans: number[] | undefined;
+  private lineStarts: number[] | undefined;
   protected text: string | undefined;
   protected source: Buffer | undefined;
   protected startLineStart: number;
@@ -313,6 +332,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
     this.keys = table.keys;
     this.values = table.values;
     this.spans = table.spans;
+    this.lineStarts = table.lineStarts;
     this.text = table.text;
     this.source = table.source;
     this.startLineStart = table.startLineStart;
@@ -407,10 +427,36 @@ export abstract class SipMessageBase implements SipMessageCommon {
     return this.names;
   }
 
+  /** Where line `i` starts in `text`; -1 once edited. */
+  private spanStart(i: number): number {
+    const spans = this.spans;
+    return spans === undefined ? ((this.lineStarts as number[])[i] as number) : (spans[2 * i] as number);
+  }
+
+  /** Where line `i` ends in `text`, before its CRLF; -1 once edited. */
+  private spanEnd(i: number): number {
+    const spans = this.spans;
+    return spans === undefined ? ((this.lineStarts as number[])[i + 1] as number) - 2 : (spans[2 * i + 1] as number);
+  }
+
+  /** The spans array, made from `lineStarts` before the first edit of the lines. */
+  private spanArray(): number[] {
+    if (this.spans === undefined) {
+      const n = this.keys.length;
+      const spans = new Array<number>(2 * n);
+      for (let i = 0; i < n; i++) {
+        spans[2 * i] = this.spanStart(i);
+        spans[2 * i + 1] = this.spanEnd(i);
+      }
+      this.spans = spans;
+    }
+    return this.spans;
+  }
+
   /** Name of a received line: up to its colon, without the SP / HTAB allowed before it (§7.3.1). */
   private receivedName(i: number): string {
     const text = this.text as string;
-    const s = this.spans[2 * i] as number;
+    const s = this.spanStart(i);
     let e = text.indexOf(':', s);
     while (e > s && (text.charCodeAt(e - 1) === 32 || text.charCodeAt(e - 1) === 9)) e--;
     return text.slice(s, e);
@@ -419,8 +465,8 @@ export abstract class SipMessageBase implements SipMessageCommon {
   /** Value of a received line: after the colon, SP and HTAB trimmed, folded lines joined with one space (§7.3.1). */
   private receivedValue(i: number): string {
     const text = this.text as string;
-    const s = this.spans[2 * i] as number;
-    const e = this.spans[2 * i + 1] as number;
+    const s = this.spanStart(i);
+    const e = this.spanEnd(i);
     let vs = text.indexOf(':', s) + 1;
     while (vs < e && (text.charCodeAt(vs) === 32 || text.charCodeAt(vs) === 9)) vs++;
     let ve = e;
@@ -511,29 +557,37 @@ export abstract class SipMessageBase implements SipMessageCommon {
     if (p === undefined) return;
     this.valueArray()[p.line] = this.valueAt(p.line);
     this.nameArray();
-    this.spans[2 * p.line] = -1;
-    this.spans[2 * p.line + 1] = -1;
+    const spans = this.spanArray();
+    spans[2 * p.line] = -1;
+    spans[2 * p.line + 1] = -1;
     this.patch = undefined;
     this.patchedIntact = false;
   }
 
   private removeKey(key: string): void {
+    // The per-line arrays are made from the received lines before any line moves.
+    const names = this.nameArray();
+    const values = this.valueArray();
+    const spans = this.spanArray();
     for (let i = this.keys.length - 1; i >= 0; i--) {
       if (this.keys[i] === key) {
-        this.nameArray().splice(i, 1);
+        names.splice(i, 1);
         this.keys.splice(i, 1);
-        this.valueArray().splice(i, 1);
-        this.spans.splice(2 * i, 2);
+        values.splice(i, 1);
+        spans.splice(2 * i, 2);
       }
     }
   }
 
   private insertAt(at: number, name: string, key: string, vals: readonly string[]): void {
+    const names = this.nameArray();
+    const values = this.valueArray();
+    const spans = this.spanArray();
     for (let j = 0; j < vals.length; j++) {
-      this.nameArray().splice(at + j, 0, name);
+      names.splice(at + j, 0, name);
       this.keys.splice(at + j, 0, key);
-      this.valueArray().splice(at + j, 0, (vals[j] as string).trim());
-      this.spans.splice(2 * (at + j), 0, -1, -1);
+      values.splice(at + j, 0, (vals[j] as string).trim());
+      spans.splice(2 * (at + j), 0, -1, -1);
     }
     this.invalidate(key);
   }
@@ -543,8 +597,9 @@ export abstract class SipMessageBase implements SipMessageCommon {
     this.dropPatch();
     this.valueArray()[i] = value;
     this.nameArray();
-    this.spans[2 * i] = -1;
-    this.spans[2 * i + 1] = -1;
+    const spans = this.spanArray();
+    spans[2 * i] = -1;
+    spans[2 * i + 1] = -1;
     this.invalidate(this.keys[i] as string);
   }
 
@@ -790,7 +845,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
   private patchTopVia(i: number, top: Via, p: { received?: string; rport?: number }): boolean {
     const vs = this.topViaStart;
     const ve = this.topViaEnd;
-    if (vs < 0 || (this.spans[2 * i] as number) > vs || (this.spans[2 * i + 1] as number) < ve) return false;
+    if (vs < 0 || this.spanStart(i) > vs || this.spanEnd(i) < ve) return false;
     if (p.received !== undefined && top.received !== undefined) return false;
     if (p.rport !== undefined && !(Number.isInteger(p.rport) && p.rport >= 0)) return false;
     const text = this.text as string;
@@ -886,7 +941,7 @@ export abstract class SipMessageBase implements SipMessageCommon {
    */
   protected build(startLineUntouched: boolean): Buffer {
     const src = this.source;
-    const { keys, spans } = this;
+    const keys = this.keys;
     const n = keys.length;
     const bodyBuf = this.bodyBuf;
     const lengthText = String(bodyBuf === undefined ? this.receivedEnd - this.bodyStart : bodyBuf.length);
@@ -907,9 +962,9 @@ export abstract class SipMessageBase implements SipMessageCommon {
         lengthSeen = true;
         if (this.valueAt(i) !== lengthText) line = `${this.nameAt(i)}: ${lengthText}\r\n`;
       }
-      const s = spans[2 * i] as number;
+      const s = this.spanStart(i);
       if (line === undefined && s >= 0 && src !== undefined) {
-        const e = (spans[2 * i + 1] as number) + 2;
+        const e = this.spanEnd(i) + 2;
         if (patch !== undefined && patch.line === i) {
           p.copy(s, patch.from1);
           p.putAscii(patch.lead1.text);

@@ -258,7 +258,8 @@ interface HeadSource {
   t0: number;
   ascii: boolean;
   keys: string[];
-  spans: number[];
+  /** `HeaderTable.lineStarts`. */
+  lineStarts: number[];
   data: Buffer;
   headEnd: number;
   unterminated: boolean;
@@ -270,7 +271,7 @@ const SCRATCH: HeadSource = {
   t0: 0,
   ascii: true,
   keys: [],
-  spans: [],
+  lineStarts: [],
   data: Buffer.alloc(0),
   headEnd: 0,
   unterminated: false,
@@ -292,7 +293,7 @@ function byteOffset(h: HeadSource, i: number): number {
 
 function offsetOf(h: HeadSource, key: string): number {
   const i = h.keys.indexOf(key);
-  return i === -1 ? h.start : byteOffset(h, h.spans[2 * i] as number);
+  return i === -1 ? h.start : byteOffset(h, h.lineStarts[i] as number);
 }
 
 /**
@@ -333,12 +334,12 @@ export function parseHead(
   h.t0 = t0;
   h.ascii = ascii;
   h.keys = [];
-  h.spans = [];
+  h.lineStarts = [];
   h.data = data;
   const lineEnd = text.indexOf('\r\n', t0);
   if (lineEnd === -1) return noEmptyLine(data);
   const keys = h.keys;
-  const spans = h.spans;
+  const lineStarts = h.lineStarts;
   const counts = COUNTS;
   for (let slot = 0; slot < counts.length; slot++) counts[slot] = 0;
 
@@ -426,17 +427,20 @@ export function parseHead(
       }
     }
     keys.push(key);
-    spans.push(pos, eol);
+    lineStarts.push(pos);
     pos = eol + 2;
   }
 
   h.headEnd = headEnd;
   h.unterminated = unterminated;
+  // The last line ends two before the head does (its CRLF): where a line after it would start.
+  lineStarts.push(pos);
   const table: HeaderTable = {
     names: undefined,
     keys,
     values: undefined,
-    spans,
+    spans: undefined,
+    lineStarts,
     text,
     // Spans index `text`, which is `data` itself for ASCII heads: those lines can be copied on serialize.
     source: ascii ? data : undefined,

@@ -224,6 +224,28 @@ describe('serialize', () => {
     assert.equal(out.replace('Max-Forwards: 69', 'Max-Forwards: 70'), data.toString());
   });
 
+  it('lines moved by edits keep their names as written and their received text', () => {
+    for (const subject of ['Subject : a', 'Subject: Grüße']) {
+      const data = msg([...BASE, 'l: 4', subject, ' b', 'x-Custom:  v ', 'k: z'], 'abcd');
+      const m = ok(data);
+      assert.deepEqual(
+        m.headerLines().slice(-4).map(([name]) => name),
+        ['l', 'Subject', 'x-Custom', 'k'],
+      );
+      m.remove('Max-Forwards');
+      m.append('Max-Forwards', '69');
+      m.prepend('Record-Route', '<sip:p.example.com;lr>');
+      m.remove('k');
+      const out = m.serialize().toString();
+      // A head outside ASCII is written from names and values (unfolded, trimmed), an ASCII one copied line by line.
+      const received = subject.endsWith('a') ? [subject, ' b', 'x-Custom:  v '] : [`${subject} b`, 'x-Custom: v'];
+      const lines = [...BASE.filter((l) => !l.startsWith('Max-Forwards')), 'l: 4', ...received, 'Max-Forwards: 69'];
+      lines.splice(1, 0, 'Record-Route: <sip:p.example.com;lr>');
+      assert.equal(out, lines.join('\r\n') + '\r\n\r\nabcd');
+      assert.deepEqual(m.headerLines().at(-3), ['Subject', `${subject.slice(subject.indexOf(':') + 1).trim()} b`]);
+    }
+  });
+
   it('Content-Length follows the body; one is added when absent', () => {
     const m = ok(msg(BASE));
     m.body = Buffer.from('hello');
