@@ -49,6 +49,7 @@ const { values: args } = parseArgs({
     'ring-ms': { type: 'string', default: '0' },
     store: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    allocations: { type: 'boolean', default: false },
   },
 });
 const CALLS = Number(args.calls);
@@ -187,8 +188,8 @@ const locations: ContactLookup = {
 const rtpBase = Math.min(sinkPort + 4 - (sinkPort % 2), 65535 - 4 * CONCURRENCY - 8);
 const media = createMediaEngine({ rtp_host: HOST, rtp_port_min: rtpBase, rtp_port_max: rtpBase + 4 * CONCURRENCY + 6 });
 
-// The server logs at info: the one line per call is part of what a call costs.
-const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
+// The server logs at info: the one line per call is part of what a call costs, but not the stream that writes it.
+const logger = pino({ level: 'info' }, { write: () => undefined });
 const layer = {} as TransactionLayer;
 const signalling = new PbxAppSignalling(new SipLegSignalling({ ua, layer, directory: () => directory, host: HOST, logger }), {
   media,
@@ -279,6 +280,7 @@ const failed = (): void => {
 function run(count: number): Promise<void> {
   const target = ended + count;
   let started = 0;
+  if (count <= 0) return Promise.resolve();
   return new Promise((resolve) => {
     const next = (): void => {
       if (started >= count) return;
@@ -311,9 +313,17 @@ function bucket(url: string, fn: string): string {
   return url.startsWith('node:') ? 'node internals' : url;
 }
 
-const inspector = args.profile ? new InspectorSession() : null;
-if (inspector) {
-  inspector.connect();
+const inspector = args.profile || args.allocations ? new InspectorSession() : null;
+if (inspector) inspector.connect();
+if (inspector && args.allocations) {
+  await inspector.post('HeapProfiler.enable');
+  await inspector.post('HeapProfiler.startSampling', {
+    samplingInterval: 256,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+}
+if (inspector && args.profile) {
   await inspector.post('Profiler.enable');
   await inspector.post('Profiler.setSamplingInterval', { interval: 200 });
   await inspector.post('Profiler.start');
@@ -341,7 +351,28 @@ console.log(`GC:                     ${gcs.length} collections, ${((gcMs * 1000)
 console.log(`ringback RTP packets:   ${((rtpPackets - packetsBefore) / CALLS).toFixed(2)} per origination; failures ${failures}`);
 console.log(`ended:                  ${[...reasons].map(([reason, n]) => `${reason} ${n}`).join(', ')}`);
 
-if (inspector) {
+interface AllocationNode {
+  readonly callFrame: { url: string; functionName: string; lineNumber: number };
+  readonly selfSize: number;
+  readonly children: readonly AllocationNode[];
+}
+
+if (inspector && args.allocations) {
+  const { profile } = (await inspector.post('HeapProfiler.stopSampling')) as { profile: { head: AllocationNode } };
+  const bytes = new Map<string, number>();
+  const walk = (node: AllocationNode): void => {
+    const name = `${node.callFrame.functionName || '(anonymous)'} ${bucket(node.callFrame.url, node.callFrame.functionName)}:${node.callFrame.lineNumber + 1}`;
+    bytes.set(name, (bytes.get(name) ?? 0) + node.selfSize);
+    for (const child of node.children) walk(child);
+  };
+  walk(profile.head);
+  console.log('\nallocated, by function (sampled):');
+  for (const [name, n] of [...bytes.entries()].sort((a, b) => b[1] - a[1]).slice(0, 30)) {
+    console.log(`  ${(n / CALLS).toFixed(0).padStart(6)} B  ${name}`);
+  }
+}
+
+if (inspector && args.profile) {
   const { profile } = (await inspector.post('Profiler.stop')) as { profile: Profile };
   const byId = new Map(profile.nodes.map((n) => [n.id, bucket(n.callFrame.url, n.callFrame.functionName)]));
   const self = new Map<string, number>();
@@ -370,8 +401,8 @@ if (inspector) {
   for (const [name, n] of [...fns.entries()].sort((a, b) => b[1] - a[1]).slice(0, 30)) {
     console.log(`  ${((n / busy) * 100).toFixed(1).padStart(5)}%  ${name}`);
   }
-  inspector.disconnect();
 }
+inspector?.disconnect();
 
 await ringback.close();
 sink.close();
