@@ -1,14 +1,15 @@
 /**
- * SDP offer/answer for audio (RFC 3264 on RFC 4566). Peers' SDP is read with sdp-transform; ours is written
- * directly as text: it is always the same handful of lines, and sdp-transform's generic writer cost more than
- * the rest of an answer put together.
+ * SDP offer/answer for audio (RFC 3264 on RFC 4566). Peers' SDP is read by a scanner of the few lines negotiation
+ * needs (v, o, c, m, a=rtpmap, a=rtcp, direction), which falls back to sdp-transform for anything it would not read
+ * exactly as sdp-transform does; ours is written directly as text: it is always the same handful of lines, and
+ * sdp-transform's generic writer cost more than the rest of an answer put together.
  *
  * The PBX speaks G.711 (PCMU, PCMA) and RFC 4733 telephone-event only, so negotiation is: take the first audio
  * stream of the offer that shares a G.711 codec with us, answer it with the offerer's payload numbers, reject every
  * other stream with port 0 (RFC 3264 §6: the answer has as many m= lines as the offer, in the same order).
  */
 import { parse } from 'sdp-transform';
-import type { MediaDescription, SessionDescription } from 'sdp-transform';
+import type { SessionDescription } from 'sdp-transform';
 import { randomInt } from 'node:crypto';
 
 export type { SessionDescription } from 'sdp-transform';
@@ -80,8 +81,154 @@ export function parseSdp(text: string): SessionDescription {
   return session;
 }
 
-function asSession(sdp: string | SessionDescription): SessionDescription {
-  return typeof sdp === 'string' ? parseSdp(sdp) : sdp;
+/** What negotiation reads of a session: the fields of sdp-transform's description it uses, nothing else. */
+interface OfferedSession {
+  readonly connection?: { readonly ip: string };
+  readonly direction?: MediaDirection;
+  readonly media: readonly OfferedMedia[];
+}
+
+interface OfferedMedia {
+  readonly type: string;
+  readonly port: number;
+  readonly protocol: string;
+  readonly payloads?: string | number;
+  readonly rtp: readonly { readonly payload: number; readonly codec: string; readonly rate?: number }[];
+  readonly connection?: { readonly ip: string };
+  readonly direction?: MediaDirection;
+  readonly rtcp?: { readonly port: number; readonly address?: string };
+}
+
+interface ScannedMedia {
+  type: string;
+  port: number;
+  protocol: string;
+  payloads: string | undefined;
+  rtp: { payload: number; codec: string; rate?: number }[];
+  connection?: { ip: string };
+  direction?: MediaDirection;
+  rtcp?: { port: number; address?: string };
+}
+
+// sdp-transform's own grammar for these lines, so that a line is read the same way or not at all.
+const ORIGIN = /^(\S*) (\d*) (\d*) (\S*) IP(\d) (\S*)/;
+const CONNECTION = /^IN IP(\d) (\S*)/;
+const MEDIA = /^(\w*) (\d*) ([\w/]*)(?: (.*))?/;
+const RTPMAP = /^rtpmap:(\d*) ([\w\-.]*)(?:\s*\/(\d*)(?:\s*\/(\S*))?)?/;
+const RTCP = /^rtcp:(\d*)(?: (\S*) IP(\d) (\S*))?/;
+
+/** sdp-transform turns a capture that reads back as the same number into that number: these stay strings. */
+function isText(value: string): boolean {
+  return String(Number(value)) !== value;
+}
+
+/** A capture sdp-transform keeps as a number (`toIntIfInt`), as a number; NaN when it would stay a string. */
+function asNumber(value: string): number {
+  return isText(value) ? NaN : Number(value);
+}
+
+function direction(content: string): MediaDirection | undefined {
+  if (content.startsWith('sendrecv')) return 'sendrecv';
+  if (content.startsWith('sendonly')) return 'sendonly';
+  if (content.startsWith('recvonly')) return 'recvonly';
+  if (content.startsWith('inactive')) return 'inactive';
+  return undefined;
+}
+
+/**
+ * Reads the lines negotiation needs in one pass. Null when the text holds anything read otherwise by sdp-transform
+ * (a lone CR, a value it would turn into a number or keep as a string where we expect the other, an m= or a=rtpmap
+ * it would not match) or when parseSdp would refuse it: the caller then takes the slow path, which throws the
+ * same errors and reads the odd cases as before.
+ */
+function scanSdp(text: string): OfferedSession | null {
+  let version = false;
+  let origin = false;
+  let connection: { ip: string } | undefined;
+  let sessionDirection: MediaDirection | undefined;
+  const media: ScannedMedia[] = [];
+  let current: ScannedMedia | null = null;
+  let start = 0;
+  const end = text.length;
+  while (start < end) {
+    let stop = text.indexOf('\n', start);
+    if (stop < 0) stop = end;
+    const lineEnd = stop > start && text.charCodeAt(stop - 1) === 13 ? stop - 1 : stop;
+    const line = text.slice(start, lineEnd);
+    start = stop + 1;
+    if (line.includes('\r')) return null;
+    if (line.length < 2 || line.charCodeAt(1) !== 61) continue;
+    const type = line.charCodeAt(0);
+    if (type < 97 || type > 122) continue;
+    const content = line.slice(2);
+    switch (type) {
+      case 118: // v
+        if (/^0\s*$/.test(content)) version = true;
+        break;
+      case 111: // o
+        if (current === null && ORIGIN.test(content)) origin = true;
+        break;
+      case 99: {
+        // c
+        const m = CONNECTION.exec(content);
+        if (m === null) break;
+        const ip = m[2]!;
+        if (ip === '' || !isText(ip)) return null;
+        if (current === null) connection = { ip };
+        else current.connection = { ip };
+        break;
+      }
+      case 109: {
+        // m
+        const m = MEDIA.exec(content);
+        if (m === null) return null;
+        const port = asNumber(m[2]!);
+        if (!Number.isInteger(port) || port < 0 || port > 65535) return null;
+        current = { type: m[1]!, port, protocol: m[3]!, payloads: m[4], rtp: [] };
+        media.push(current);
+        break;
+      }
+      case 97: {
+        // a
+        if (content.startsWith('rtpmap:')) {
+          if (current === null) break;
+          const m = RTPMAP.exec(content);
+          if (m === null) return null;
+          const payload = asNumber(m[1]!);
+          const codec = m[2]!;
+          const rate = m[3] === undefined ? undefined : asNumber(m[3]);
+          if (Number.isNaN(payload) || Number.isNaN(rate) || !isText(codec)) return null;
+          current.rtp.push(rate === undefined ? { payload, codec } : { payload, codec, rate });
+        } else if (content.startsWith('rtcp:')) {
+          if (current === null) break;
+          const m = RTCP.exec(content)!;
+          const port = asNumber(m[1]!);
+          const address = m[4];
+          if (Number.isNaN(port) || (address !== undefined && (address === '' || !isText(address)))) return null;
+          // A second a=rtcp updates the first, as sdp-transform does: an address it does not repeat is kept.
+          const kept = address ?? current.rtcp?.address;
+          current.rtcp = kept === undefined ? { port } : { port, address: kept };
+        } else {
+          const d = direction(content);
+          if (d === undefined) break;
+          if (current === null) sessionDirection = d;
+          else current.direction = d;
+        }
+        break;
+      }
+    }
+  }
+  if (!version || !origin || media.length === 0) return null;
+  return {
+    ...(connection === undefined ? {} : { connection }),
+    ...(sessionDirection === undefined ? {} : { direction: sessionDirection }),
+    media,
+  };
+}
+
+function asSession(sdp: string | SessionDescription): OfferedSession {
+  if (typeof sdp !== 'string') return sdp;
+  return scanSdp(sdp) ?? parseSdp(sdp);
 }
 
 /**
@@ -147,7 +294,7 @@ function audioSection(
   return { type: 'audio', port, protocol: 'RTP/AVP', payloads: formats.map((f) => f.payloadType), formats, direction };
 }
 
-function rejectedSection(media: MediaDescription): MediaSection {
+function rejectedSection(media: OfferedMedia): MediaSection {
   const first = String(media.payloads ?? '').split(' ')[0] ?? '';
   return { type: media.type, port: 0, protocol: media.protocol, payloads: first === '' ? [] : [first], formats: [] };
 }
@@ -178,7 +325,7 @@ interface OfferedFormat {
 }
 
 /** The formats of an m= line in the order listed, static payload types resolved without a=rtpmap. */
-function offeredFormats(media: MediaDescription): OfferedFormat[] {
+function offeredFormats(media: OfferedMedia): OfferedFormat[] {
   const listed = String(media.payloads ?? '')
     .split(' ')
     .filter((p) => p !== '')
@@ -196,7 +343,7 @@ function offeredFormats(media: MediaDescription): OfferedFormat[] {
   return formats;
 }
 
-function isRtpAudio(media: MediaDescription): boolean {
+function isRtpAudio(media: OfferedMedia): boolean {
   return media.type === 'audio' && media.port !== 0 && /^RTP\/AVP$|^RTP\/AVPF$/i.test(media.protocol);
 }
 
@@ -206,7 +353,7 @@ function isNullAddress(address: string | undefined): boolean {
 }
 
 /** The direction the peer declared for a stream, with RFC 2543 hold (c=0.0.0.0) read as "do not send to me". */
-function declaredDirection(session: SessionDescription, media: MediaDescription): MediaDirection {
+function declaredDirection(session: OfferedSession, media: OfferedMedia): MediaDirection {
   const direction = (media.direction ?? session.direction ?? 'sendrecv') as MediaDirection;
   if (!isNullAddress(media.connection?.ip ?? session.connection?.ip)) return direction;
   if (direction === 'sendrecv') return 'sendonly';
@@ -263,7 +410,7 @@ interface Choice {
 }
 
 /** The first audio stream sharing a codec with `supported`; the codec is the first of the peer's list we speak. */
-function choose(session: SessionDescription, supported: readonly SupportedCodecName[]): Choice {
+function choose(session: OfferedSession, supported: readonly SupportedCodecName[]): Choice {
   const offered: string[] = [];
   for (const [index, media] of session.media.entries()) {
     if (!isRtpAudio(media)) continue;
@@ -295,7 +442,7 @@ function choose(session: SessionDescription, supported: readonly SupportedCodecN
 export function buildAnswer(offer: string | SessionDescription, options: AnswerOptions): Answer {
   const offered = asSession(offer);
   const choice = choose(offered, options.supported ?? ['PCMU', 'PCMA', 'telephone-event']);
-  const chosenMedia = offered.media[choice.index] as MediaDescription;
+  const chosenMedia = offered.media[choice.index] as OfferedMedia;
   const remoteDirection = declaredDirection(offered, chosenMedia);
   const direction = combineDirections(options.direction ?? 'sendrecv', ANSWER_DIRECTION[remoteDirection]);
 
@@ -325,7 +472,7 @@ export function buildAnswer(offer: string | SessionDescription, options: AnswerO
 export function readAnswer(answer: string | SessionDescription, offered: readonly SupportedCodecName[]): Negotiated {
   const session = asSession(answer);
   const choice = choose(session, offered);
-  const media = session.media[choice.index] as MediaDescription;
+  const media = session.media[choice.index] as OfferedMedia;
   return {
     codec: choice.codec,
     ...(choice.telephoneEvent !== undefined ? { telephoneEvent: choice.telephoneEvent } : {}),
@@ -351,7 +498,7 @@ export function remoteRtpEndpoint(sdp: string | SessionDescription): RemoteRtpEn
   return media === undefined ? null : endpointOf(session, media);
 }
 
-function endpointOf(session: SessionDescription, media: MediaDescription): RemoteRtpEndpoint | null {
+function endpointOf(session: OfferedSession, media: OfferedMedia): RemoteRtpEndpoint | null {
   const address = media.connection?.ip ?? session.connection?.ip;
   if (address === undefined || isNullAddress(address)) return null;
   return {

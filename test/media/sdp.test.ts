@@ -14,6 +14,7 @@ import {
   SdpParseError,
   SdpSession,
 } from '../../src/media/sdp.ts';
+import { mutateText, prng } from '../sip/message/mutations.ts';
 
 const crlf = (lines: string[]): string => lines.join('\r\n') + '\r\n';
 
@@ -285,4 +286,38 @@ test('parseSdp rejects text that is no session description', () => {
   assert.throws(() => parseSdp('v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\n'), SdpParseError);
   assert.throws(() => remoteRtpEndpoint(''), SdpParseError);
   assert.throws(() => parseSdp(holdOffer({}).replace('m=audio 5004', 'm=audio 70000')), SdpParseError);
+});
+
+/** What a reader made of a text: its result as JSON, or the error it threw. */
+function outcome(read: () => unknown): string {
+  try {
+    return JSON.stringify(read());
+  } catch (err) {
+    return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  }
+}
+
+test('SDP text is read as sdp-transform reads it, mangled text included', () => {
+  const hold = BARESIP_OFFER.replace('a=sendrecv', 'a=sendonly').replace('c=IN IP4 192.168.1.10', 'c=IN IP4 0.0.0.0');
+  const twoRtcp = POLYCOM_OFFER.replace(/(a=rtcp:[^\r]*\r\n)/, '$1a=rtcp:3001\r\n');
+  const seeds = [BARESIP_OFFER, LINPHONE_OFFER, POLYCOM_OFFER, hold, twoRtcp, buildOffer({ host: '10.0.0.9', port: 4000 })];
+  const rand = prng(3725);
+  const texts = [...seeds];
+  for (let i = 0; i < 4000; i++) {
+    texts.push(mutateText(seeds[i % seeds.length]!, rand, '\r\n =/:0123456789aAcmrtpIP.-\u2028x'));
+  }
+  let refused = 0;
+  for (const text of texts) {
+    // Given a parsed description, the readers skip the text scanner: that is the reference.
+    const slow = (): ReturnType<typeof parse> => parseSdp(text);
+    const options = () => ({ host: '203.0.113.5', port: 20000, session: new SdpSession(7, 9) });
+    assert.equal(outcome(() => buildAnswer(text, options())), outcome(() => buildAnswer(slow(), options())), text);
+    assert.equal(outcome(() => readAnswer(text, ['PCMU', 'PCMA', 'telephone-event'])), outcome(() => readAnswer(slow(), ['PCMU', 'PCMA', 'telephone-event'])), text);
+    assert.equal(outcome(() => remoteRtpEndpoint(text)), outcome(() => remoteRtpEndpoint(slow())), text);
+    assert.equal(outcome(() => mediaDirection(text)), outcome(() => mediaDirection(slow())), text);
+    assert.equal(outcome(() => rejectSdp(text, { host: '203.0.113.5', session: new SdpSession(7, 9) })), outcome(() => rejectSdp(slow(), { host: '203.0.113.5', session: new SdpSession(7, 9) })), text);
+    if (outcome(slow).startsWith('SdpParseError')) refused++;
+  }
+  // The mutations must reach both sides of the reader: texts it refuses and texts it answers.
+  assert.ok(refused > 100 && refused < texts.length - 100, `${refused} of ${texts.length} refused`);
 });
