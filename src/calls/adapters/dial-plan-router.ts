@@ -6,48 +6,66 @@ import type { Directory } from '../../directory/directory.ts';
 import type { Location } from '../../directory/registrar/binding.ts';
 import { planLeg } from '../../dialplan/plan-leg.ts';
 import type { Destination } from '../../dialplan/route-plan.ts';
-import type { IvrVariables, PlannedTarget, PlanResult, Router } from '../ports.ts';
+import type { IvrVariables, PlannedStep, PlannedTarget, PlanResult, Router } from '../ports.ts';
 
 export interface ContactLookup {
   hasContacts(accountId: string): boolean;
   lookup(accountId: string): readonly Location[];
 }
 
-function targets(destination: Destination, locations: ContactLookup): PlannedTarget[] {
+/** Appends the forks a destination rings: plain loops, as flatMap and a closure per call cost more than the plan. */
+function addTargets(targets: PlannedTarget[], destination: Destination, locations: ContactLookup): void {
   switch (destination.kind) {
     case 'phones':
-      return locations.lookup(destination.accountId).map((l) => ({
-        kind: 'phone',
-        accountId: destination.accountId,
-        extension: destination.extension,
-        contact: l.contact,
-        sendTo: { transport: l.sendTo.transport, host: l.sendTo.host, port: l.sendTo.port },
-      }));
+      for (const l of locations.lookup(destination.accountId)) {
+        targets.push({
+          kind: 'phone',
+          accountId: destination.accountId,
+          extension: destination.extension,
+          contact: l.contact,
+          sendTo: { transport: l.sendTo.transport, host: l.sendTo.host, port: l.sendTo.port },
+        });
+      }
+      return;
     case 'trunk':
-      return [{ kind: 'trunk', attempts: destination.attempts }];
+      targets.push({ kind: 'trunk', attempts: destination.attempts });
+      return;
     case 'ivr':
     case 'voicemail':
-      return [{ kind: 'pbx', app: destination.kind, accountId: destination.accountId, extension: destination.extension }];
+      targets.push({ kind: 'pbx', app: destination.kind, accountId: destination.accountId, extension: destination.extension });
+      return;
+  }
+}
+
+class DialPlanRouter implements Router {
+  constructor(
+    private readonly directory: () => Directory,
+    private readonly locations: ContactLookup,
+  ) {}
+
+  plan(input: Parameters<Router['plan']>[0]): PlanResult {
+    const locations = this.locations;
+    const routed = planLeg({
+      number: input.number,
+      account: input.account,
+      directory: this.directory(),
+      locations,
+      ignoreApiSettings: input.ignoreApiSettings,
+      followCallRules: input.followCallRules,
+    });
+    if (!routed.ok) return routed;
+    const steps: PlannedStep[] = [];
+    for (const step of routed.plan.steps) {
+      const targets: PlannedTarget[] = [];
+      for (const destination of step.destinations) addTargets(targets, destination, locations);
+      steps.push({ ringSeconds: step.ringSeconds, targets });
+    }
+    return { ok: true, leg: { dialed: routed.plan.dialed, steps } };
   }
 }
 
 export function createDialPlanRouter(directory: () => Directory, locations: ContactLookup): Router {
-  return {
-    plan(input): PlanResult {
-      const routed = planLeg({ ...input, directory: directory(), locations });
-      if (!routed.ok) return routed;
-      return {
-        ok: true,
-        leg: {
-          dialed: routed.plan.dialed,
-          steps: routed.plan.steps.map((step) => ({
-            ringSeconds: step.ringSeconds,
-            targets: step.destinations.flatMap((d) => targets(d, locations)),
-          })),
-        },
-      };
-    },
-  };
+  return new DialPlanRouter(directory, locations);
 }
 
 /** The IvrVariables port on the directory: the first IVR defining the name gives the id. */
