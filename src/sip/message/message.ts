@@ -167,9 +167,12 @@ function writeReplacement(out: Buffer, at: number, lead: Lead, value: string | n
   at += bytes.length;
   if (typeof value === 'number') {
     const end = at + digitCount(value);
+    // Integer division while the value fits 31 bits (every port does), which a division of doubles costs more than.
+    let n = value;
     for (let k = end - 1; k >= at; k--) {
-      out[k] = 48 + (value % 10);
-      value = Math.floor(value / 10);
+      const rest = n <= 0x7fffffff ? (n / 10) | 0 : Math.floor(n / 10);
+      out[k] = 48 + n - 10 * rest;
+      n = rest;
     }
     return end;
   }

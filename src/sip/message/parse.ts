@@ -277,6 +277,18 @@ const SCRATCH: HeadSource = {
   unterminated: false,
 };
 const COUNTS = new Int32Array(Slot.None + 1);
+/** The table handed to the message constructors, which copy its fields out. */
+const TABLE: HeaderTable = {
+  names: undefined,
+  keys: [],
+  values: undefined,
+  spans: undefined,
+  lineStarts: undefined,
+  text: undefined,
+  source: undefined,
+  startLineStart: -1,
+  startLineEnd: -1,
+};
 const PARSED: ParsedHead = { message: new SipRequest('OPTIONS', 'sip:invalid'), contentLength: undefined, headEnd: 0, unterminated: false };
 /**
  * Per checked header, its first line's value in `data` (trimmed), read there by `check`; -1 when that line is
@@ -336,7 +348,10 @@ export function parseHead(
   h.keys = [];
   h.lineStarts = [];
   h.data = data;
-  const lineEnd = text.indexOf('\r\n', t0);
+  // A single-character search costs less than a two-character one; the pair is searched for when the first LF
+  // does not end a CRLF.
+  let lineEnd = text.indexOf('\n', t0) - 1;
+  if (lineEnd < t0 || text.charCodeAt(lineEnd) !== 13) lineEnd = text.indexOf('\r\n', t0);
   if (lineEnd === -1) return noEmptyLine(data);
   const keys = h.keys;
   const lineStarts = h.lineStarts;
@@ -435,18 +450,14 @@ export function parseHead(
   h.unterminated = unterminated;
   // The last line ends two before the head does (its CRLF): where a line after it would start.
   lineStarts.push(pos);
-  const table: HeaderTable = {
-    names: undefined,
-    keys,
-    values: undefined,
-    spans: undefined,
-    lineStarts,
-    text,
-    // Spans index `text`, which is `data` itself for ASCII heads: those lines can be copied on serialize.
-    source: ascii ? data : undefined,
-    startLineStart: ascii ? start : -1,
-    startLineEnd: ascii ? lineEnd : -1,
-  };
+  const table = TABLE;
+  table.keys = keys;
+  table.lineStarts = lineStarts;
+  table.text = text;
+  // Line starts index `text`, which is `data` itself for ASCII heads: those lines can be copied on serialize.
+  table.source = ascii ? data : undefined;
+  table.startLineStart = ascii ? start : -1;
+  table.startLineEnd = ascii ? lineEnd : -1;
 
   // Start line: Request-Line = Method SP Request-URI SP SIP-Version, single spaces (RFC 4475 lwsstart, trws).
   if (ascii) {
