@@ -1,7 +1,8 @@
 /**
  * Sends encoded G.711 frames over an RtpSession, one packet per scheduler tick: the engine under ringback, tones
  * and prompts. Each player owns a few packet buffers with the constant header bytes (version, PT, SSRC) written
- * once; a frame only rewrites marker, sequence, timestamp and payload, so the hot path allocates nothing.
+ * once, on its first frame; a frame only rewrites marker, sequence, timestamp and payload, so the hot path
+ * allocates nothing. A ringback stopped before its first tick (the other party answered at once) costs no buffer.
  */
 import { sharedFrameScheduler } from './frame-scheduler.ts';
 import type { FrameScheduler, PacedHandle, PacedSource } from './frame-scheduler.ts';
@@ -38,31 +39,49 @@ export class FrameSizeError extends Error {
   override readonly name = 'FrameSizeError';
 }
 
-class FramePlayer implements PacedSource {
-  private readonly slots: Buffer[] = [];
+/**
+ * One playing stream; it is also the `Playing` handed out, so starting a stream makes no closures. Its `finished`
+ * promise is made only when someone asks for it (ringback never does).
+ */
+class FramePlayer implements PacedSource, Playing {
+  private slots: Buffer[] | null = null;
   private slot = 0;
   private sent = false;
+  private stopped = false;
   private readonly frameCount: number;
+  private finishedPromise: Promise<void> | null = null;
+  private resolveFinished: (() => void) | null = null;
   handle: PacedHandle | undefined;
 
   constructor(
     private readonly options: FramePlayerOptions,
-    slotCount: number,
-    private readonly done: () => void,
+    private readonly slotCount: number,
   ) {
     this.frameCount = options.frames.length / FRAME_SAMPLES;
-    const memory = Buffer.allocUnsafe(slotCount * PACKET_BYTES);
-    for (let i = 0; i < slotCount; i++) {
-      const packet = memory.subarray(i * PACKET_BYTES, (i + 1) * PACKET_BYTES);
-      writeRtpHeader(packet, 0, {
-        marker: false,
-        payloadType: options.payloadType,
-        sequenceNumber: 0,
-        timestamp: 0,
-        ssrc: options.session.ssrc,
-      });
-      this.slots.push(packet);
+  }
+
+  get finished(): Promise<void> {
+    if (this.finishedPromise === null) {
+      this.finishedPromise = this.stopped
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            this.resolveFinished = resolve;
+          });
     }
+    return this.finishedPromise;
+  }
+
+  private makeSlots(): Buffer[] {
+    const { payloadType, session } = this.options;
+    const slots: Buffer[] = [];
+    const memory = Buffer.allocUnsafe(this.slotCount * PACKET_BYTES);
+    for (let i = 0; i < this.slotCount; i++) {
+      const packet = memory.subarray(i * PACKET_BYTES, (i + 1) * PACKET_BYTES);
+      writeRtpHeader(packet, 0, { marker: false, payloadType, sequenceNumber: 0, timestamp: 0, ssrc: session.ssrc });
+      slots.push(packet);
+    }
+    this.slots = slots;
+    return slots;
   }
 
   frame(index: number, tick: number): void {
@@ -72,8 +91,9 @@ class FramePlayer implements PacedSource {
       this.stop();
       return;
     }
-    const packet = this.slots[this.slot] as Buffer;
-    this.slot = (this.slot + 1) % this.slots.length;
+    const slots = this.slots ?? this.makeSlots();
+    const packet = slots[this.slot] as Buffer;
+    this.slot = (this.slot + 1) % slots.length;
     // RFC 3551 §4.1: the marker bit flags the first packet of a talkspurt (index 0 unless a stall dropped it).
     packet[1] = (this.sent ? 0 : 0x80) | payloadType;
     this.sent = true;
@@ -88,7 +108,8 @@ class FramePlayer implements PacedSource {
 
   stop(): void {
     this.handle?.stop();
-    this.done();
+    this.stopped = true;
+    this.resolveFinished?.();
   }
 }
 
@@ -101,11 +122,7 @@ export function playFrames(options: FramePlayerOptions): Playing {
   if (options.frames.length === 0 || options.frames.length % FRAME_SAMPLES !== 0) {
     throw new FrameSizeError(`${options.frames.length} bytes are not whole frames of ${FRAME_SAMPLES}`);
   }
-  let resolve: () => void = () => undefined;
-  const finished = new Promise<void>((r) => {
-    resolve = r;
-  });
-  const player = new FramePlayer(options, scheduler.maxBurst + SLOT_MARGIN, () => resolve());
+  const player = new FramePlayer(options, scheduler.maxBurst + SLOT_MARGIN);
   player.handle = scheduler.add(player);
-  return { stop: () => player.stop(), finished };
+  return player;
 }

@@ -29,6 +29,14 @@ export function createMediaEngine(
     allocator,
     scheduler,
     openSession: (options = {}) => RtpSession.open({ ...options, host: config.rtp_host, allocator }),
-    startRingback: (options) => startRingback({ ...options, scheduler }),
+    startRingback: (options) =>
+      startRingback({
+        session: options.session,
+        codec: options.codec,
+        payloadType: options.payloadType,
+        scheduler,
+        ...(options.remote !== undefined ? { remote: options.remote } : {}),
+        ...(options.tone !== undefined ? { tone: options.tone } : {}),
+      }),
   };
 }

@@ -27,12 +27,12 @@ export interface Ringback {
 /** Starts ringback on a session; stop() is idempotent. */
 export function startRingback(options: RingbackOptions): Ringback {
   if (options.remote !== undefined) options.session.setRemote(options.remote);
-  const playing = playFrames({
+  // The player is the handle: its stop() is a method, so nothing is wrapped per call.
+  return playFrames({
     session: options.session,
     payloadType: options.payloadType,
     frames: toneFrames(options.codec, options.tone ?? NORTH_AMERICAN_RINGBACK).payload,
     loop: true,
     ...(options.scheduler !== undefined ? { scheduler: options.scheduler } : {}),
   });
-  return { stop: playing.stop };
 }
