@@ -127,11 +127,12 @@ function asNumber(value: string): number {
   return isText(value) ? NaN : Number(value);
 }
 
-function direction(content: string): MediaDirection | undefined {
-  if (content.startsWith('sendrecv')) return 'sendrecv';
-  if (content.startsWith('sendonly')) return 'sendonly';
-  if (content.startsWith('recvonly')) return 'recvonly';
-  if (content.startsWith('inactive')) return 'inactive';
+/** The direction attribute whose value starts at `at`, as sdp-transform reads it (by prefix). */
+function directionAt(text: string, at: number): MediaDirection | undefined {
+  if (text.startsWith('sendrecv', at)) return 'sendrecv';
+  if (text.startsWith('sendonly', at)) return 'sendonly';
+  if (text.startsWith('recvonly', at)) return 'recvonly';
+  if (text.startsWith('inactive', at)) return 'inactive';
   return undefined;
 }
 
@@ -148,29 +149,31 @@ function scanSdp(text: string): OfferedSession | null {
   let sessionDirection: MediaDirection | undefined;
   const media: ScannedMedia[] = [];
   let current: ScannedMedia | null = null;
+  // sdp-transform also ends lines at a lone CR: such text takes the slow path, and every CR left ends a line.
+  for (let cr = text.indexOf('\r'); cr >= 0; cr = text.indexOf('\r', cr + 2)) {
+    if (text.charCodeAt(cr + 1) !== 10) return null;
+  }
   let start = 0;
   const end = text.length;
   while (start < end) {
     let stop = text.indexOf('\n', start);
     if (stop < 0) stop = end;
+    const lineStart = start;
     const lineEnd = stop > start && text.charCodeAt(stop - 1) === 13 ? stop - 1 : stop;
-    const line = text.slice(start, lineEnd);
     start = stop + 1;
-    if (line.includes('\r')) return null;
-    if (line.length < 2 || line.charCodeAt(1) !== 61) continue;
-    const type = line.charCodeAt(0);
-    if (type < 97 || type > 122) continue;
-    const content = line.slice(2);
-    switch (type) {
+    // Only the lines read below are cut out of the text; fmtp, ptime and the like are passed over in place.
+    if (lineEnd - lineStart < 2 || text.charCodeAt(lineStart + 1) !== 61) continue;
+    const at = lineStart + 2;
+    switch (text.charCodeAt(lineStart)) {
       case 118: // v
-        if (/^0\s*$/.test(content)) version = true;
+        if (/^0\s*$/.test(text.slice(at, lineEnd))) version = true;
         break;
       case 111: // o
-        if (current === null && ORIGIN.test(content)) origin = true;
+        if (current === null && !origin && ORIGIN.test(text.slice(at, lineEnd))) origin = true;
         break;
       case 99: {
         // c
-        const m = CONNECTION.exec(content);
+        const m = CONNECTION.exec(text.slice(at, lineEnd));
         if (m === null) break;
         const ip = m[2]!;
         if (ip === '' || !isText(ip)) return null;
@@ -180,7 +183,7 @@ function scanSdp(text: string): OfferedSession | null {
       }
       case 109: {
         // m
-        const m = MEDIA.exec(content);
+        const m = MEDIA.exec(text.slice(at, lineEnd));
         if (m === null) return null;
         const port = asNumber(m[2]!);
         if (!Number.isInteger(port) || port < 0 || port > 65535) return null;
@@ -190,18 +193,18 @@ function scanSdp(text: string): OfferedSession | null {
       }
       case 97: {
         // a
-        if (content.startsWith('rtpmap:')) {
+        if (text.startsWith('rtpmap:', at)) {
           if (current === null) break;
-          const m = RTPMAP.exec(content);
+          const m = RTPMAP.exec(text.slice(at, lineEnd));
           if (m === null) return null;
           const payload = asNumber(m[1]!);
           const codec = m[2]!;
           const rate = m[3] === undefined ? undefined : asNumber(m[3]);
           if (Number.isNaN(payload) || Number.isNaN(rate) || !isText(codec)) return null;
           current.rtp.push(rate === undefined ? { payload, codec } : { payload, codec, rate });
-        } else if (content.startsWith('rtcp:')) {
+        } else if (text.startsWith('rtcp:', at)) {
           if (current === null) break;
-          const m = RTCP.exec(content)!;
+          const m = RTCP.exec(text.slice(at, lineEnd))!;
           const port = asNumber(m[1]!);
           const address = m[4];
           if (Number.isNaN(port) || (address !== undefined && (address === '' || !isText(address)))) return null;
@@ -209,7 +212,7 @@ function scanSdp(text: string): OfferedSession | null {
           const kept = address ?? current.rtcp?.address;
           current.rtcp = kept === undefined ? { port } : { port, address: kept };
         } else {
-          const d = direction(content);
+          const d = directionAt(text, at);
           if (d === undefined) break;
           if (current === null) sessionDirection = d;
           else current.direction = d;
@@ -326,21 +329,24 @@ interface OfferedFormat {
 
 /** The formats of an m= line in the order listed, static payload types resolved without a=rtpmap. */
 function offeredFormats(media: OfferedMedia): OfferedFormat[] {
-  const listed = String(media.payloads ?? '')
-    .split(' ')
-    .filter((p) => p !== '')
-    .map(Number);
   const formats: OfferedFormat[] = [];
-  for (const payloadType of listed) {
-    const mapped = media.rtp.find((r) => r.payload === payloadType);
+  for (const listed of String(media.payloads ?? '').split(' ')) {
+    if (listed === '') continue;
+    const payloadType = Number(listed);
+    const mapped = rtpmapOf(media, payloadType);
     if (mapped !== undefined) {
       formats.push({ payloadType, codec: mapped.codec, rate: mapped.rate ?? G711_CLOCK_RATE });
       continue;
     }
     const fixed = STATIC_PAYLOAD_TYPES[payloadType];
-    if (fixed !== undefined) formats.push({ payloadType, ...fixed });
+    if (fixed !== undefined) formats.push({ payloadType, codec: fixed.codec, rate: fixed.rate });
   }
   return formats;
+}
+
+function rtpmapOf(media: OfferedMedia, payloadType: number): OfferedMedia['rtp'][number] | undefined {
+  for (const r of media.rtp) if (r.payload === payloadType) return r;
+  return undefined;
 }
 
 function isRtpAudio(media: OfferedMedia): boolean {
@@ -409,22 +415,36 @@ interface Choice {
   readonly telephoneEvent: number | undefined;
 }
 
+/** A G.711 codec of ours that this format is (names compare case-insensitively). */
+function speaks(supported: readonly SupportedCodecName[], format: OfferedFormat): boolean {
+  if (format.rate !== G711_CLOCK_RATE) return false;
+  for (const name of supported) if (name !== 'telephone-event' && name.toLowerCase() === format.codec.toLowerCase()) return true;
+  return false;
+}
+
 /** The first audio stream sharing a codec with `supported`; the codec is the first of the peer's list we speak. */
 function choose(session: OfferedSession, supported: readonly SupportedCodecName[]): Choice {
-  const offered: string[] = [];
-  for (const [index, media] of session.media.entries()) {
-    if (!isRtpAudio(media)) continue;
-    const formats = offeredFormats(media);
-    offered.push(...formats.map((f) => `${f.codec}/${f.rate}`));
-    const audio = formats.find(
-      (f) =>
-        f.rate === G711_CLOCK_RATE &&
-        supported.some((name) => name !== 'telephone-event' && name.toLowerCase() === f.codec.toLowerCase()),
-    );
+  const media = session.media;
+  for (let index = 0; index < media.length; index++) {
+    if (!isRtpAudio(media[index]!)) continue;
+    const formats = offeredFormats(media[index]!);
+    let audio: OfferedFormat | undefined;
+    for (const f of formats) {
+      if (speaks(supported, f)) {
+        audio = f;
+        break;
+      }
+    }
     if (audio === undefined) continue;
-    const dtmf = supported.includes('telephone-event')
-      ? formats.find((f) => f.codec.toLowerCase() === 'telephone-event' && f.rate === G711_CLOCK_RATE)
-      : undefined;
+    let dtmf: OfferedFormat | undefined;
+    if (supported.includes('telephone-event')) {
+      for (const f of formats) {
+        if (f.codec.toLowerCase() === 'telephone-event' && f.rate === G711_CLOCK_RATE) {
+          dtmf = f;
+          break;
+        }
+      }
+    }
     return {
       index,
       codec: {
@@ -435,6 +455,9 @@ function choose(session: OfferedSession, supported: readonly SupportedCodecName[
       telephoneEvent: dtmf?.payloadType,
     };
   }
+  // What was offered is listed only for the error: an answer that succeeds does not build it.
+  const offered: string[] = [];
+  for (const m of media) if (isRtpAudio(m)) for (const f of offeredFormats(m)) offered.push(`${f.codec}/${f.rate}`);
   throw new NoCommonCodecError(offered);
 }
 
