@@ -1,12 +1,29 @@
 /**
  * Call records in SQLite (table: migrations/030_call_records.sql). The machine's state changes several times per
- * call within a few milliseconds; writes are kept in memory and flushed together in one transaction every
- * FLUSH_MS, so a call that rings and bridges within that window costs one row write, and a burst of originations
- * one commit. A crash loses at most the last FLUSH_MS of changes. Reads see unflushed writes.
+ * call within a few milliseconds; writes are kept in memory and written together every FLUSH_MS, so a call that
+ * rings and bridges within that window costs one row write, and a burst of originations one commit.
+ *
+ * The writing is done off the main thread: each window's rows go as one batch to a record-writer thread
+ * (call-record-worker.ts) with its own connection to the same file, which commits the batches in order and runs
+ * the WAL checkpoints. The main thread only turns states into rows (their JSON is the main cost left) and posts
+ * them. Until the thread reports a batch committed, its records stay readable here, so reads always see the
+ * newest state of a call, written or not. WAL readers never wait for the writer, so the main connection's reads
+ * (and its other tables) go on while the thread commits.
+ *
+ * flush() writes everything out synchronously: it posts what is pending as the thread's last batch, waits for the
+ * thread to commit it and close its connection, and the thread ends (the next save starts another). Without a
+ * running thread (before the first window, after flush(), or for an in-memory database no other connection can
+ * open) rows are written on the main connection.
+ *
+ * A crash loses at most the last FLUSH_MS of changes plus the batch the thread was committing, as with writes
+ * on the main thread. Per call, writes stay in order: one thread commits the batches in the order posted.
  */
+import { Worker } from 'node:worker_threads';
 import type { Database, Statement } from 'better-sqlite3';
 import type { CallState } from '../calls/call-state.ts';
 import type { CallRecord, CallRecords } from '../calls/ports.ts';
+import { jsonDelta } from './json-delta.ts';
+import { CallRecordWriter, COMMITTED, FAILED, pushRow, STATE_COLUMN, type CallRecordRow, type WriterBatch, type WriterData } from './call-record-writer.ts';
 
 interface Row {
   call_id: string;
@@ -30,40 +47,44 @@ export interface CallRecordSummary {
   readonly endReason: string | null;
 }
 
+/** The record-writer thread failed, or did not commit what flush() gave it in time. */
+export class CallRecordWriteError extends Error {
+  override readonly name = 'CallRecordWriteError';
+}
+
 const FLUSH_MS = 50;
+/** How long flush() waits for the thread's last commit: well over its connection's busy_timeout (5 s). */
+const DRAIN_MS = 15_000;
+/** Under glibc's threshold for serving an allocation from fresh pages (128 KiB), JSON being ASCII in the main. */
+const BATCH_CHARS = 96 * 1024;
+
+/** A record posted to the thread and not yet reported committed, with the number of its batch. */
+interface InFlight {
+  readonly record: CallRecord;
+  readonly seq: number;
+}
 
 export class CallRecordStore implements CallRecords {
-  readonly #upsert: Statement<unknown[]>;
+  readonly #db: Database;
   readonly #get: Statement<[string], Row>;
   readonly #open: Statement<[], Row>;
   readonly #recent: Statement<[number], Row>;
+  readonly #writer: CallRecordWriter;
   readonly #pending = new Map<string, CallRecord>();
+  readonly #inFlight = new Map<string, InFlight>();
   #scheduled = false;
-  readonly #flushAll: () => void;
+  #thread: WriterThread | null = null;
+  /** The number of the last batch posted, over all the threads this store has started (an int32 that wraps). */
+  #seq = 0;
 
   constructor(db: Database) {
-    this.#upsert = db.prepare(`
-      INSERT INTO call_records (call_id, account_id, requested_by, method, request, dialed_first, dialed_second, phase,
-        live, started_at, first_ring_at, first_answer_at, first_end_at, first_status, first_outcome, second_ring_at,
-        second_answer_at, second_end_at, second_status, second_outcome, bridged_at, ended_at, end_reason, state)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (call_id) DO UPDATE SET
-        phase = excluded.phase, live = excluded.live, first_ring_at = excluded.first_ring_at,
-        first_answer_at = excluded.first_answer_at, first_end_at = excluded.first_end_at,
-        first_status = excluded.first_status, first_outcome = excluded.first_outcome,
-        second_ring_at = excluded.second_ring_at, second_answer_at = excluded.second_answer_at,
-        second_end_at = excluded.second_end_at, second_status = excluded.second_status,
-        second_outcome = excluded.second_outcome, bridged_at = excluded.bridged_at, ended_at = excluded.ended_at,
-        end_reason = excluded.end_reason, state = excluded.state`);
+    this.#db = db;
     this.#get = db.prepare<[string], Row>('SELECT call_id, account_id, requested_by, method, request, state FROM call_records WHERE call_id = ?');
     this.#open = db.prepare<[], Row>('SELECT call_id, account_id, requested_by, method, request, state FROM call_records WHERE live = 1 ORDER BY started_at');
     this.#recent = db.prepare<[number], Row>(
       'SELECT call_id, account_id, requested_by, method, request, state FROM call_records ORDER BY started_at DESC LIMIT ?',
     );
-    this.#flushAll = db.transaction(() => {
-      for (const record of this.#pending.values()) this.#upsert.run(...toRow(record));
-      this.#pending.clear();
-    });
+    this.#writer = new CallRecordWriter(db);
   }
 
   save(record: CallRecord): void {
@@ -73,62 +94,218 @@ export class CallRecordStore implements CallRecords {
     this.#scheduled = true;
     setTimeout(() => {
       this.#scheduled = false;
-      this.flush();
+      this.#writeBehind();
     }, FLUSH_MS).unref();
   }
 
-  /** Writes every pending record now (also called at shutdown). */
+  /** Writes every pending record now, and waits until the writer thread has committed all it was given (shutdown). */
   flush(): void {
-    if (this.#pending.size > 0) this.#flushAll();
+    const thread = this.#thread;
+    if (thread === null) {
+      this.#writeHere();
+      return;
+    }
+    this.#thread = null;
+    thread.waitFor(this.#post(thread, true), DRAIN_MS);
+    this.#inFlight.clear();
+  }
+
+  /**
+   * Resolves once every record saved so far is committed (what is pending is posted now); rejects with a
+   * CallRecordWriteError if the thread fails first. Does not stop the thread.
+   */
+  settled(): Promise<void> {
+    if (this.#thread === null && (this.#pending.size === 0 || this.#db.memory)) {
+      this.#writeHere();
+      return Promise.resolve();
+    }
+    const thread = (this.#thread ??= this.#startThread());
+    return thread.committed(this.#post(thread, false));
   }
 
   get(callId: string): CallRecord | undefined {
-    const pending = this.#pending.get(callId);
-    if (pending) return pending;
+    const unflushed = this.#pending.get(callId) ?? this.#inFlight.get(callId)?.record;
+    if (unflushed) return unflushed;
     const row = this.#get.get(callId);
     return row ? fromRow(row) : undefined;
   }
 
   listOpen(): CallRecord[] {
-    this.flush();
-    return this.#open.all().map(fromRow);
+    const unflushed = this.#unflushed();
+    const open: CallRecord[] = [];
+    for (const row of this.#open.all()) if (!unflushed.has(row.call_id)) open.push(fromRow(row));
+    for (const record of unflushed.values()) if (record.state.phase !== 'ended') open.push(record);
+    return open.sort((a, b) => a.state.createdAt - b.state.createdAt);
   }
 
   /** The newest records first. */
   recent(limit: number): CallRecordSummary[] {
-    this.flush();
-    return this.#recent.all(limit).map((row) => {
-      const r = fromRow(row);
-      return {
-        callId: r.callId,
-        accountId: r.accountId,
-        requestedBy: r.requestedBy,
-        dialedFirst: r.state.legs.first.dialed,
-        dialedSecond: r.state.legs.second.dialed,
-        phase: r.state.phase,
-        startedAt: r.state.createdAt,
-        endedAt: r.state.endedAt,
-        endReason: r.state.endReason,
-      };
+    // A call's start never changes, so the newest `limit` are among the newest written and those not yet written.
+    const unflushed = this.#unflushed();
+    const records: CallRecord[] = [...unflushed.values()];
+    for (const row of this.#recent.all(limit)) if (!unflushed.has(row.call_id)) records.push(fromRow(row));
+    records.sort((a, b) => b.state.createdAt - a.state.createdAt);
+    return records.slice(0, limit).map((r) => ({
+      callId: r.callId,
+      accountId: r.accountId,
+      requestedBy: r.requestedBy,
+      dialedFirst: r.state.legs.first.dialed,
+      dialedSecond: r.state.legs.second.dialed,
+      phase: r.state.phase,
+      startedAt: r.state.createdAt,
+      endedAt: r.state.endedAt,
+      endReason: r.state.endReason,
+    }));
+  }
+
+  #writeBehind(): void {
+    if (this.#pending.size === 0) return;
+    if (this.#db.memory) {
+      this.#writeHere();
+      return;
+    }
+    this.#post((this.#thread ??= this.#startThread()), false);
+  }
+
+  #startThread(): WriterThread {
+    return new WriterThread(this.#db, this.#seq, (seq) => {
+      for (const [callId, entry] of this.#inFlight) if (((entry.seq - seq) | 0) <= 0) this.#inFlight.delete(callId);
     });
+  }
+
+  /** On the main connection, when no thread writes: full rows, so that nothing depends on what a thread did. */
+  #writeHere(): void {
+    if (this.#pending.size === 0) return;
+    const rows: CallRecordRow[] = [];
+    for (const record of this.#pending.values()) {
+      const row = fullRow(record, changingColumns(record));
+      row[STATE_COLUMN] = JSON.stringify(record.state);
+      rows.push(row);
+    }
+    this.#writer.write(rows);
+    this.#pending.clear();
+    this.#inFlight.clear();
+  }
+
+  /**
+   * Posts the pending records in batches of up to about BATCH_CHARS; returns the number of the last batch. Big
+   * messages cost the main thread far more per byte than small ones (fresh memory for the serialized copy).
+   */
+  #post(thread: WriterThread, last: boolean): number {
+    let lines: string[] = [];
+    let chars = 0;
+    for (const [callId, record] of this.#pending) {
+      const row = changingColumns(record);
+      const state = record.state;
+      const before = thread.posted.get(callId);
+      let json: string;
+      if (before === undefined) {
+        fullRow(record, row);
+        json = JSON.stringify(state);
+      } else {
+        json = jsonDelta(before, state);
+      }
+      if (state.phase === 'ended') thread.posted.delete(callId);
+      else thread.posted.set(callId, state);
+      pushRow(lines, row, json);
+      this.#inFlight.set(callId, { record, seq: (this.#seq + 1) | 0 });
+      chars += json.length;
+      if (chars >= BATCH_CHARS) {
+        thread.post({ seq: (this.#seq = (this.#seq + 1) | 0), lines, last: false });
+        lines = [];
+        chars = 0;
+      }
+    }
+    this.#pending.clear();
+    thread.post({ seq: (this.#seq = (this.#seq + 1) | 0), lines, last });
+    return this.#seq;
+  }
+
+  /** Records posted and not yet committed, and records not yet posted (the newer ones win). */
+  #unflushed(): Map<string, CallRecord> {
+    const all = new Map<string, CallRecord>();
+    for (const [callId, { record }] of this.#inFlight) all.set(callId, record);
+    for (const [callId, record] of this.#pending) all.set(callId, record);
+    return all;
   }
 }
 
-/** The upsert's parameters, positional and in the order of its column list (named binding costs more per row). */
-function toRow(record: CallRecord): unknown[] {
-  const s: CallState = record.state;
+/**
+ * The main thread's handle on a record-writer thread. While it runs, the main connection does not checkpoint the
+ * WAL on its commits (the thread's commits do): a checkpoint copies pages to the database file and syncs it, which
+ * is the slow part of a commit that triggers one.
+ */
+class WriterThread {
+  readonly #worker: Worker;
+  readonly #progress = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
+  readonly #db: Database;
+  readonly #autoCheckpoint: number;
+  readonly #waiting: { readonly seq: number; readonly resolve: () => void; readonly reject: (err: Error) => void }[] = [];
+  /**
+   * The state last posted for each live call: the thread has its row and keeps its state, so the next row of the
+   * call rewrites only the columns that change, and carries only what changed in the state.
+   */
+  readonly posted = new Map<string, CallState>();
+
+  /** `lastSeq`: the number of the batch before this thread's first. */
+  constructor(db: Database, lastSeq: number, committed: (seq: number) => void) {
+    this.#db = db;
+    Atomics.store(this.#progress, COMMITTED, lastSeq);
+    const data: WriterData = { file: db.name, progress: this.#progress };
+    // Loader hooks of the main thread (--import tsx, or register() in bin/originate.js) do not reach a worker on
+    // Node 20, and neither does --import in its execArgv: the thread registers tsx itself before loading the module.
+    const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
+      .then(({ register }) => { register(); return import(${JSON.stringify(new URL('./call-record-worker.ts', import.meta.url).href)}); })`;
+    this.#worker = new Worker(bootstrap, { eval: true, workerData: data });
+    // Shutdown waits for the thread through flush(); an idle thread keeps no process alive.
+    this.#worker.unref();
+    this.#worker.on('message', (seq: number) => {
+      committed(seq);
+      while (this.#waiting.length > 0 && ((this.#waiting[0]!.seq - seq) | 0) <= 0) this.#waiting.shift()!.resolve();
+    });
+    this.#worker.on('error', (err) => {
+      const failure = new CallRecordWriteError(`the call-record writer thread failed: ${err.message}`, { cause: err });
+      if (this.#waiting.length === 0) throw failure;
+      for (const waiter of this.#waiting.splice(0)) waiter.reject(failure);
+    });
+    this.#autoCheckpoint = db.pragma('wal_autocheckpoint', { simple: true }) as number;
+    db.pragma('wal_autocheckpoint = 0');
+  }
+
+  post(batch: WriterBatch): void {
+    this.#worker.postMessage(batch);
+  }
+
+  /** Resolves when batch `seq` is committed; batches are committed in the order posted. */
+  committed(seq: number): Promise<void> {
+    return new Promise((resolve, reject) => this.#waiting.push({ seq, resolve, reject }));
+  }
+
+  /** Blocks until batch `seq` is committed (the thread's commits are short: this is shutdown's wait). */
+  waitFor(seq: number, timeoutMs: number): void {
+    const deadline = performance.now() + timeoutMs;
+    try {
+      for (;;) {
+        if (Atomics.load(this.#progress, FAILED) === 1) throw new CallRecordWriteError('the call-record writer thread failed');
+        const done = Atomics.load(this.#progress, COMMITTED);
+        if (((done - seq) | 0) >= 0) return;
+        const left = deadline - performance.now();
+        if (left <= 0) throw new CallRecordWriteError(`the call-record writer thread did not commit within ${timeoutMs} ms`);
+        Atomics.wait(this.#progress, COMMITTED, done, left);
+      }
+    } finally {
+      if (this.#db.open) this.#db.pragma(`wal_autocheckpoint = ${this.#autoCheckpoint}`);
+    }
+  }
+}
+
+/** The columns that change while a call runs and call_id, in the order of call-record-writer.ts's rows; the state is left to the caller. */
+function changingColumns(record: CallRecord): CallRecordRow {
+  const s = record.state;
   const { first, second } = s.legs;
   return [
-    record.callId,
-    record.accountId,
-    record.requestedBy,
-    record.method,
-    JSON.stringify(record.request),
-    first.dialed,
-    second.dialed,
     s.phase,
     s.phase === 'ended' ? 0 : 1,
-    s.createdAt,
     first.ringAt,
     first.answerAt,
     first.endAt,
@@ -142,8 +319,15 @@ function toRow(record: CallRecord): unknown[] {
     s.bridgedAt,
     s.endedAt,
     s.endReason,
-    JSON.stringify(s),
+    null,
+    record.callId,
   ];
+}
+
+function fullRow(record: CallRecord, changing: CallRecordRow): CallRecordRow {
+  const s = record.state;
+  changing.push(record.accountId, record.requestedBy, record.method, JSON.stringify(record.request), s.legs.first.dialed, s.legs.second.dialed, s.createdAt);
+  return changing;
 }
 
 function fromRow(row: Row): CallRecord {

@@ -1,0 +1,132 @@
+/**
+ * Writes batches of call-record rows in one transaction: on the record-writer thread's own connection
+ * (call-record-worker.ts), and on the main connection when no thread runs (see call-record-store.ts). Also the
+ * form in which a batch travels to the thread, and the thread's start-up data and messages.
+ */
+import type { Database, Statement } from 'better-sqlite3';
+import { applyJsonDelta, type Json } from './json-delta.ts';
+
+/**
+ * One record's columns, as positional parameters. A full row (INSERT_LENGTH values) inserts the call or
+ * overwrites it; a short one (UPDATE_LENGTH values) only rewrites what changes while a call runs, on a row an
+ * earlier full row wrote. The columns that change come first, then call_id, so that a short row is a prefix of a
+ * full one and both bind positionally (better-sqlite3 binds numbered parameters by name, which costs more per row).
+ */
+export type CallRecordRow = (string | number | null)[];
+
+/** phase, live, the ten per-leg columns, bridged_at, ended_at, end_reason, state, call_id. */
+export const UPDATE_LENGTH = 17;
+/** ...then account_id, requested_by, method, request, dialed_first, dialed_second, started_at. */
+export const INSERT_LENGTH = 24;
+/** Where a row holds the state's JSON. */
+export const STATE_COLUMN = 15;
+
+const CHANGING = [
+  'phase',
+  'live',
+  'first_ring_at',
+  'first_answer_at',
+  'first_end_at',
+  'first_status',
+  'first_outcome',
+  'second_ring_at',
+  'second_answer_at',
+  'second_end_at',
+  'second_status',
+  'second_outcome',
+  'bridged_at',
+  'ended_at',
+  'end_reason',
+  'state',
+];
+const FIXED = ['account_id', 'requested_by', 'method', 'request', 'dialed_first', 'dialed_second', 'started_at'];
+
+export class CallRecordWriter {
+  readonly #upsert: Statement<unknown[]>;
+  readonly #update: Statement<unknown[]>;
+  readonly #write: (rows: readonly CallRecordRow[]) => void;
+
+  constructor(db: Database) {
+    const columns = [...CHANGING, 'call_id', ...FIXED];
+    this.#upsert = db.prepare(
+      `INSERT INTO call_records (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})
+       ON CONFLICT (call_id) DO UPDATE SET ${CHANGING.map((c) => `${c} = excluded.${c}`).join(', ')}`,
+    );
+    this.#update = db.prepare(`UPDATE call_records SET ${CHANGING.map((c) => `${c} = ?`).join(', ')} WHERE call_id = ?`);
+    this.#write = db.transaction((rows: readonly CallRecordRow[]) => {
+      for (const row of rows) (row.length === INSERT_LENGTH ? this.#upsert : this.#update).run(...row);
+    });
+  }
+
+  write(rows: readonly CallRecordRow[]): void {
+    if (rows.length > 0) this.#write(rows);
+  }
+}
+
+/** Where a row holds whether the call is live, and its call_id. */
+const LIVE_COLUMN = 1;
+const CALL_ID_COLUMN = 16;
+
+/**
+ * A batch travels to the thread as an array of strings, two per row: the row as a JSON array with null for the
+ * state, then the state. A full row carries the state's JSON; a short one, a json-delta.ts delta from the state
+ * the previous row of the same call carried, which the thread keeps until the call ends (the main thread
+ * serialises only what changed). Cloning a few flat strings costs the main thread a copy of each; a structured
+ * clone of the rows' values cost it several microseconds per row, and one concatenated string more still (the
+ * rope is flattened, then copied into a fresh large allocation).
+ */
+export function pushRow(lines: string[], row: CallRecordRow, stateOrDelta: string): void {
+  lines.push(JSON.stringify(row), stateOrDelta);
+}
+
+/** The thread's side of pushRow: rows with their states' JSON, rebuilding states from deltas. */
+export class BatchReader {
+  /** The state each live call's last row carried, parsed: the base of its next delta. */
+  readonly #states = new Map<string, { [key: string]: Json }>();
+
+  rows(lines: readonly string[]): CallRecordRow[] {
+    const rows: CallRecordRow[] = [];
+    for (let i = 0; i + 1 < lines.length; i += 2) {
+      const row = JSON.parse(lines[i]!) as CallRecordRow;
+      const callId = row[CALL_ID_COLUMN] as string;
+      let json = lines[i + 1]!;
+      if (row.length === INSERT_LENGTH) {
+        if (row[LIVE_COLUMN] === 1) this.#states.set(callId, JSON.parse(json) as { [key: string]: Json });
+      } else {
+        const state = this.#states.get(callId);
+        if (state === undefined) throw new CallRecordFormatError(`a delta for call ${callId}, whose state was never given`);
+        applyJsonDelta(state, json);
+        json = JSON.stringify(state);
+      }
+      if (row[LIVE_COLUMN] !== 1) this.#states.delete(callId);
+      row[STATE_COLUMN] = json;
+      rows.push(row);
+    }
+    return rows;
+  }
+}
+
+export class CallRecordFormatError extends Error {
+  override readonly name = 'CallRecordFormatError';
+}
+
+/** What the record-writer thread (call-record-worker.ts) is started with. */
+export interface WriterData {
+  readonly file: string;
+  /** Shared with the main thread: see COMMITTED and FAILED. */
+  readonly progress: Int32Array;
+}
+
+/** progress[COMMITTED]: the number of the last batch committed. */
+export const COMMITTED = 0;
+/** progress[FAILED]: 1 once a write failed (the thread then ends with the error). */
+export const FAILED = 1;
+
+/** What the main thread posts to the record-writer thread, one per write-behind window. */
+export interface WriterBatch {
+  readonly seq: number;
+  /** Rows as pushRow puts them. */
+  readonly lines: readonly string[];
+  /** Nothing follows: the thread closes its connection after this batch and ends. */
+  readonly last: boolean;
+}
