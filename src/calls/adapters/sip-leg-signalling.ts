@@ -79,15 +79,19 @@ function inviteSnapshot(invite: SipRequest, peer: Endpoint): InviteSnapshot {
 }
 
 function quoted(name: string): string {
-  return `"${name.replace(/["\\]/g, '')}"`;
+  return name.includes('"') || name.includes('\\') ? `"${name.replace(/["\\]/g, '')}"` : `"${name}"`;
 }
 
 export class SipLegSignalling implements LegSignalling {
   private readonly forks = new Map<string, Fork>();
   /** Calls through each trunk now, for its max_calls. */
   private readonly trunkCalls = new Map<string, number>();
+  /** The same three headers on every auto-answered INVITE: made once. */
+  private readonly autoAnswer: ReadonlyArray<readonly [string, string]>;
 
-  constructor(private readonly opts: SipLegSignallingOptions) {}
+  constructor(private readonly opts: SipLegSignallingOptions) {
+    this.autoAnswer = autoAnswerHeaders(opts.host);
+  }
 
   /** Forks with an INVITE or a session alive (for leak checks and metrics). */
   get size(): number {
@@ -162,10 +166,8 @@ export class SipLegSignalling implements LegSignalling {
     const host = this.opts.host;
     switch (target.kind) {
       case 'phone': {
-        const headers: Array<readonly [string, string]> = [
-          ['P-Asserted-Identity', `${quoted(callerId.name)} <sip:${callerId.number}@${host}>`],
-          ...(request.autoAnswer ? autoAnswerHeaders(host) : []),
-        ];
+        const identity: readonly [string, string] = ['P-Asserted-Identity', `${quoted(callerId.name)} <sip:${callerId.number}@${host}>`];
+        const headers = request.autoAnswer ? [identity, ...this.autoAnswer] : [identity];
         return {
           trunk: null,
           options: {
