@@ -133,11 +133,16 @@ type Draft<T> = { -readonly [K in keyof T]: T[K] };
  * (the state, its legs, its forks array, one fork, its timers) is copied at most once per transition however many
  * changes it takes. A part is ours when it is not the very object of the state we started from.
  */
-interface Work {
-  s: CallState;
-  readonly from: CallState;
-  readonly fx: CallEffect[];
-  readonly at: number;
+class Work implements Transition {
+  state: CallState;
+  readonly effects: CallEffect[] = [];
+
+  constructor(
+    readonly from: CallState,
+    readonly at: number,
+  ) {
+    this.state = from;
+  }
 }
 
 function copyState(s: CallState): Draft<CallState> {
@@ -195,8 +200,8 @@ function copyFork(f: ForkState): Draft<ForkState> {
 
 /** The state, writable for the rest of the transition. */
 function own(w: Work): Draft<CallState> {
-  if (w.s === w.from) w.s = copyState(w.from);
-  return w.s as Draft<CallState>;
+  if (w.state === w.from) w.state = copyState(w.from);
+  return w.state as Draft<CallState>;
 }
 
 function ownForks(w: Work): ForkState[] {
@@ -237,13 +242,13 @@ function setTimerAt(w: Work, timer: TimerName, at: number | undefined): void {
 
 function startTimer(w: Work, timer: TimerName, ms: number): void {
   setTimerAt(w, timer, w.at + ms);
-  w.fx.push({ type: 'startTimer', timer, ms });
+  w.effects.push({ type: 'startTimer', timer, ms });
 }
 
 function cancelTimer(w: Work, timer: TimerName): void {
-  if (w.s.timers[timer] === undefined) return;
+  if (w.state.timers[timer] === undefined) return;
   setTimerAt(w, timer, undefined);
-  w.fx.push({ type: 'cancelTimer', timer });
+  w.effects.push({ type: 'cancelTimer', timer });
 }
 
 function forgetTimer(w: Work, timer: TimerName): void {
@@ -270,7 +275,7 @@ function dialFork(w: Work, leg: LegState, step: number, target: PlannedTarget): 
       : { id, leg: leg.name, step, target, fallbacks: [], status: 'ringing', sipStatus: null, dialog: null, invite: null, offer: null };
   ownForks(w).push(fork);
   s.nextFork += 1;
-  w.fx.push({
+  w.effects.push({
     type: 'dial',
     request: {
       forkId: id,
@@ -289,7 +294,7 @@ function dialFork(w: Work, leg: LegState, step: number, target: PlannedTarget): 
  * Destinations of one step ring in parallel (RFC 3261 §16.7 forking done by the PBX as a B2BUA).
  */
 function ringStep(w: Work, legName: LegName, from: number): boolean {
-  const steps = w.s.legs[legName].plan.steps;
+  const steps = w.state.legs[legName].plan.steps;
   let index = from;
   while (index < steps.length && steps[index]!.targets.every((t) => t.kind === 'trunk' && t.attempts.length === 0)) index++;
   const step = steps[index];
@@ -324,23 +329,23 @@ function legFailure(s: CallState, leg: LegName): { outcome: LegOutcome; status: 
 
 /** Ends the call: cancels what rings, discards unconfirmed 2xx, BYEs confirmed dialogs (RFC 3261 §15). */
 function endCall(w: Work, reason: string, failedLeg?: { leg: LegName; outcome: LegOutcome; status: number | null }): void {
-  const before = w.s.phase;
-  for (const f of w.s.forks) {
+  const before = w.state.phase;
+  for (const f of w.state.forks) {
     if (f.status === 'ringing') {
       fork(w, f.id).status = 'cancelled';
-      w.fx.push({ type: 'cancel', forkId: f.id });
+      w.effects.push({ type: 'cancel', forkId: f.id });
     } else if (f.status === 'answered') {
       fork(w, f.id).status = 'ended';
-      w.fx.push({ type: 'discard', forkId: f.id });
+      w.effects.push({ type: 'discard', forkId: f.id });
     } else if (f.status === 'confirmed') {
       fork(w, f.id).status = 'ended';
-      w.fx.push({ type: 'bye', forkId: f.id });
+      w.effects.push({ type: 'bye', forkId: f.id });
     }
   }
   const s = own(w);
-  for (const timer in s.timers) w.fx.push({ type: 'cancelTimer', timer: timer as TimerName });
+  for (const timer in s.timers) w.effects.push({ type: 'cancelTimer', timer: timer as TimerName });
   s.timers = {};
-  if (before === 'preparing_ringback' || before === 'ringing_second') w.fx.push({ type: 'stopRingback' });
+  if (before === 'preparing_ringback' || before === 'ringing_second') w.effects.push({ type: 'stopRingback' });
   for (const name of LEG_NAMES) {
     if (s.legs[name].ringAt === null) continue;
     const leg = legOf(w, name);
@@ -351,7 +356,7 @@ function endCall(w: Work, reason: string, failedLeg?: { leg: LegName; outcome: L
     leg.endAt = w.at;
   }
   if (!s.replied) {
-    w.fx.push({ type: 'replyFailed', reason: failedLeg?.leg === 'first' ? failedLeg.outcome : reason });
+    w.effects.push({ type: 'replyFailed', reason: failedLeg?.leg === 'first' ? failedLeg.outcome : reason });
   }
   s.phase = 'ended';
   s.replied = true;
@@ -368,13 +373,13 @@ const LEG_NAMES: readonly LegName[] = ['first', 'second'];
 
 function onAnswered(w: Work, answered: ForkState, sdp: string, dialog: DialogSnapshot | null): void {
   const legName = answered.leg;
-  if (answered.status !== 'ringing' || w.s.phase !== RINGING_PHASE[legName] || w.s.legs[legName].winner !== null) {
+  if (answered.status !== 'ringing' || w.state.phase !== RINGING_PHASE[legName] || w.state.legs[legName].winner !== null) {
     // RFC 3261 §13.2.2.4: a 2xx from another fork (or after CANCEL crossed it) must still be ACKed, then BYEd.
     const f = fork(w, answered.id);
     f.status = 'ended';
     f.sipStatus = 200;
     f.dialog = dialog;
-    w.fx.push({ type: 'discard', forkId: answered.id });
+    w.effects.push({ type: 'discard', forkId: answered.id });
     return;
   }
   // The INVITE snapshot served a CANCEL, the plan the ringing: an answered leg keeps neither for its whole call.
@@ -391,10 +396,10 @@ function onAnswered(w: Work, answered: ForkState, sdp: string, dialog: DialogSna
   leg.outcome = 'answered';
   leg.plan = { dialed: leg.plan.dialed, steps: [] };
   // First 2xx wins; the other forks are cancelled (RFC 3261 §16.7 step 10 / §9.1).
-  for (const other of w.s.forks) {
+  for (const other of w.state.forks) {
     if (other.leg === legName && other.status === 'ringing') {
       fork(w, other.id).status = 'cancelled';
-      w.fx.push({ type: 'cancel', forkId: other.id });
+      w.effects.push({ type: 'cancel', forkId: other.id });
     }
   }
   cancelTimer(w, legName === 'first' ? 'ring_first' : 'ring_second');
@@ -402,13 +407,13 @@ function onAnswered(w: Work, answered: ForkState, sdp: string, dialog: DialogSna
   const s = own(w);
   if (legName === 'first') {
     s.phase = 'preparing_ringback';
-    w.fx.push({ type: 'startRingback', offerSdp: sdp });
+    w.effects.push({ type: 'startRingback', offerSdp: sdp });
     return;
   }
   // RFC 3725 §5 flow I: offer2 goes to the first party in a re-INVITE; its answer will be ACKed to leg 2.
-  w.fx.push({ type: 'stopRingback' });
+  w.effects.push({ type: 'stopRingback' });
   s.phase = 'bridging';
-  w.fx.push({ type: 'reinvite', forkId: s.legs.first.winner!, sdp });
+  w.effects.push({ type: 'reinvite', forkId: s.legs.first.winner!, sdp });
 }
 
 function onFailed(w: Work, failed: ForkState, status: number): void {
@@ -417,31 +422,31 @@ function onFailed(w: Work, failed: ForkState, status: number): void {
   // The 487 to our CANCEL, or a failure after the call ended: only the record changes.
   if (failed.status !== 'ringing') return;
   f.status = 'failed';
-  if (w.s.phase !== RINGING_PHASE[failed.leg]) return;
-  const leg = w.s.legs[failed.leg];
+  if (w.state.phase !== RINGING_PHASE[failed.leg]) return;
+  const leg = w.state.legs[failed.leg];
   const next = failed.fallbacks[0];
   if (failed.target.kind === 'trunk' && next && !failed.target.attempt.isFinal && TRUNK_FALLBACK_STATUSES.has(status)) {
     dialFork(w, leg, failed.step, { kind: 'trunk', attempts: failed.fallbacks });
     return;
   }
-  const stillRinging = w.s.forks.some((o) => o.leg === failed.leg && o.step === leg.step && o.status === 'ringing');
+  const stillRinging = w.state.forks.some((o) => o.leg === failed.leg && o.step === leg.step && o.status === 'ringing');
   if (stillRinging) return;
   if (ringStep(w, failed.leg, leg.step + 1)) return;
-  const failure = legFailure(w.s, failed.leg);
+  const failure = legFailure(w.state, failed.leg);
   legFailed(w, failed.leg, failure.outcome, failure.status);
 }
 
 function onEnded(w: Work, gone: ForkState): void {
-  const wasWinner = w.s.legs[gone.leg].winner === gone.id;
+  const wasWinner = w.state.legs[gone.leg].winner === gone.id;
   fork(w, gone.id).status = 'ended';
-  if (!wasWinner || w.s.phase === 'ended') return;
+  if (!wasWinner || w.state.phase === 'ended') return;
   endCall(w, `${gone.leg}_hung_up`);
 }
 
 function onTimer(w: Work, timer: TimerName): void {
-  if (w.s.timers[timer] === undefined) return;
+  if (w.state.timers[timer] === undefined) return;
   forgetTimer(w, timer);
-  const phase = w.s.phase;
+  const phase = w.state.phase;
   switch (timer) {
     case 'ring_first':
     case 'ring_second': {
@@ -452,11 +457,11 @@ function onTimer(w: Work, timer: TimerName): void {
     case 'step': {
       const leg: LegName | null = phase === 'ringing_first' ? 'first' : phase === 'ringing_second' ? 'second' : null;
       if (!leg) return;
-      const current = w.s.legs[leg].step;
-      for (const f of w.s.forks) {
+      const current = w.state.legs[leg].step;
+      for (const f of w.state.forks) {
         if (f.leg === leg && f.step === current && f.status === 'ringing') {
           fork(w, f.id).status = 'cancelled';
-          w.fx.push({ type: 'cancel', forkId: f.id });
+          w.effects.push({ type: 'cancel', forkId: f.id });
         }
       }
       if (!ringStep(w, leg, current + 1)) legFailed(w, leg, 'no_answer', null);
@@ -464,9 +469,9 @@ function onTimer(w: Work, timer: TimerName): void {
     }
     case 'glare': {
       // RFC 3261 §14.1: after a 491 the owner of the Call-ID retries once its random 2.1-4 s wait is over.
-      const second = w.s.forks.find((f) => f.id === w.s.legs.second.winner);
+      const second = w.state.forks.find((f) => f.id === w.state.legs.second.winner);
       if (phase === 'bridging' && second?.offer) {
-        w.fx.push({ type: 'reinvite', forkId: w.s.legs.first.winner!, sdp: second.offer });
+        w.effects.push({ type: 'reinvite', forkId: w.state.legs.first.winner!, sdp: second.offer });
       }
       return;
     }
@@ -477,49 +482,49 @@ function onTimer(w: Work, timer: TimerName): void {
 }
 
 function apply(w: Work, input: CallInput): void {
-  const phase = w.s.phase;
+  const phase = w.state.phase;
   switch (input.type) {
     case 'start':
-      if (phase !== 'ringing_first' || w.s.forks.length > 0) return;
-      startTimer(w, 'ring_first', w.s.legs.first.timeoutMs);
+      if (phase !== 'ringing_first' || w.state.forks.length > 0) return;
+      startTimer(w, 'ring_first', w.state.legs.first.timeoutMs);
       if (!ringStep(w, 'first', 0)) legFailed(w, 'first', 'unreachable', null);
       return;
     case 'fork.sent':
       // Stored so that a restarted process can CANCEL the fork (RFC 3261 §9.1) if this one dies while it rings.
-      if (w.s.forks.some((f) => f.id === input.forkId && f.status === 'ringing')) fork(w, input.forkId).invite = input.invite;
+      if (w.state.forks.some((f) => f.id === input.forkId && f.status === 'ringing')) fork(w, input.forkId).invite = input.invite;
       return;
     case 'fork.progress':
       return;
     case 'fork.dialog':
-      if (w.s.forks.some((f) => f.id === input.forkId && (f.status === 'answered' || f.status === 'confirmed'))) {
+      if (w.state.forks.some((f) => f.id === input.forkId && (f.status === 'answered' || f.status === 'confirmed'))) {
         fork(w, input.forkId).dialog = input.dialog;
       }
       return;
     case 'fork.answered': {
-      const answered = findFork(w.s, input.forkId);
+      const answered = findFork(w.state, input.forkId);
       if (answered) onAnswered(w, answered, input.sdp, input.dialog);
-      else w.fx.push({ type: 'discard', forkId: input.forkId });
+      else w.effects.push({ type: 'discard', forkId: input.forkId });
       return;
     }
     case 'fork.failed': {
-      const failed = findFork(w.s, input.forkId);
+      const failed = findFork(w.state, input.forkId);
       if (failed) onFailed(w, failed, input.status);
       return;
     }
     case 'fork.ended': {
-      const gone = findFork(w.s, input.forkId);
+      const gone = findFork(w.state, input.forkId);
       if (gone) onEnded(w, gone);
       return;
     }
     case 'ringback.ready': {
       if (phase !== 'preparing_ringback') {
         // The call ended while the tone was being set up.
-        w.fx.push({ type: 'stopRingback' });
+        w.effects.push({ type: 'stopRingback' });
         return;
       }
-      const winner = w.s.legs.first.winner!;
+      const winner = w.state.legs.first.winner!;
       // Leg 1's late offer is answered by the PBX's tone: the phone hears ringback from our RTP port.
-      w.fx.push({ type: 'ack', forkId: winner, sdp: input.sdp });
+      w.effects.push({ type: 'ack', forkId: winner, sdp: input.sdp });
       fork(w, winner).status = 'confirmed';
       const s = own(w);
       s.phase = 'ringing_second';
@@ -530,34 +535,34 @@ function apply(w: Work, input: CallInput): void {
         return;
       }
       own(w).replied = true;
-      w.fx.push({ type: 'replyAnswered' });
+      w.effects.push({ type: 'replyAnswered' });
       return;
     }
     case 'ringback.failed':
       if (phase === 'preparing_ringback') endCall(w, 'media_unavailable');
       return;
     case 'reinvite.answered': {
-      if (phase !== 'bridging' || input.forkId !== w.s.legs.first.winner) return;
-      const second = w.s.legs.second.winner!;
+      if (phase !== 'bridging' || input.forkId !== w.state.legs.first.winner) return;
+      const second = w.state.legs.second.winner!;
       // RFC 3725 §5: the first party's answer completes leg 2's late offer; media now flows end to end.
-      w.fx.push({ type: 'ack', forkId: second, sdp: input.sdp });
+      w.effects.push({ type: 'ack', forkId: second, sdp: input.sdp });
       fork(w, second).status = 'confirmed';
       // Media now flows end to end; the SDPs served their purpose and a held call should not carry them.
-      for (const f of w.s.forks) if (f.offer !== null) fork(w, f.id).offer = null;
+      for (const f of w.state.forks) if (f.offer !== null) fork(w, f.id).offer = null;
       const s = own(w);
       s.phase = 'bridged';
       s.ringbackSdp = null;
       s.bridgedAt = input.at;
       // RFC 3725 §5: after the bridge the controller stays in the signalling path, so hold and codec changes
       // from one party must reach the other rather than be answered with our stale SDP.
-      w.fx.push({ type: 'relay', first: input.forkId, second });
-      if (w.s.maxCallMs > 0) startTimer(w, 'max_call', w.s.maxCallMs);
+      w.effects.push({ type: 'relay', first: input.forkId, second });
+      if (w.state.maxCallMs > 0) startTimer(w, 'max_call', w.state.maxCallMs);
       return;
     }
     case 'reinvite.failed':
-      if (phase !== 'bridging' || input.forkId !== w.s.legs.first.winner) return;
-      if (input.status === 491 && w.s.glareAttempts < MAX_GLARE_RETRIES) {
-        const attempts = w.s.glareAttempts + 1;
+      if (phase !== 'bridging' || input.forkId !== w.state.legs.first.winner) return;
+      if (input.status === 491 && w.state.glareAttempts < MAX_GLARE_RETRIES) {
+        const attempts = w.state.glareAttempts + 1;
         own(w).glareAttempts = attempts;
         startTimer(w, 'glare', 2100 + ((attempts * 733) % 1900));
         return;
@@ -579,8 +584,9 @@ function findFork(s: CallState, id: string): ForkState | undefined {
 }
 
 export function transition(state: CallState, input: CallInput): Transition {
-  const w: Work = { s: state, from: state, fx: [], at: input.at };
+  // The working copy is itself the transition returned: one object less per input.
+  const w = new Work(state, input.at);
   apply(w, input);
-  if (!ALLOWED[state.phase].includes(w.s.phase)) throw new IllegalCallTransitionError(state.phase, w.s.phase, input.type);
-  return { state: w.s, effects: w.fx };
+  if (!ALLOWED[state.phase].includes(w.state.phase)) throw new IllegalCallTransitionError(state.phase, w.state.phase, input.type);
+  return w;
 }
