@@ -360,12 +360,19 @@ interface AllocationNode {
 if (inspector && args.allocations) {
   const { profile } = (await inspector.post('HeapProfiler.stopSampling')) as { profile: { head: AllocationNode } };
   const bytes = new Map<string, number>();
+  const byFile = new Map<string, number>();
   const walk = (node: AllocationNode): void => {
-    const name = `${node.callFrame.functionName || '(anonymous)'} ${bucket(node.callFrame.url, node.callFrame.functionName)}:${node.callFrame.lineNumber + 1}`;
+    const file = bucket(node.callFrame.url, node.callFrame.functionName);
+    const name = `${node.callFrame.functionName || '(anonymous)'} ${file}:${node.callFrame.lineNumber + 1}`;
     bytes.set(name, (bytes.get(name) ?? 0) + node.selfSize);
+    byFile.set(file, (byFile.get(file) ?? 0) + node.selfSize);
     for (const child of node.children) walk(child);
   };
   walk(profile.head);
+  console.log('\nallocated, by file (sampled; builtins count where they were called from, when V8 knows):');
+  for (const [file, n] of [...byFile.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15)) {
+    console.log(`  ${(n / CALLS).toFixed(0).padStart(6)} B  ${file}`);
+  }
   console.log('\nallocated, by function (sampled):');
   for (const [name, n] of [...bytes.entries()].sort((a, b) => b[1] - a[1]).slice(0, 30)) {
     console.log(`  ${(n / CALLS).toFixed(0).padStart(6)} B  ${name}`);
