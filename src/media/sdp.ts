@@ -119,6 +119,17 @@ const RTCP = /^rtcp:(\d*)(?: (\S*) IP(\d) (\S*))?/;
 
 /** sdp-transform turns a capture that reads back as the same number into that number: these stay strings. */
 function isText(value: string): boolean {
+  // Ports and payload types are short runs of digits without a leading zero: those read back as themselves,
+  // which is known without making a number and a string of it.
+  const length = value.length;
+  if (length > 0 && length < 16) {
+    const first = value.charCodeAt(0);
+    if ((first > 48 && first <= 57) || (first === 48 && length === 1)) {
+      let i = 1;
+      while (i < length && value.charCodeAt(i) >= 48 && value.charCodeAt(i) <= 57) i++;
+      if (i === length) return false;
+    }
+  }
   return String(Number(value)) !== value;
 }
 
