@@ -2,6 +2,7 @@ import { createResponse } from '../message/create.ts';
 import type { SipRequest, SipResponse } from '../message/message.ts';
 import { newTag } from '../message/ids.ts';
 import { isReliable, type Endpoint } from '../transport/endpoint.ts';
+import { responseDestination } from '../transport/response-destination.ts';
 import type { SipTransport } from '../transport/transport.ts';
 import type { TransportError } from '../transport/transport-error.ts';
 import { InviteServerMachine, type InviteServerState } from './invite-server-machine.ts';
@@ -26,14 +27,48 @@ export interface ServerTransactionHost {
 export type ServerTransactionState = InviteServerState | NonInviteServerState;
 
 /**
+ * A final response sent over UDP as its transaction keeps it for up to 32 s of retransmissions (Timers G/J): its
+ * bytes as a one-byte string (the most compact form a V8 heap has), where they went, and its To tag. A parsed or
+ * built response would keep its header table, and the request text its values are cut from, three times longer.
+ */
+class SentResponse {
+  /** The bytes of the first send, let go once sent. */
+  #first: Buffer | undefined;
+  readonly #wire: string;
+
+  constructor(
+    bytes: Buffer,
+    readonly to: Endpoint,
+    readonly toTag: string | undefined,
+  ) {
+    this.#first = bytes;
+    this.#wire = bytes.toString('latin1');
+  }
+
+  bytes(): Buffer {
+    const first = this.#first;
+    this.#first = undefined;
+    return first ?? Buffer.from(this.#wire, 'latin1');
+  }
+}
+
+/** What the machine keeps and re-sends: the response itself until a final one over UDP is reduced to its bytes. */
+type KeptResponse = SipResponse | SentResponse;
+
+/** A flat copy: a string cut from a received message would keep the whole message's text alive. */
+function detached(s: string): string {
+  return Buffer.from(s, 'latin1').toString('latin1');
+}
+
+/**
  * One server transaction: the request, where it came from, and the RFC 3261 machine for its method. After the final
  * response the transaction answers retransmissions for a while (Timers G/H/I, J, L: up to 32 s) from its last
  * response alone, and lets the request go.
  */
 export class ServerTransaction {
   readonly method: string;
-  readonly callId: string;
-  readonly #branch: string;
+  #callId: string;
+  #branch: string;
   #request: SipRequest | undefined;
   /**
    * Called when a CANCEL matched this INVITE before it had a final response (§9.2). The layer has already answered
@@ -44,7 +79,8 @@ export class ServerTransaction {
   onError: ((err: TransactionTimeoutError | TransportError, tx: ServerTransaction) => void) | undefined;
   #cancelled = false;
   readonly #host: ServerTransactionHost;
-  readonly #machine: InviteServerMachine<SipRequest, SipResponse> | NonInviteServerMachine<SipResponse>;
+  readonly #machine: InviteServerMachine<SipRequest, KeptResponse> | NonInviteServerMachine<KeptResponse>;
+  readonly #reliable: boolean;
   readonly #onSendError: (err: TransportError) => void;
 
   constructor(
@@ -57,15 +93,16 @@ export class ServerTransaction {
     host: ServerTransactionHost,
   ) {
     this.method = request.method;
-    this.callId = request.callId;
+    this.#callId = request.callId;
     this.#branch = request.topVia.branch ?? '';
     this.#request = request;
     this.#host = host;
-    const cfg = host.timerConfig(isReliable(source.transport));
+    this.#reliable = isReliable(source.transport);
+    const cfg = host.timerConfig(this.#reliable);
     this.#machine =
       request.method === 'INVITE'
-        ? new InviteServerMachine<SipRequest, SipResponse>(this, host.timers, cfg)
-        : new NonInviteServerMachine<SipResponse>(this, host.timers, cfg);
+        ? new InviteServerMachine<SipRequest, KeptResponse>(this, host.timers, cfg)
+        : new NonInviteServerMachine<KeptResponse>(this, host.timers, cfg);
     // Assigned here rather than as a field initializer: no per-instance function naming by the TS toolchain.
     this.#onSendError = (err) => this.#machine.input({ type: 'transportError', error: err });
   }
@@ -84,16 +121,38 @@ export class ServerTransaction {
     return this.#cancelled;
   }
 
-  /** The last provisional or non-2xx final response sent, which retransmitted requests are answered with. */
+  get callId(): string {
+    return this.#callId;
+  }
+
+  /**
+   * The last response sent while the request is pending (provisional), or a final one over a reliable transport;
+   * a final response over UDP is kept as bytes only (see `lastToTag`).
+   */
   get lastResponse(): SipResponse | undefined {
-    return this.#machine.lastResponse;
+    const last = this.#machine.lastResponse;
+    return last instanceof SentResponse ? undefined : last;
+  }
+
+  /** The To tag of the last response sent, which a CANCEL's 200 repeats (§9.2). */
+  get lastToTag(): string | undefined {
+    return this.#machine.lastResponse?.toTag;
   }
 
   /** Passes a response from the TU to the transaction (§17.2.1 / §17.2.2). Responses after the final are absorbed. */
   respond(res: SipResponse): void {
     if (res.status < 100 || res.status > 699) throw new RangeError(`invalid status ${res.status}`);
-    this.#machine.input({ type: 'respond', status: res.status, response: res });
-    if (res.status >= 200) this.#request = undefined;
+    if (res.status < 200 || this.#reliable || this.#request === undefined) {
+      this.#machine.input({ type: 'respond', status: res.status, response: res });
+      if (res.status >= 200) this.#request = undefined;
+      return;
+    }
+    // The final response over UDP: from here on only its bytes are re-sent, and nothing of the request is kept.
+    const sent = new SentResponse(res.serialize(), responseDestination(res.topVia, this.source), res.toTag);
+    this.#request = undefined;
+    this.#callId = detached(this.#callId);
+    this.#branch = detached(this.#branch);
+    this.#machine.input({ type: 'respond', status: res.status, response: sent });
   }
 
   /**
@@ -103,7 +162,7 @@ export class ServerTransaction {
   reply(status: number, reason?: string): SipResponse | undefined {
     const request = this.#request;
     if (request === undefined) return undefined;
-    const tag = this.lastResponse?.toTag;
+    const tag = this.lastToTag;
     const res = createResponse(request, status, reason, status === 100 ? {} : { toTag: tag ?? newTag() });
     this.respond(res);
     return res;
@@ -144,8 +203,9 @@ export class ServerTransaction {
 
   // ---- ports of the machines ----
 
-  sendResponse(res: SipResponse): void {
-    this.#host.transport.sendResponse(res, this.source, this.#onSendError, this.local);
+  sendResponse(res: KeptResponse): void {
+    if (res instanceof SentResponse) this.#host.transport.sendResponseBytes(res.bytes(), res.to, this.#onSendError, this.local);
+    else this.#host.transport.sendResponse(res, this.source, this.#onSendError, this.local);
   }
 
   makeTrying(): SipResponse {

@@ -218,7 +218,7 @@ export class TransactionLayer implements TransportReceiver, ClientTransactionHos
       return;
     }
     // §9.2: the To tag of the CANCEL's response SHOULD be the one the INVITE's responses carry.
-    tx.respond(createResponse(cancel, 200, undefined, { toTag: invite.lastResponse?.toTag ?? newTag() }));
+    tx.respond(createResponse(cancel, 200, undefined, { toTag: invite.lastToTag ?? newTag() }));
     invite.cancelWith(cancel);
   }
 

@@ -96,6 +96,12 @@ export class MemoryTransport implements SipTransport {
     this.send(res, source.transport === 'udp' ? responseDestination(res.topVia, source) : source, onError);
   }
 
+  sendResponseBytes(data: Buffer, to: Endpoint, onError?: SendErrorHandler): void {
+    const msg = parseMessage(data);
+    if (msg instanceof SipParseError) throw msg;
+    this.send(msg, to, onError);
+  }
+
   localEndpoint(transport: TransportProtocol): Endpoint {
     return { ...this.local, transport };
   }

@@ -165,6 +165,10 @@ export class TransportLayer implements SipTransport {
     this.#sendBytes(res, responseDestination(res.topVia, source), local, onError);
   }
 
+  sendResponseBytes(data: Buffer, to: Endpoint, onError?: SendErrorHandler, local?: Endpoint): void {
+    this.#sendData(data, to, local, onError);
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.#udp.map((u) => u.close()), ...this.#tcp.map((t) => t.close())]);
   }

@@ -28,6 +28,11 @@ export interface SipTransport {
    * `rport` value or the Via port. UDP responses leave from `local`, the listener the request arrived on.
    */
   sendResponse(res: SipResponse, source: Endpoint, onError?: SendErrorHandler, local?: Endpoint): void;
+  /**
+   * Sends the bytes of a response serialized earlier to `to`, the address `sendResponse` chose for it over UDP:
+   * a server transaction's retransmissions, which keep only the bytes (RFC 3261 §17.2: Timers G and J).
+   */
+  sendResponseBytes(data: Buffer, to: Endpoint, onError?: SendErrorHandler, local?: Endpoint): void;
   /** The address to write into Via and Contact for this transport (`public_host` for a wildcard bind). */
   localEndpoint(transport: TransportProtocol): Endpoint;
   close(): Promise<void>;

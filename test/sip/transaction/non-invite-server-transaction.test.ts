@@ -58,6 +58,29 @@ describe('non-INVITE server transaction (RFC 3261 §17.2.2)', () => {
     assert.equal(s.txs.length, 2);
   });
 
+  test('over UDP the final response is kept as its bytes: retransmissions are byte for byte the first send', () => {
+    const s = serverSetup();
+    s.net.inject(request('BYE', { toTag: 'to-1', cseq: 2 }), s.peer);
+    const tx = s.txs[0] as ServerTransaction;
+    const res = responseTo(tx.request!, 200, 'to-1');
+    res.set('Server', 'ünïcode-agent');
+    tx.respond(res);
+    assert.equal(tx.request, undefined);
+    assert.equal(tx.lastResponse, undefined, 'no response object is kept for Timer J');
+    assert.equal(tx.lastToTag, 'to-1');
+    s.net.inject(request('BYE', { toTag: 'to-1', cseq: 2 }), s.peer);
+    s.net.inject(request('BYE', { toTag: 'to-1', cseq: 2 }), s.peer);
+    const sent = s.net.takeSent();
+    assert.equal(sent.length, 3);
+    const first = sent[0]!.message.serialize();
+    assert.deepEqual(first, res.serialize());
+    for (const again of sent.slice(1)) {
+      assert.deepEqual(again.message.serialize(), first);
+      assert.deepEqual(again.to, sent[0]!.to);
+    }
+    assert.equal(tx.callId, sent[0]!.message.callId);
+  });
+
   test('TCP: Timer J is zero', () => {
     const s = serverSetup('tcp');
     s.net.inject(request('OPTIONS', { transport: 'TCP' }), s.peer);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter, once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { createRequest, type SipMessage, type SipRequest, type SipResponse } from '../../../src/sip/message/index.ts';
+import { createRequest, parseMessage, SipParseError, type SipMessage, type SipRequest, type SipResponse } from '../../../src/sip/message/index.ts';
 import { TransactionLayer, type ServerTransaction } from '../../../src/sip/transaction/index.ts';
 import {
   TransportLayer,
@@ -42,6 +42,12 @@ class Observed extends EventEmitter implements SipTransport {
   sendResponse(res: SipResponse, source: Endpoint, onError?: SendErrorHandler, local?: Endpoint): void {
     this.sent.push(res);
     this.inner.sendResponse(res, source, onError, local);
+  }
+  sendResponseBytes(data: Buffer, to: Endpoint, onError?: SendErrorHandler, local?: Endpoint): void {
+    const msg = parseMessage(data);
+    if (msg instanceof SipParseError) throw msg;
+    this.sent.push(msg);
+    this.inner.sendResponseBytes(data, to, onError, local);
   }
   localEndpoint(t: TransportProtocol): Endpoint {
     return this.inner.localEndpoint(t);

@@ -6,7 +6,7 @@ import { freePort } from '../transaction/sipp.ts';
 import { TransportLayer } from '../../../src/sip/transport/transport-layer.ts';
 import type { Endpoint, TransportProtocol } from '../../../src/sip/transport/endpoint.ts';
 import type { SendErrorHandler, SipTransport, TransportReceiver } from '../../../src/sip/transport/transport.ts';
-import type { SipMessage, SipRequest, SipResponse } from '../../../src/sip/message/index.ts';
+import { parseMessage, SipParseError, type SipMessage, type SipRequest, type SipResponse } from '../../../src/sip/message/index.ts';
 import { UserAgent, type UserAgentOptions } from '../../../src/sip/ua/user-agent.ts';
 
 export const SCENARIOS = fileURLToPath(new URL('../../scenarios/dialog/', import.meta.url));
@@ -125,6 +125,13 @@ export class TapTransport extends EventEmitter<{ in: [SipMessage]; out: [SipMess
   sendResponse(res: SipResponse, source: Endpoint, onError?: SendErrorHandler): void {
     this.emit('out', res);
     this.inner.sendResponse(res, source, onError);
+  }
+
+  sendResponseBytes(data: Buffer, to: Endpoint, onError?: SendErrorHandler, local?: Endpoint): void {
+    const msg = parseMessage(data);
+    if (msg instanceof SipParseError) throw msg;
+    this.emit('out', msg);
+    this.inner.sendResponseBytes(data, to, onError, local);
   }
 
   localEndpoint(transport: TransportProtocol): Endpoint {
