@@ -9,7 +9,7 @@
 import type { MediaEngine } from '../../media/media-engine.ts';
 import type { Ringback as ToneHandle } from '../../media/ringback.ts';
 import type { RtpSession } from '../../media/rtp-session.ts';
-import { buildAnswer } from '../../media/sdp.ts';
+import { buildAnswer, type SupportedCodecName } from '../../media/sdp.ts';
 import type { Ringback } from '../ports.ts';
 
 interface Active {
@@ -17,6 +17,8 @@ interface Active {
   tone: ToneHandle | null;
   stopped: boolean;
 }
+
+const SUPPORTED: readonly SupportedCodecName[] = ['PCMU', 'PCMA'];
 
 /** Idle sessions kept for reuse; beyond this, a finished ringback closes its socket. */
 const POOL_SIZE = 256;
@@ -27,22 +29,41 @@ export class MediaRingback implements Ringback {
 
   constructor(private readonly media: MediaEngine) {}
 
-  async start(callId: string, offerSdp: string): Promise<string> {
+  start(callId: string, offerSdp: string): Promise<string> {
     const entry: Active = { session: null, tone: null, stopped: false };
     this.active.set(callId, entry);
+    const pooled = this.idle.pop();
+    if (pooled === undefined) return this.startOnNewSession(callId, offerSdp, entry);
+    // A pooled session answers at once: no async function (and its promise machinery) per call.
     try {
-      entry.session = this.idle.pop() ?? (await this.media.openSession());
-      const answer = buildAnswer(offerSdp, {
-        host: this.media.host,
-        port: entry.session.localPort,
-        supported: ['PCMU', 'PCMA'],
-      });
+      return Promise.resolve(this.answer(callId, offerSdp, entry, pooled));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  private async startOnNewSession(callId: string, offerSdp: string, entry: Active): Promise<string> {
+    let session: RtpSession;
+    try {
+      session = await this.media.openSession();
+    } catch (err) {
+      this.release(callId, entry);
+      throw err;
+    }
+    return this.answer(callId, offerSdp, entry, session);
+  }
+
+  /** Answers the offer from this session and starts the tone, unless the call stopped it meanwhile. */
+  private answer(callId: string, offerSdp: string, entry: Active, session: RtpSession): string {
+    entry.session = session;
+    try {
+      const answer = buildAnswer(offerSdp, { host: this.media.host, port: session.localPort, supported: SUPPORTED });
       // Answered before the socket bound: the SDP is still needed to ACK, but no tone is wanted any more.
       if (entry.stopped) this.release(callId, entry);
       else {
-        entry.session.setRemote(answer.remote);
+        session.setRemote(answer.remote);
         if (answer.remote) {
-          entry.tone = this.media.startRingback({ session: entry.session, codec: answer.codec.name, payloadType: answer.codec.payloadType });
+          entry.tone = this.media.startRingback({ session, codec: answer.codec.name, payloadType: answer.codec.payloadType });
         }
       }
       return answer.sdp;
