@@ -90,6 +90,10 @@ export class CallRecordStore implements CallRecords {
   save(record: CallRecord): void {
     // A later state replaces an unflushed earlier one: only the newest state of a call needs writing.
     this.#pending.set(record.callId, record);
+    this.#schedule();
+  }
+
+  #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
     setTimeout(() => {
@@ -168,9 +172,19 @@ export class CallRecordStore implements CallRecords {
   }
 
   #startThread(): WriterThread {
-    return new WriterThread(this.#db, this.#seq, (seq) => {
-      for (const [callId, entry] of this.#inFlight) if (((entry.seq - seq) | 0) <= 0) this.#inFlight.delete(callId);
+    const thread: WriterThread = new WriterThread(this.#db, this.#seq, {
+      committed: (seq) => {
+        for (const [callId, entry] of this.#inFlight) if (((entry.seq - seq) | 0) <= 0) this.#inFlight.delete(callId);
+      },
+      // What the thread had not committed is written again, whole, by the next writer: nothing it was given is lost.
+      failed: () => {
+        if (this.#thread === thread) this.#thread = null;
+        for (const [callId, { record }] of this.#inFlight) if (!this.#pending.has(callId)) this.#pending.set(callId, record);
+        this.#inFlight.clear();
+        if (this.#pending.size > 0) this.#schedule();
+      },
     });
+    return thread;
   }
 
   /** On the main connection, when no thread writes: full rows, so that nothing depends on what a thread did. */
@@ -248,7 +262,7 @@ class WriterThread {
   readonly posted = new Map<string, CallState>();
 
   /** `lastSeq`: the number of the batch before this thread's first. */
-  constructor(db: Database, lastSeq: number, committed: (seq: number) => void) {
+  constructor(db: Database, lastSeq: number, events: { committed(seq: number): void; failed(): void }) {
     this.#db = db;
     Atomics.store(this.#progress, COMMITTED, lastSeq);
     const data: WriterData = { file: db.name, progress: this.#progress };
@@ -260,11 +274,15 @@ class WriterThread {
     // Shutdown waits for the thread through flush(); an idle thread keeps no process alive.
     this.#worker.unref();
     this.#worker.on('message', (seq: number) => {
-      committed(seq);
+      events.committed(seq);
       while (this.#waiting.length > 0 && ((this.#waiting[0]!.seq - seq) | 0) <= 0) this.#waiting.shift()!.resolve();
     });
-    this.#worker.on('error', (err) => {
-      const failure = new CallRecordWriteError(`the call-record writer thread failed: ${err.message}`, { cause: err });
+    this.#worker.on('error', (err: unknown) => {
+      // What the thread threw arrives as a clone, not always an Error (better-sqlite3's SqliteError comes as an object).
+      const message = typeof err === 'object' && err !== null && 'message' in err ? String(err.message) : String(err);
+      const failure = new CallRecordWriteError(`the call-record writer thread failed: ${message}`, { cause: err });
+      if (this.#db.open) this.#db.pragma(`wal_autocheckpoint = ${this.#autoCheckpoint}`);
+      events.failed();
       if (this.#waiting.length === 0) throw failure;
       for (const waiter of this.#waiting.splice(0)) waiter.reject(failure);
     });

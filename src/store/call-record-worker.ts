@@ -13,11 +13,32 @@ import { BatchReader, CallRecordWriter, COMMITTED, FAILED, type WriterBatch, typ
 if (parentPort === null) throw new Error('call-record-worker.ts runs as a worker thread');
 const port = parentPort;
 const { file, progress } = workerData as WriterData;
-const db = new BetterSqlite3(file, { fileMustExist: true });
-// The same durability as the main connection (open-database.ts); the schema is the main thread's business.
-db.pragma('synchronous = NORMAL');
-db.pragma('busy_timeout = 5000');
-const writer = new CallRecordWriter(db);
+
+/**
+ * Marks the thread failed for a main thread blocked in flush(), and ends the thread with an Error: what a thread
+ * throws reaches the main thread as a structured clone, and better-sqlite3's SqliteError would arrive as a bare
+ * `{ code }`.
+ */
+function fail(err: unknown): never {
+  Atomics.store(progress, FAILED, 1);
+  Atomics.notify(progress, COMMITTED);
+  const e = err as { code?: unknown; message?: unknown };
+  throw new Error(`${typeof e.code === 'string' ? `${e.code}: ` : ''}${String(e.message ?? err)}`);
+}
+
+function open(): { db: BetterSqlite3.Database; writer: CallRecordWriter } {
+  try {
+    const db = new BetterSqlite3(file, { fileMustExist: true });
+    // The same durability as the main connection (open-database.ts); the schema is the main thread's business.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    return { db, writer: new CallRecordWriter(db) };
+  } catch (err) {
+    return fail(err);
+  }
+}
+
+const { db, writer } = open();
 const reader = new BatchReader();
 
 port.on('message', (batch: WriterBatch) => {
@@ -25,9 +46,7 @@ port.on('message', (batch: WriterBatch) => {
     writer.write(reader.rows(batch.lines));
     if (batch.last) db.close();
   } catch (err) {
-    Atomics.store(progress, FAILED, 1);
-    Atomics.notify(progress, COMMITTED);
-    throw err;
+    fail(err);
   }
   Atomics.store(progress, COMMITTED, batch.seq);
   Atomics.notify(progress, COMMITTED);

@@ -1,10 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase } from '../../src/store/open-database.ts';
-import { CallRecordStore } from '../../src/store/call-record-store.ts';
+import { execFileSync } from 'node:child_process';
+import BetterSqlite3 from 'better-sqlite3';
+import type { CallState } from '../../src/calls/call-state.ts';
+import { DATABASE_FILE, openDatabase } from '../../src/store/open-database.ts';
+import { migrate, MIGRATIONS_DIR } from '../../src/store/migrate.ts';
+import { CallRecordStore, CallRecordWriteError } from '../../src/store/call-record-store.ts';
 import { createCall, transition } from '../../src/calls/origination-machine.ts';
 import type { CallRecord } from '../../src/calls/ports.ts';
 
@@ -82,4 +86,181 @@ test('call records survive a reopen; only calls not ended are open; the newest s
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/** The states of a call from ringing to ended, each a copy-on-write step of the one before, as the machine makes them. */
+function lifeOf(callId: string, at: number): CallRecord[] {
+  const base = record(callId);
+  const created = { ...base.state, createdAt: at };
+  const first = { ...created.legs.first, ringAt: at };
+  const ringing = { ...created, legs: { ...created.legs, first }, timers: { ring_first: at + 30_000 } };
+  const answered = { ...first, answerAt: at + 5, winner: `${callId}.1`, sipStatus: 200, outcome: 'answered' as const };
+  const ringback = { ...ringing, phase: 'preparing_ringback' as const, legs: { ...ringing.legs, first: answered }, timers: {}, ringbackSdp: 'v=0\r\n' };
+  const second = { ...ringback.legs.second, ringAt: at + 10 };
+  const ringingSecond = { ...ringback, phase: 'ringing_second' as const, legs: { first: answered, second }, replied: true };
+  const bridged = { ...ringingSecond, phase: 'bridged' as const, legs: { first: answered, second: { ...second, answerAt: at + 20 } }, ringbackSdp: null, bridgedAt: at + 20 };
+  const ended = transition(bridged, { type: 'hangup', at: at + 200, reason: 'api_hangup' }).state;
+  return [ringing, ringback, ringingSecond, bridged, ended].map((state) => ({ ...base, state }));
+}
+
+function tempDir(t: { after: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'call-records-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** The rows as a connection of its own (not the store's) sees them: what another process would read. */
+function committedRows(dir: string): Map<string, { phase: string; live: number; state: CallState }> {
+  const db = new BetterSqlite3(join(dir, DATABASE_FILE), { readonly: true });
+  try {
+    const rows = db.prepare('SELECT call_id, phase, live, state FROM call_records').all() as { call_id: string; phase: string; live: number; state: string }[];
+    return new Map(rows.map((r) => [r.call_id, { phase: r.phase, live: r.live, state: JSON.parse(r.state) as CallState }]));
+  } finally {
+    db.close();
+  }
+}
+
+test('rows are committed by the writer thread; until it has committed them, reads see them', async (t) => {
+  const dir = tempDir(t);
+  const db = openDatabase(dir);
+  t.after(() => db.close());
+  const store = new CallRecordStore(db);
+  const [aRinging, , , aBridged] = lifeOf('a', 1000);
+  const b = lifeOf('b', 2000)[3]!;
+  // Another connection holds the write lock: the thread's commit waits for it (its busy_timeout), the main thread must not.
+  const lock = new BetterSqlite3(join(dir, DATABASE_FILE));
+  t.after(() => lock.close());
+  lock.exec('BEGIN IMMEDIATE');
+  store.save(aRinging!);
+  store.save(b);
+  const settled = store.settled();
+
+  assert.deepEqual(store.get('a'), aRinging, 'a record posted and not committed is read from memory');
+  assert.deepEqual(store.listOpen().map((r) => r.callId), ['a', 'b']);
+  assert.deepEqual(store.recent(1).map((r) => r.callId), ['b']);
+  store.save(aBridged!);
+  assert.equal(store.get('a')?.state.phase, 'bridged', 'a newer state saved while the older one is in flight wins');
+  assert.equal(committedRows(dir).size, 0, 'nothing is committed while the lock is held');
+
+  lock.exec('COMMIT');
+  await settled;
+  // a's newer state may have gone in the next window's batch already: only what the first batch held is certain.
+  const first = committedRows(dir);
+  assert.deepEqual([...first.keys()].sort(), ['a', 'b']);
+  assert.equal(first.get('b')?.phase, 'bridged');
+  await store.settled();
+  assert.deepEqual(committedRows(dir).get('a')?.state, aBridged!.state, "a later state, sent as a delta of the last one, is rebuilt whole");
+  assert.deepEqual(store.get('a'), aBridged, 'once committed, the record is read back from the database');
+  store.flush();
+});
+
+test('states saved over many windows are written in order: every call ends with its last state', async (t) => {
+  const dir = tempDir(t);
+  const db = openDatabase(dir);
+  t.after(() => db.close());
+  const store = new CallRecordStore(db);
+  const calls = Array.from({ length: 40 }, (_, i) => lifeOf(`call-${i}`, 1000 + i));
+  const lastSaved = new Map<string, CallState>();
+  for (let step = 0; step < 5; step++) {
+    // Calls move at different times: some states collapse in a window, others go one window each.
+    for (const [i, life] of calls.entries()) {
+      if (i % (step + 1) !== 0 && step !== 4) continue;
+      store.save(life[step]!);
+      lastSaved.set(life[step]!.callId, life[step]!.state);
+    }
+    if (step % 2 === 1) {
+      await store.settled();
+      const rows = committedRows(dir);
+      assert.equal(rows.size, calls.length);
+      for (const [callId, state] of lastSaved) assert.deepEqual(rows.get(callId)?.state, state, `${callId} after step ${step}`);
+    }
+  }
+  store.flush();
+  const rows = committedRows(dir);
+  assert.equal(rows.size, calls.length);
+  for (const life of calls) {
+    const row = rows.get(life[0]!.callId)!;
+    assert.equal(row.live, 0);
+    assert.deepEqual(row.state, life[4]!.state);
+  }
+});
+
+test('flush() writes what is pending and what is in flight, and another process reads it all', async (t) => {
+  const dir = tempDir(t);
+  const db = openDatabase(dir);
+  const store = new CallRecordStore(db);
+  const a = lifeOf('a', 1000);
+  const b = lifeOf('b', 2000);
+  store.save(a[0]!);
+  await store.settled();
+  const lock = new BetterSqlite3(join(dir, DATABASE_FILE));
+  lock.exec('BEGIN IMMEDIATE');
+  store.save(a[3]!);
+  store.save(b[0]!);
+  const inFlight = store.settled();
+  lock.exec('COMMIT');
+  lock.close();
+  store.save(a[4]!);
+  store.save(b[3]!);
+  store.flush();
+  await inFlight;
+  db.close();
+
+  const script = `
+    const Database = require('better-sqlite3');
+    const db = new Database(process.argv[1], { readonly: true });
+    console.log(JSON.stringify(db.prepare('SELECT call_id, live, state FROM call_records ORDER BY call_id').all()));`;
+  const out = execFileSync(process.execPath, ['-e', script, join(dir, DATABASE_FILE)], { encoding: 'utf8', timeout: 10_000 });
+  const rows = (JSON.parse(out) as { call_id: string; live: number; state: string }[]).map((r) => [r.call_id, r.live, JSON.parse(r.state) as CallState]);
+  assert.deepEqual(rows, [
+    ['a', 0, a[4]!.state],
+    ['b', 1, b[3]!.state],
+  ]);
+  const again = new CallRecordStore(openDatabase(dir));
+  assert.deepEqual(again.listOpen(), [b[3]]);
+});
+
+test('a store saves again after flush(), with a new writer thread', async (t) => {
+  const dir = tempDir(t);
+  const db = openDatabase(dir);
+  t.after(() => db.close());
+  const store = new CallRecordStore(db);
+  const a = lifeOf('a', 1000);
+  store.save(a[0]!);
+  await store.settled();
+  store.flush();
+  store.save(a[3]!);
+  await store.settled();
+  assert.deepEqual(committedRows(dir).get('a')?.state, a[3]!.state, 'the new thread is sent a full row, not a delta of what the old one had');
+  store.flush();
+});
+
+test('a writer thread that cannot write rejects settled() with a CallRecordWriteError; the next thread writes what it held', async (t) => {
+  const dir = tempDir(t);
+  const db = openDatabase(dir);
+  t.after(() => db.close());
+  const store = new CallRecordStore(db);
+  db.exec('DROP TABLE call_records');
+  const a = lifeOf('a', 1000)[0]!;
+  store.save(a);
+  await assert.rejects(store.settled(), (err: unknown) => err instanceof CallRecordWriteError && /call_records/.test(err.message));
+  assert.deepEqual(store.get('a'), a, 'what the failed thread held is still read from memory');
+  db.exec(readFileSync(join(MIGRATIONS_DIR, '030_call_records.sql'), 'utf8'));
+  await store.settled();
+  assert.deepEqual(committedRows(dir).get('a')?.state, a.state);
+  store.flush();
+});
+
+test('an in-memory database is written on the main connection', async () => {
+  const db = new BetterSqlite3(':memory:');
+  migrate(db);
+  const store = new CallRecordStore(db);
+  const a = lifeOf('a', 1000);
+  store.save(a[0]!);
+  await store.settled();
+  assert.equal((db.prepare('SELECT phase FROM call_records').get() as { phase: string }).phase, 'ringing_first');
+  store.save(a[4]!);
+  store.flush();
+  assert.deepEqual(store.get('a'), a[4]);
+  db.close();
 });
