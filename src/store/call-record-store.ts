@@ -11,9 +11,9 @@
  * (and its other tables) go on while the thread commits.
  *
  * flush() writes everything out synchronously: it posts what is pending as the thread's last batch, waits for the
- * thread to commit it and close its connection, and the thread ends (the next save starts another). Without a
- * running thread (before the first window, after flush(), or for an in-memory database no other connection can
- * open) rows are written on the main connection.
+ * thread to commit it and close its connection, and the thread ends (the next window starts another). Without a
+ * thread ready to take rows (until the one started by the first window has loaded, after flush(), or for an
+ * in-memory database no other connection can open) rows are written on the main connection, as they all were.
  *
  * A crash loses at most the last FLUSH_MS of changes plus the batch the thread was committing, as with writes
  * on the main thread. Per call, writes stay in order: one thread commits the batches in the order posted.
@@ -23,7 +23,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { CallState } from '../calls/call-state.ts';
 import type { CallRecord, CallRecords } from '../calls/ports.ts';
 import { jsonDelta } from './json-delta.ts';
-import { CallRecordWriter, COMMITTED, FAILED, pushRow, STATE_COLUMN, type CallRecordRow, type WriterBatch, type WriterData } from './call-record-writer.ts';
+import { CallRecordWriter, COMMITTED, FAILED, READY, pushRow, STATE_COLUMN, type CallRecordRow, type WriterBatch, type WriterData } from './call-record-writer.ts';
 
 interface Row {
   call_id: string;
@@ -105,11 +105,12 @@ export class CallRecordStore implements CallRecords {
   /** Writes every pending record now, and waits until the writer thread has committed all it was given (shutdown). */
   flush(): void {
     const thread = this.#thread;
-    if (thread === null) {
+    this.#thread = null;
+    if (thread === null || !thread.ready) {
+      thread?.stop();
       this.#writeHere();
       return;
     }
-    this.#thread = null;
     thread.waitFor(this.#post(thread, true), DRAIN_MS);
     this.#inFlight.clear();
   }
@@ -118,13 +119,17 @@ export class CallRecordStore implements CallRecords {
    * Resolves once every record saved so far is committed (what is pending is posted now); rejects with a
    * CallRecordWriteError if the thread fails first. Does not stop the thread.
    */
-  settled(): Promise<void> {
-    if (this.#thread === null && (this.#pending.size === 0 || this.#db.memory)) {
+  async settled(): Promise<void> {
+    if (this.#db.memory) {
       this.#writeHere();
-      return Promise.resolve();
+      return;
     }
+    if (this.#thread === null && this.#pending.size === 0) return;
     const thread = (this.#thread ??= this.#startThread());
-    return thread.committed(this.#post(thread, false));
+    await thread.whenReady();
+    // flush() may have written everything out while the thread was starting.
+    if (this.#thread !== thread) return;
+    await thread.committed(this.#post(thread, false));
   }
 
   get(callId: string): CallRecord | undefined {
@@ -164,11 +169,12 @@ export class CallRecordStore implements CallRecords {
 
   #writeBehind(): void {
     if (this.#pending.size === 0) return;
-    if (this.#db.memory) {
+    const thread = this.#db.memory ? null : (this.#thread ??= this.#startThread());
+    if (thread === null || !thread.ready) {
       this.#writeHere();
       return;
     }
-    this.#post((this.#thread ??= this.#startThread()), false);
+    this.#post(thread, false);
   }
 
   #startThread(): WriterThread {
@@ -187,7 +193,10 @@ export class CallRecordStore implements CallRecords {
     return thread;
   }
 
-  /** On the main connection, when no thread writes: full rows, so that nothing depends on what a thread did. */
+  /**
+   * On the main connection, when no thread takes rows (nothing is in flight then): full rows, so that nothing
+   * depends on what a thread did.
+   */
   #writeHere(): void {
     if (this.#pending.size === 0) return;
     const rows: CallRecordRow[] = [];
@@ -198,7 +207,6 @@ export class CallRecordStore implements CallRecords {
     }
     this.#writer.write(rows);
     this.#pending.clear();
-    this.#inFlight.clear();
   }
 
   /**
@@ -245,16 +253,18 @@ export class CallRecordStore implements CallRecords {
 }
 
 /**
- * The main thread's handle on a record-writer thread. While it runs, the main connection does not checkpoint the
- * WAL on its commits (the thread's commits do): a checkpoint copies pages to the database file and syncs it, which
- * is the slow part of a commit that triggers one.
+ * The main thread's handle on a record-writer thread. It is given rows once it reports its connection open (until
+ * then the main connection writes: a thread takes a moment to load, and a record must not wait for it). While it
+ * takes rows, the main connection does not checkpoint the WAL on its commits (the thread's commits do): a
+ * checkpoint copies pages to the database file and syncs it, the slow part of a commit that triggers one.
  */
 class WriterThread {
   readonly #worker: Worker;
   readonly #progress = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
   readonly #db: Database;
-  readonly #autoCheckpoint: number;
-  readonly #waiting: { readonly seq: number; readonly resolve: () => void; readonly reject: (err: Error) => void }[] = [];
+  #autoCheckpoint: number | null = null;
+  /** Who waits for the thread to be ready (seq null) or for a batch to be committed. */
+  #waiting: { readonly seq: number | null; readonly resolve: () => void; readonly reject: (err: Error) => void }[] = [];
   /**
    * The state last posted for each live call: the thread has its row and keeps its state, so the next row of the
    * call rewrites only the columns that change, and carries only what changed in the state.
@@ -273,21 +283,39 @@ class WriterThread {
     this.#worker = new Worker(bootstrap, { eval: true, workerData: data });
     // Shutdown waits for the thread through flush(); an idle thread keeps no process alive.
     this.#worker.unref();
-    this.#worker.on('message', (seq: number) => {
-      events.committed(seq);
-      while (this.#waiting.length > 0 && ((this.#waiting[0]!.seq - seq) | 0) <= 0) this.#waiting.shift()!.resolve();
+    this.#worker.on('message', (message: number | typeof READY) => {
+      if (message === READY) {
+        this.#autoCheckpoint = db.pragma('wal_autocheckpoint', { simple: true }) as number;
+        db.pragma('wal_autocheckpoint = 0');
+      } else {
+        events.committed(message);
+      }
+      this.#waiting = this.#waiting.filter((w) => {
+        const done = message === READY ? w.seq === null : w.seq !== null && ((w.seq - message) | 0) <= 0;
+        if (done) w.resolve();
+        return !done;
+      });
     });
     this.#worker.on('error', (err: unknown) => {
       // What the thread threw arrives as a clone, not always an Error (better-sqlite3's SqliteError comes as an object).
       const message = typeof err === 'object' && err !== null && 'message' in err ? String(err.message) : String(err);
       const failure = new CallRecordWriteError(`the call-record writer thread failed: ${message}`, { cause: err });
-      if (this.#db.open) this.#db.pragma(`wal_autocheckpoint = ${this.#autoCheckpoint}`);
+      this.#restoreCheckpoints();
       events.failed();
       if (this.#waiting.length === 0) throw failure;
       for (const waiter of this.#waiting.splice(0)) waiter.reject(failure);
     });
-    this.#autoCheckpoint = db.pragma('wal_autocheckpoint', { simple: true }) as number;
-    db.pragma('wal_autocheckpoint = 0');
+  }
+
+  /** The thread has its connection open and takes rows. */
+  get ready(): boolean {
+    return this.#autoCheckpoint !== null;
+  }
+
+  /** Resolves when the thread is ready; rejects with a CallRecordWriteError if it fails first. */
+  whenReady(): Promise<void> {
+    if (this.ready) return Promise.resolve();
+    return new Promise((resolve, reject) => this.#waiting.push({ seq: null, resolve, reject }));
   }
 
   post(batch: WriterBatch): void {
@@ -297,6 +325,11 @@ class WriterThread {
   /** Resolves when batch `seq` is committed; batches are committed in the order posted. */
   committed(seq: number): Promise<void> {
     return new Promise((resolve, reject) => this.#waiting.push({ seq, resolve, reject }));
+  }
+
+  /** Ends a thread that was never given a row (shutdown before it was ready). */
+  stop(): void {
+    void this.#worker.terminate();
   }
 
   /** Blocks until batch `seq` is committed (the thread's commits are short: this is shutdown's wait). */
@@ -312,8 +345,12 @@ class WriterThread {
         Atomics.wait(this.#progress, COMMITTED, done, left);
       }
     } finally {
-      if (this.#db.open) this.#db.pragma(`wal_autocheckpoint = ${this.#autoCheckpoint}`);
+      this.#restoreCheckpoints();
     }
+  }
+
+  #restoreCheckpoints(): void {
+    if (this.#autoCheckpoint !== null && this.#db.open) this.#db.pragma(`wal_autocheckpoint = ${this.#autoCheckpoint}`);
   }
 }
 

@@ -8,7 +8,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
-import { BatchReader, CallRecordWriter, COMMITTED, FAILED, type WriterBatch, type WriterData } from './call-record-writer.ts';
+import { BatchReader, CallRecordWriter, COMMITTED, FAILED, READY, type WriterBatch, type WriterData } from './call-record-writer.ts';
 
 if (parentPort === null) throw new Error('call-record-worker.ts runs as a worker thread');
 const port = parentPort;
@@ -40,6 +40,7 @@ function open(): { db: BetterSqlite3.Database; writer: CallRecordWriter } {
 
 const { db, writer } = open();
 const reader = new BatchReader();
+port.postMessage(READY);
 
 port.on('message', (batch: WriterBatch) => {
   try {

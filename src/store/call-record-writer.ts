@@ -117,6 +117,9 @@ export interface WriterData {
   readonly progress: Int32Array;
 }
 
+/** What the thread posts once its connection is open; afterwards it posts the number of each batch committed. */
+export const READY = 'ready';
+
 /** progress[COMMITTED]: the number of the last batch committed. */
 export const COMMITTED = 0;
 /** progress[FAILED]: 1 once a write failed (the thread then ends with the error). */
