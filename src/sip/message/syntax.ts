@@ -228,22 +228,42 @@ export function parseParamsIn(bytes: Uint8Array, text: string, pos: number, end:
       if (pos < end && bytes[pos] === 34) {
         const q = readQuoted(text.slice(0, end), pos);
         if (q === null) return null;
-        params[name] = text.slice(pos, q.end);
+        setParam(params, name, text.slice(pos, q.end));
         pos = q.end;
         quoted = true;
       } else {
         const valueStart = pos;
         while (pos < end && PARAM_VALUE_BYTES[bytes[pos] as number] === 1) pos++;
         if (pos === valueStart) return null;
-        params[name] = text.slice(valueStart, pos);
+        setParam(params, name, text.slice(valueStart, pos));
       }
     } else {
-      params[name] = null;
+      setParam(params, name, null);
     }
     pos = skipWsIn(bytes, pos, end);
   }
   if (paramsScan.rportEnd === -1 && quoted) paramsScan.rportEnd = -2;
   return params;
+}
+
+/**
+ * `params[name] = value`, with a named store for the parameters of nearly every Via: a keyed store whose name
+ * varies is a generic (megamorphic) store, which costs several named ones.
+ */
+function setParam(params: Params, name: string, value: string | null): void {
+  switch (name) {
+    case 'branch':
+      params.branch = value;
+      break;
+    case 'rport':
+      params.rport = value;
+      break;
+    case 'received':
+      params.received = value;
+      break;
+    default:
+      params[name] = value;
+  }
 }
 
 /**
