@@ -13,6 +13,7 @@ import { SipRequest, SipResponse, type HeaderTable, type SipMessage } from './me
 import type { CSeq } from './types.ts';
 import { TOKEN_BYTES, isToken, paramsScan } from './syntax.ts';
 import { NameAddrScan, scanNameAddr, scannedTag } from './name-addr-scan.ts';
+import { SPELLED_HEADER_NAMES, spelledHeaderName } from './spelled-header-name.ts';
 import { parseViaIn } from './via.ts';
 
 export const DEFAULT_MAX_BYTES = 65535;
@@ -151,40 +152,9 @@ function knownName(spelling: string, key: string): KnownName {
 
 // Spellings seen on nearly every message, matched in place (any letter case) so the common header names cost no
 // slice and no hash lookup. Anything else goes through `headerKey`.
-const KNOWN_SPELLINGS = [
-  'Via',
-  'From',
-  'To',
-  'Call-ID',
-  'CSeq',
-  'Contact',
-  'Max-Forwards',
-  'Content-Type',
-  'Content-Length',
-  'Route',
-  'Record-Route',
-  'Allow',
-  'Supported',
-  'Require',
-  'User-Agent',
-  'Server',
-  'Expires',
-  'Accept',
-  'Event',
-  'Authorization',
-  'WWW-Authenticate',
-  'Proxy-Authorization',
-  'Proxy-Authenticate',
-  'Session-Expires',
-  'Subscription-State',
-  'Allow-Events',
-  'Date',
-  'Subject',
-  'Reason',
-  'P-Asserted-Identity',
-];
+const SPELLED = SPELLED_HEADER_NAMES.map((spelling) => knownName(spelling, headerKey(spelling)));
 const KNOWN_BY_LENGTH: KnownName[][] = [];
-for (const spelling of KNOWN_SPELLINGS) (KNOWN_BY_LENGTH[spelling.length] ??= []).push(knownName(spelling, headerKey(spelling)));
+for (const known of SPELLED) (KNOWN_BY_LENGTH[known.spellingCodes.length] ??= []).push(known);
 const LOWER = new Uint8Array(256);
 for (let c = 0; c < 256; c++) LOWER[c] = c >= 65 && c <= 90 ? c + 32 : c;
 
@@ -194,32 +164,6 @@ for (const ch of 'abcdefijklmnorstuvxy') {
   const key = headerKey(ch);
   COMPACT_BY_CODE[ch.charCodeAt(0)] = knownName(ch, key);
   COMPACT_BY_CODE[ch.toUpperCase().charCodeAt(0)] = knownName(ch.toUpperCase(), key);
-}
-
-/** Known names and compact forms as usually spelled, by their first byte. */
-const SPELLED_BY_FIRST: KnownName[][] = [];
-for (const known of [...KNOWN_BY_LENGTH.flat(), ...COMPACT_BY_CODE.filter((k) => k !== undefined)]) {
-  (SPELLED_BY_FIRST[known.spellingCodes[0] as number] ??= []).push(known);
-}
-
-/**
- * The known header whose usual spelling, followed by its colon, starts the line at bytes[pos]: nearly every line
- * of nearly every message, recognised without searching for the colon. Anything else (another letter case,
- * white space before the colon, an unknown name) is left to the general path.
- */
-function spelledName(bytes: Uint8Array, pos: number): KnownName | undefined {
-  const candidates = SPELLED_BY_FIRST[bytes[pos] as number];
-  if (candidates === undefined) return undefined;
-  for (let n = 0; n < candidates.length; n++) {
-    const known = candidates[n] as KnownName;
-    const codes = known.spellingCodes;
-    const len = codes.length;
-    if (bytes[pos + len] !== 58) continue;
-    let j = 1;
-    while (j < len && bytes[pos + j] === codes[j]) j++;
-    if (j === len) return known;
-  }
-  return undefined;
 }
 
 /**
@@ -391,7 +335,12 @@ export function parseHead(
     let colon: number;
     let key: string;
     let slot: Slot;
-    const spelled = ascii ? spelledName(data, pos) : undefined;
+    // The usual spelling of a common name or a compact form, each right before its colon: nearly every line.
+    let spelled: KnownName | undefined;
+    if (ascii) {
+      const index = spelledHeaderName(data, pos);
+      spelled = index >= 0 ? SPELLED[index] : data[pos + 1] === 58 ? COMPACT_BY_CODE[first] : undefined;
+    }
     if (spelled !== undefined) {
       colon = pos + spelled.spellingCodes.length;
       key = spelled.key;
