@@ -14,6 +14,7 @@ import type { CSeq } from './types.ts';
 import { TOKEN_BYTES, isToken, paramsScan } from './syntax.ts';
 import { NameAddrScan, scanNameAddr, scannedTag } from './name-addr-scan.ts';
 import { SPELLED_HEADER_NAMES, spelledHeaderName } from './spelled-header-name.ts';
+import { SPELLED_METHODS, spelledMethod } from './spelled-method.ts';
 import { parseViaIn } from './via.ts';
 
 export const DEFAULT_MAX_BYTES = 65535;
@@ -419,7 +420,9 @@ export function parseHead(
   const sp1 = text.indexOf(' ', t0);
   if (sp1 === -1 || sp1 > lineEnd) return new SipParseError('malformed start line', start);
   if (isSipSlash(text, t0)) return response(text, t0, sp1, lineEnd, table, h, counts);
-  let method = ascii ? knownMethod(data, t0, sp1) : undefined;
+  // A known method as its constant string (the first space is the one after it).
+  const index = ascii ? spelledMethod(data, t0) : -1;
+  let method = index === -1 ? undefined : SPELLED_METHODS[index];
   if (method === undefined) {
     method = text.slice(t0, sp1);
     if (!isToken(method)) return new SipParseError(`invalid method "${method}"`, start);
@@ -452,27 +455,6 @@ export function parseHead(
   return check(request, versionError, uri.indexOf('?') !== -1, h, counts);
 }
 
-/** The methods of RFC 3261 and its extensions, returned as constants (no new string, and compared by identity). */
-const KNOWN_METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE'].map(
-  (name) => ({ name, codes: Buffer.from(name, 'latin1') }),
-);
-
-function knownMethod(bytes: Uint8Array, start: number, end: number): string | undefined {
-  const len = end - start;
-  for (let n = 0; n < KNOWN_METHODS.length; n++) {
-    const known = KNOWN_METHODS[n] as { name: string; codes: Uint8Array };
-    const codes = known.codes;
-    if (codes.length !== len || codes[0] !== bytes[start]) continue;
-    let j = 1;
-    while (j < len && bytes[start + j] === codes[j]) j++;
-    if (j === len) return known.name;
-  }
-  return undefined;
-}
-
-/** SIP/2.0 as bytes. */
-const SIP_2_0 = Buffer.from('SIP/2.0', 'latin1');
-
 /** Where `plainRequestLine` found the end of the Request-URI, and whether the URI has a '?'. */
 let plainUriEnd = 0;
 let plainUriQuery = false;
@@ -483,17 +465,10 @@ let plainUriQuery = false;
  * for anything else, which the general path reads (and reports).
  */
 function plainRequestLine(bytes: Uint8Array, start: number, lineEnd: number): string | undefined {
-  let known: { name: string; codes: Uint8Array } | undefined;
-  for (let n = 0; n < KNOWN_METHODS.length && known === undefined; n++) {
-    const k = KNOWN_METHODS[n] as { name: string; codes: Uint8Array };
-    const codes = k.codes;
-    if (codes[0] !== bytes[start] || bytes[start + codes.length] !== 32) continue;
-    let j = 1;
-    while (j < codes.length && bytes[start + j] === codes[j]) j++;
-    if (j === codes.length) known = k;
-  }
-  if (known === undefined) return undefined;
-  const uriStart = start + known.codes.length + 1;
+  const index = spelledMethod(bytes, start);
+  if (index === -1) return undefined;
+  const method = SPELLED_METHODS[index] as string;
+  const uriStart = start + method.length + 1;
   const c0 = LOWER[bytes[uriStart] as number] as number;
   if (c0 < 97 || c0 > 122) return undefined;
   let i = uriStart + 1;
@@ -510,11 +485,14 @@ function plainRequestLine(bytes: Uint8Array, start: number, lineEnd: number): st
     if (c < 32 || c === 60 || c === 62 || c === 34 || c >= 127) return undefined;
     if (c === 63) query = true;
   }
-  if (i === afterColon || i + 1 + SIP_2_0.length !== lineEnd) return undefined;
-  for (let j = 0; j < SIP_2_0.length; j++) if (bytes[i + 1 + j] !== SIP_2_0[j]) return undefined;
+  // SP "SIP/2.0" and the line's end.
+  if (i === afterColon || i + 8 !== lineEnd) return undefined;
+  const v = i + 1;
+  if (bytes[v] !== 83 || bytes[v + 1] !== 73 || bytes[v + 2] !== 80 || bytes[v + 3] !== 47) return undefined;
+  if (bytes[v + 4] !== 50 || bytes[v + 5] !== 46 || bytes[v + 6] !== 48) return undefined;
   plainUriEnd = i;
   plainUriQuery = query;
-  return known.name;
+  return method;
 }
 
 /** "SIP/" or "sip/" at text[at]: a status line. (Character compares: `startsWith` costs more here.) */
