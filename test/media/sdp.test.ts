@@ -304,7 +304,7 @@ test('SDP text is read as sdp-transform reads it, mangled text included', () => 
   const rand = prng(3725);
   const texts = [...seeds];
   for (let i = 0; i < 4000; i++) {
-    texts.push(mutateText(seeds[i % seeds.length]!, rand, '\r\n =/:0123456789aAcmrtpIP.-\u2028x'));
+    texts.push(mutateText(seeds[i % seeds.length]!, rand, '\r\n\t\v =/:0123456789aAcmrtpIP.-_x\u00a0\u2028\u2029'));
   }
   let refused = 0;
   for (const text of texts) {
