@@ -5,7 +5,7 @@
  * held bridged call costs the server.
  *
  *   npm run bench:originate -- [--rate 1000] [--seconds 5] [--latency-rate 500] [--hold 20000] [--hold-rate 250]
- *                                [--hold-settle 40] [--connections 64] [--warmup 3]   (--seconds 0: only the hold phase)
+ *                                [--hold-settle 40] [--connections 64] [--warmup 5]   (--seconds 0: only the hold phase)
  *
  * A warm-up phase (at the latency rate, not reported) comes first: a PBX runs for days, and the first thousand
  * calls of a fresh process also pay V8's compilation of the hot paths, on the same two cores.
@@ -40,7 +40,8 @@ interface ServerStats {
   readonly cpuMs: number;
   readonly ended: Record<string, number>;
 }
-type ToServer = { type: 'stats'; detail: boolean } | { type: 'mark' } | { type: 'snapshot'; path: string } | { type: 'hangUpAll' } | { type: 'stop' };
+type StatsDetail = 'counts' | 'records' | 'memory';
+type ToServer = { type: 'stats'; detail: StatsDetail } | { type: 'mark' } | { type: 'snapshot'; path: string } | { type: 'hangUpAll' } | { type: 'stop' };
 
 // ---- server side ----
 
@@ -52,21 +53,24 @@ async function serve(): Promise<void> {
   let cpuAtMark = process.cpuUsage();
   const send = (m: ServerReady | ServerStats | { type: 'snapshot' }): void => void process.send!(m);
   /**
-   * Live counts; with `detail`, memory after full collections and the records of the calls since the last mark.
+   * Live counts; with 'records', also the records of the calls since the last mark; with 'memory', also memory
+   * after full collections. Only the hold phase collects: a forced full collection between phases, with the
+   * server idle, drops optimized code that embeds objects of the finished phase (V8 "weak" code dependencies),
+   * and the next phase would spend its first seconds recompiling a few hundred functions.
    * ArrayBuffers are freed by a sweeper after the collection that finds them dead: a second collection a moment
    * later counts only what is really held.
    */
-  const stats = async (detail: boolean): Promise<void> => {
+  const stats = async (detail: StatsDetail): Promise<void> => {
     // Before the collections below, which are the benchmark's and not the calls'.
     const cpu = process.cpuUsage(cpuAtMark);
-    if (detail) {
+    if (detail === 'memory') {
       global.gc?.();
       await new Promise((resolve) => setTimeout(resolve, 200));
       global.gc?.();
     }
     const mem = process.memoryUsage();
     const calls = engine.originator.listCalls();
-    const recent = detail ? engine.records.recent(1_000_000).filter((r) => r.startedAt >= markAt) : [];
+    const recent = detail !== 'counts' ? engine.records.recent(1_000_000).filter((r) => r.startedAt >= markAt) : [];
     const bridgeLatencies: number[] = [];
     const ended: Record<string, number> = {};
     for (const r of recent) {
@@ -133,8 +137,8 @@ class ServerProcess {
     return new ServerProcess(child, ready, new HttpsPool('127.0.0.1', ready.https, connections));
   }
 
-  /** Live counts; with `detail`, after a GC, also memory and the records of the calls since the last mark. */
-  async stats(detail = false): Promise<ServerStats> {
+  /** See the server side's `stats`. */
+  async stats(detail: StatsDetail = 'counts'): Promise<ServerStats> {
     const reply = once(this.child, 'message') as Promise<[ServerStats]>;
     this.child.send({ type: 'stats', detail } satisfies ToServer);
     return (await reply)[0];
@@ -246,7 +250,7 @@ async function phase(server: ServerProcess, label: string, rate: number, seconds
     server.send({ type: 'mark' });
     result = await drive(server.client, rate, count);
     await waitFor('calls to end', async () => (await server.stats()).live === 0, 60_000);
-    stats = await server.stats(true);
+    stats = await server.stats('records');
   } finally {
     phone.kill();
     trunk.kill();
@@ -272,7 +276,7 @@ async function phase(server: ServerProcess, label: string, rate: number, seconds
 }
 
 async function hold(server: ServerProcess, calls: number, rate: number, settleS: number): Promise<void> {
-  const before = await server.stats(true);
+  const before = await server.stats('memory');
   const { phone, trunk } = await peers(server, calls, 3_600_000, calls / rate + 600);
   try {
     server.send({ type: 'mark' });
@@ -292,7 +296,7 @@ async function hold(server: ServerProcess, calls: number, rate: number, settleS:
     );
     // Completed INVITE transactions linger 64*T1 (RFC 6026 Timer M): measure the calls as they are held, after that.
     await new Promise((resolve) => setTimeout(resolve, settleS * 1000));
-    const during = await server.stats(true);
+    const during = await server.stats('memory');
     const perCall = (b: number, a: number) => ((a - b) / during.bridged / 1024).toFixed(2);
     console.log(
       `hold: ${during.bridged} of ${calls} calls held bridged at once (API failures ${result.failures}); per call: ` +
@@ -325,7 +329,7 @@ async function main(): Promise<void> {
       'hold-rate': { type: 'string', default: '250' },
       'hold-settle': { type: 'string', default: '40' },
       connections: { type: 'string', default: '64' },
-      warmup: { type: 'string', default: '3' },
+      warmup: { type: 'string', default: '5' },
     },
   });
   if (values.serve) return serve();
