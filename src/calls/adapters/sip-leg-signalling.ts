@@ -138,7 +138,7 @@ export class SipLegSignalling implements LegSignalling {
       if (answer.sdp === undefined) {
         // A 2xx to an offerless INVITE must carry the offer (RFC 3261 §13.2.1); without one there is no session.
         answer.ack();
-        void this.hangUp(request.forkId, fork);
+        this.hangUp(request.forkId, fork);
         events.failed(488, '2xx without an SDP offer');
         return;
       }
@@ -226,7 +226,7 @@ export class SipLegSignalling implements LegSignalling {
     const answer = fork.answer;
     if (answer) answer.ack(answer.sdp === undefined ? undefined : rejectSdp(answer.sdp, { host: this.opts.host }));
     fork.answer = null;
-    void this.hangUp(forkId, fork);
+    this.hangUp(forkId, fork);
   }
 
   reinvite(forkId: string, offerSdp: string): void {
@@ -248,7 +248,7 @@ export class SipLegSignalling implements LegSignalling {
 
   bye(forkId: string): void {
     const fork = this.forks.get(forkId);
-    if (fork) void this.hangUp(forkId, fork);
+    if (fork) this.hangUp(forkId, fork);
   }
 
   relay(firstForkId: string, secondForkId: string): void {
@@ -340,15 +340,25 @@ export class SipLegSignalling implements LegSignalling {
     sendRequest(layer, request, peer).catch((err: unknown) => logger.info({ err, sipCallId: invite.callId }, 'BYE after a restart failed'));
   }
 
-  private async hangUp(forkId: string, fork: Fork): Promise<void> {
+  /** BYE once answered, CANCEL while ringing; the fork is let go when that is done (promise callbacks: an async function costs more, every call). */
+  private hangUp(forkId: string, fork: Fork): void {
+    const session = fork.session;
+    if (session) {
+      session.bye().then(
+        () => this.release(forkId, fork),
+        (err: unknown) => {
+          this.opts.logger.info({ err, forkId }, 'BYE failed');
+          this.release(forkId, fork);
+        },
+      );
+      return;
+    }
     try {
-      if (fork.session) await fork.session.bye();
-      else fork.call?.cancel();
+      fork.call?.cancel();
     } catch (err) {
       this.opts.logger.info({ err, forkId }, 'BYE failed');
-    } finally {
-      this.release(forkId, fork);
     }
+    this.release(forkId, fork);
   }
 
   private release(forkId: string, fork: Fork): void {
