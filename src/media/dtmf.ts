@@ -212,6 +212,7 @@ export function sendDtmf(options: SendDtmfOptions): Promise<void> {
     const volume = options.volume ?? 10;
     const { session, payloadType } = options;
     const sender = new EventSender(session, payloadType, event, volume, packets, samplesPerPacket, resolve);
-    sender.attach(scheduler.add(sender).stop);
+    const handle = scheduler.add(sender);
+    sender.attach(() => handle.stop());
   });
 }

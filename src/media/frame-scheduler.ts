@@ -40,10 +40,22 @@ export interface PacedHandle {
   stop(): void;
 }
 
-interface Entry extends PacedHandle {
-  readonly source: PacedSource;
+/** A paced source and its place on the grid; it is also the handle, so adding a source makes no closure. */
+class Entry implements PacedHandle {
   nextTick: number;
-  active: boolean;
+  active = true;
+
+  constructor(
+    private readonly scheduler: FrameScheduler,
+    readonly source: PacedSource,
+    readonly startTick: number,
+  ) {
+    this.nextTick = startTick;
+  }
+
+  stop(): void {
+    this.scheduler.remove(this);
+  }
 }
 
 export interface FrameSchedulerOptions {
@@ -82,19 +94,14 @@ export class FrameScheduler {
   /** Starts pacing a source from the next tick (now, when now is on the grid). */
   add(source: PacedSource): PacedHandle {
     const startTick = Math.ceil((this.clock.now() - this.epoch) / this.frameMs);
-    const entry: Entry = {
-      source,
-      startTick,
-      nextTick: startTick,
-      active: true,
-      stop: () => this.remove(entry),
-    };
+    const entry = new Entry(this, source, startTick);
     this.entries.add(entry);
     if (this.timer === undefined || startTick < this.timerTick) this.arm(startTick);
     return entry;
   }
 
-  private remove(entry: Entry): void {
+  /** Called by the entry's stop(). */
+  remove(entry: Entry): void {
     if (!entry.active) return;
     entry.active = false;
     this.entries.delete(entry);
