@@ -142,18 +142,21 @@ class BenchAnswer implements Answer {
 class BenchCall extends EventEmitter {
   request: SipRequest | undefined = INVITE;
 
-  constructor(isPhone: boolean) {
+  constructor(private readonly isPhone: boolean) {
     super();
-    setImmediate(() => {
-      this.emit('progress', RINGING);
-      const answer = (): void => {
-        this.request = undefined;
-        const session = new BenchSession(isPhone) as unknown as Session;
-        this.emit('answered', new BenchAnswer(isPhone ? PHONE_OFFER : TRUNK_OFFER, session));
-      };
-      if (!isPhone && RING_MS > 0) setTimeout(answer, RING_MS);
-      else setImmediate(answer);
-    });
+    setImmediate(() => this.ring());
+  }
+
+  private ring(): void {
+    this.emit('progress', RINGING);
+    if (!this.isPhone && RING_MS > 0) setTimeout(() => this.answer(), RING_MS);
+    else setImmediate(() => this.answer());
+  }
+
+  private answer(): void {
+    this.request = undefined;
+    const session = new BenchSession(this.isPhone) as unknown as Session;
+    this.emit('answered', new BenchAnswer(this.isPhone ? PHONE_OFFER : TRUNK_OFFER, session));
   }
 
   cancel(): void {
