@@ -3,20 +3,24 @@
  * call within a few milliseconds; writes are kept in memory and written together every FLUSH_MS, so a call that
  * rings and bridges within that window costs one row write, and a burst of originations one commit.
  *
- * The writing is done off the main thread: each window's rows go as one batch to a record-writer thread
- * (call-record-worker.ts) with its own connection to the same file, which commits the batches in order and runs
- * the WAL checkpoints. The main thread only turns states into rows (their JSON is the main cost left) and posts
- * them. Until the thread reports a batch committed, its records stay readable here, so reads always see the
- * newest state of a call, written or not. WAL readers never wait for the writer, so the main connection's reads
- * (and its other tables) go on while the thread commits.
+ * The writing is done off the main thread: each window's rows go to a record-writer thread (call-record-worker.ts)
+ * with its own connection to the same file, which commits them in the order posted and runs the WAL checkpoints.
+ * The main thread turns states into rows and posts them: a call's first row carries its state's JSON, its later
+ * rows only what changed since the state posted before (json-delta.ts: a few hundred bytes, found by reference,
+ * since the machine copies only what a transition changes), which the thread applies to the state it keeps.
+ * Until the thread reports a batch committed, its records stay readable here, so reads always see the newest
+ * state of a call, written or not. WAL readers never wait for the writer, so the main connection's reads (and its
+ * other tables) go on while the thread commits; its transactions hold one window's rows.
  *
- * flush() writes everything out synchronously: it posts what is pending as the thread's last batch, waits for the
- * thread to commit it and close its connection, and the thread ends (the next window starts another). Without a
- * thread ready to take rows (until the one started by the first window has loaded, after flush(), or for an
- * in-memory database no other connection can open) rows are written on the main connection, as they all were.
+ * flush() writes everything out synchronously: it posts what is pending as the thread's last batch, blocks until
+ * the thread has committed it and closed its connection (Atomics.wait on memory they share), and the thread ends
+ * (the next window starts another). Without a thread ready to take rows (until the one started by the first
+ * window has loaded, after flush(), or for an in-memory database no other connection can open) rows are written
+ * on the main connection, as they all were. If the thread fails, what it had not committed is written again.
  *
  * A crash loses at most the last FLUSH_MS of changes plus the batch the thread was committing, as with writes
- * on the main thread. Per call, writes stay in order: one thread commits the batches in the order posted.
+ * on the main thread. Per call, writes stay in order: one thread commits the batches in the order posted, and the
+ * main connection writes only when no thread holds rows.
  */
 import { Worker } from 'node:worker_threads';
 import type { Database, Statement } from 'better-sqlite3';
@@ -55,7 +59,10 @@ export class CallRecordWriteError extends Error {
 const FLUSH_MS = 50;
 /** How long flush() waits for the thread's last commit: well over its connection's busy_timeout (5 s). */
 const DRAIN_MS = 15_000;
-/** Under glibc's threshold for serving an allocation from fresh pages (128 KiB), JSON being ASCII in the main. */
+/**
+ * A window's rows go in messages of about this many characters: one message of a whole busy window (~300 KB at
+ * 1,000 calls/s) cost the main thread several times more per byte to post than messages of this size did.
+ */
 const BATCH_CHARS = 96 * 1024;
 
 /** A record posted to the thread and not yet reported committed, with the number of its batch. */
@@ -119,17 +126,19 @@ export class CallRecordStore implements CallRecords {
    * Resolves once every record saved so far is committed (what is pending is posted now); rejects with a
    * CallRecordWriteError if the thread fails first. Does not stop the thread.
    */
-  async settled(): Promise<void> {
+  settled(): Promise<void> {
     if (this.#db.memory) {
       this.#writeHere();
-      return;
+      return Promise.resolve();
     }
-    if (this.#thread === null && this.#pending.size === 0) return;
+    if (this.#thread === null && this.#pending.size === 0) return Promise.resolve();
     const thread = (this.#thread ??= this.#startThread());
-    await thread.whenReady();
-    // flush() may have written everything out while the thread was starting.
-    if (this.#thread !== thread) return;
-    await thread.committed(this.#post(thread, false));
+    // Posted at once when the thread is ready: what is pending is in flight when this returns.
+    if (thread.ready) return thread.committed(this.#post(thread, false));
+    return thread.whenReady().then(() =>
+      // flush() may have written everything out while the thread was starting.
+      this.#thread === thread ? thread.committed(this.#post(thread, false)) : undefined,
+    );
   }
 
   get(callId: string): CallRecord | undefined {
@@ -209,10 +218,7 @@ export class CallRecordStore implements CallRecords {
     this.#pending.clear();
   }
 
-  /**
-   * Posts the pending records in batches of up to about BATCH_CHARS; returns the number of the last batch. Big
-   * messages cost the main thread far more per byte than small ones (fresh memory for the serialized copy).
-   */
+  /** Posts the pending records in batches of about BATCH_CHARS; returns the number of the last batch. */
   #post(thread: WriterThread, last: boolean): number {
     let lines: string[] = [];
     let chars = 0;

@@ -127,6 +127,9 @@ test('rows are committed by the writer thread; until it has committed them, read
   const store = new CallRecordStore(db);
   const [aRinging, , , aBridged] = lifeOf('a', 1000);
   const b = lifeOf('b', 2000)[3]!;
+  // A first record started the thread and went through it: from now on windows are posted to it.
+  store.save(lifeOf('earlier', 500)[4]!);
+  await store.settled();
   // Another connection holds the write lock: the thread's commit waits for it (its busy_timeout), the main thread must not.
   const lock = new BetterSqlite3(join(dir, DATABASE_FILE));
   t.after(() => lock.close());
@@ -137,21 +140,23 @@ test('rows are committed by the writer thread; until it has committed them, read
 
   assert.deepEqual(store.get('a'), aRinging, 'a record posted and not committed is read from memory');
   assert.deepEqual(store.listOpen().map((r) => r.callId), ['a', 'b']);
-  assert.deepEqual(store.recent(1).map((r) => r.callId), ['b']);
+  assert.deepEqual(store.recent(2).map((r) => r.callId), ['b', 'a']);
   store.save(aBridged!);
   assert.equal(store.get('a')?.state.phase, 'bridged', 'a newer state saved while the older one is in flight wins');
-  assert.equal(committedRows(dir).size, 0, 'nothing is committed while the lock is held');
+  assert.deepEqual([...committedRows(dir).keys()], ['earlier'], 'nothing more is committed while the lock is held');
 
   lock.exec('COMMIT');
   await settled;
   // a's newer state may have gone in the next window's batch already: only what the first batch held is certain.
   const first = committedRows(dir);
-  assert.deepEqual([...first.keys()].sort(), ['a', 'b']);
+  assert.deepEqual([...first.keys()].sort(), ['a', 'b', 'earlier']);
   assert.equal(first.get('b')?.phase, 'bridged');
   await store.settled();
-  assert.deepEqual(committedRows(dir).get('a')?.state, aBridged!.state, "a later state, sent as a delta of the last one, is rebuilt whole");
+  assert.deepEqual(committedRows(dir).get('a')?.state, aBridged!.state, 'a later state, sent as a delta of the last one, is rebuilt whole');
   assert.deepEqual(store.get('a'), aBridged, 'once committed, the record is read back from the database');
+  assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), 0, 'the thread checkpoints, not the main connection');
   store.flush();
+  assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), 1000, 'once the thread is gone the main connection checkpoints again');
 });
 
 test('states saved over many windows are written in order: every call ends with its last state', async (t) => {
@@ -203,6 +208,11 @@ test('flush() writes what is pending and what is in flight, and another process 
   store.save(a[4]!);
   store.save(b[3]!);
   store.flush();
+  assert.deepEqual(
+    [...committedRows(dir)].map(([id, r]) => [id, r.phase]),
+    [['a', 'ended'], ['b', 'bridged']],
+    'committed when flush() returns',
+  );
   await inFlight;
   db.close();
 
