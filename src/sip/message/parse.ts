@@ -140,6 +140,8 @@ interface KnownName {
   /** The usual spelling and `key` as character codes, compared with the received bytes. */
   spellingCodes: Uint8Array;
   keyCodes: Uint8Array;
+  /** Of the name: a plain number costs less to read than a typed array's length. */
+  length: number;
 }
 
 function knownName(spelling: string, key: string): KnownName {
@@ -147,6 +149,7 @@ function knownName(spelling: string, key: string): KnownName {
     key,
     slot: SLOT_OF[key] ?? Slot.None,
     spellingCodes: Buffer.from(spelling, 'latin1'),
+    length: spelling.length,
     keyCodes: Buffer.from(key, 'latin1'),
   };
 }
@@ -343,7 +346,7 @@ export function parseHead(
       spelled = index >= 0 ? SPELLED[index] : data[pos + 1] === 58 ? COMPACT_BY_CODE[first] : undefined;
     }
     if (spelled !== undefined) {
-      colon = pos + spelled.spellingCodes.length;
+      colon = pos + spelled.length;
       key = spelled.key;
       slot = spelled.slot;
     } else {
@@ -587,9 +590,8 @@ function check(
   if (versionError) return new SipParseError('unsupported SIP version', start, { status: 505, partial });
   for (let slot = Slot.From; slot <= Slot.ContentType; slot++) {
     const n = counts[slot] as number;
-    const key = SLOT_KEYS[slot] as string;
-    if (n === 0 && slot <= Slot.CSeq) return new SipParseError(`missing ${key}`, start, { partial });
-    if (n > 1) return new SipParseError(`${n} ${key} headers`, offsetOf(h, key), { partial });
+    if (n === 0 && slot <= Slot.CSeq) return new SipParseError(`missing ${SLOT_KEYS[slot] as string}`, start, { partial });
+    if (n > 1) return new SipParseError(`${n} ${SLOT_KEYS[slot] as string} headers`, offsetOf(h, SLOT_KEYS[slot] as string), { partial });
   }
   let contentLength: number | undefined;
   try {
@@ -666,9 +668,11 @@ function cseqOf(msg: SipMessage, h: HeadSource): CSeq {
   while (pos < end && TOKEN_BYTES[bytes[pos] as number] === 1) pos++;
   if (digitsEnd === digitsStart || digitsEnd - digitsStart > 10 || seq > 0x7fffffff) return msg.cseq;
   if (methodStart === digitsEnd || methodStart === end || pos !== end) return msg.cseq;
+  // A request's own method string is reused when the CSeq's reads the same as the start of the request line.
   const own = msg.kind === 'request' ? msg.method : '';
+  const lineStart = h.start;
   let same = own.length === end - methodStart;
-  for (let i = 0; same && i < own.length; i++) same = bytes[methodStart + i] === own.charCodeAt(i);
+  for (let i = 0; same && i < own.length; i++) same = bytes[methodStart + i] === bytes[lineStart + i];
   const method = same ? own : h.text.slice(methodStart, end);
   const cseq = { seq, method };
   msg.primeCSeq(cseq);
