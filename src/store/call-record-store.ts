@@ -291,6 +291,8 @@ class WriterThread {
     this.#worker.unref();
     this.#worker.on('message', (message: number | typeof READY) => {
       if (message === READY) {
+        // Started by a late window and ready after the server closed the database: nothing is left to write.
+        if (!db.open) return this.stop();
         this.#autoCheckpoint = db.pragma('wal_autocheckpoint', { simple: true }) as number;
         db.pragma('wal_autocheckpoint = 0');
       } else {
