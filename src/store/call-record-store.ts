@@ -27,7 +27,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { CallState } from '../calls/call-state.ts';
 import type { CallRecord, CallRecords } from '../calls/ports.ts';
 import { jsonDelta } from './json-delta.ts';
-import { CallRecordWriter, COMMITTED, FAILED, READY, pushRow, STATE_COLUMN, type CallRecordRow, type WriterBatch, type WriterData } from './call-record-writer.ts';
+import { batchText, CallRecordWriter, COMMITTED, FAILED, READY, pushRow, STATE_COLUMN, type CallRecordRow, type WriterBatch, type WriterData } from './call-record-writer.ts';
 
 interface Row {
   call_id: string;
@@ -239,13 +239,13 @@ export class CallRecordStore implements CallRecords {
       this.#inFlight.set(callId, { record, seq: (this.#seq + 1) | 0 });
       chars += json.length;
       if (chars >= BATCH_CHARS) {
-        thread.post({ seq: (this.#seq = (this.#seq + 1) | 0), lines, last: false });
+        thread.post({ seq: (this.#seq = (this.#seq + 1) | 0), text: batchText(lines), last: false });
         lines = [];
         chars = 0;
       }
     }
     this.#pending.clear();
-    thread.post({ seq: (this.#seq = (this.#seq + 1) | 0), lines, last });
+    thread.post({ seq: (this.#seq = (this.#seq + 1) | 0), text: batchText(lines), last });
     return this.#seq;
   }
 

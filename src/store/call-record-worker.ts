@@ -44,7 +44,7 @@ port.postMessage(READY);
 
 port.on('message', (batch: WriterBatch) => {
   try {
-    writer.write(reader.rows(batch.lines));
+    writer.write(reader.rows(batch.text));
     if (batch.last) db.close();
   } catch (err) {
     fail(err);
