@@ -5,9 +5,8 @@
  *
  * The writing is done off the main thread: each window's rows go to a record-writer thread (call-record-worker.ts)
  * with its own connection to the same file, which commits them in the order posted and runs the WAL checkpoints.
- * The main thread turns states into rows and posts them: a call's first row carries its state's JSON, its later
- * rows only what changed since the state posted before (json-delta.ts: a few hundred bytes, found by reference,
- * since the machine copies only what a transition changes), which the thread applies to the state it keeps.
+ * The main thread turns states into rows (their JSON is most of what is left of its cost) and posts them; a
+ * call's later rows leave out the columns that never change (the request's JSON among them).
  * Until the thread reports a batch committed, its records stay readable here, so reads always see the newest
  * state of a call, written or not. WAL readers never wait for the writer, so the main connection's reads (and its
  * other tables) go on while the thread commits; its transactions hold one window's rows.
@@ -26,7 +25,6 @@ import { Worker } from 'node:worker_threads';
 import type { Database, Statement } from 'better-sqlite3';
 import type { CallState } from '../calls/call-state.ts';
 import type { CallRecord, CallRecords } from '../calls/ports.ts';
-import { jsonDelta } from './json-delta.ts';
 import { batchText, CallRecordWriter, COMMITTED, FAILED, READY, pushRow, STATE_COLUMN, type CallRecordRow, type WriterBatch, type WriterData } from './call-record-writer.ts';
 
 interface Row {
@@ -224,17 +222,10 @@ export class CallRecordStore implements CallRecords {
     let chars = 0;
     for (const [callId, record] of this.#pending) {
       const row = changingColumns(record);
-      const state = record.state;
-      const before = thread.posted.get(callId);
-      let json: string;
-      if (before === undefined) {
-        fullRow(record, row);
-        json = JSON.stringify(state);
-      } else {
-        json = jsonDelta(before, state);
-      }
-      if (state.phase === 'ended') thread.posted.delete(callId);
-      else thread.posted.set(callId, state);
+      if (!thread.inserted.has(callId)) fullRow(record, row);
+      if (record.state.phase === 'ended') thread.inserted.delete(callId);
+      else thread.inserted.add(callId);
+      const json = JSON.stringify(record.state);
       pushRow(lines, row, json);
       this.#inFlight.set(callId, { record, seq: (this.#seq + 1) | 0 });
       chars += json.length;
@@ -271,11 +262,8 @@ class WriterThread {
   #autoCheckpoint: number | null = null;
   /** Who waits for the thread to be ready (seq null) or for a batch to be committed. */
   #waiting: { readonly seq: number | null; readonly resolve: () => void; readonly reject: (err: Error) => void }[] = [];
-  /**
-   * The state last posted for each live call: the thread has its row and keeps its state, so the next row of the
-   * call rewrites only the columns that change, and carries only what changed in the state.
-   */
-  readonly posted = new Map<string, CallState>();
+  /** Live calls whose row this thread has been given: their next rows rewrite only the columns that change. */
+  readonly inserted = new Set<string>();
 
   /** `lastSeq`: the number of the batch before this thread's first. */
   constructor(db: Database, lastSeq: number, events: { committed(seq: number): void; failed(): void }) {

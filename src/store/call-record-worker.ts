@@ -8,7 +8,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
-import { BatchReader, CallRecordWriter, COMMITTED, FAILED, READY, type WriterBatch, type WriterData } from './call-record-writer.ts';
+import { CallRecordWriter, COMMITTED, FAILED, READY, rowsOfText, type WriterBatch, type WriterData } from './call-record-writer.ts';
 
 if (parentPort === null) throw new Error('call-record-worker.ts runs as a worker thread');
 const port = parentPort;
@@ -39,12 +39,11 @@ function open(): { db: BetterSqlite3.Database; writer: CallRecordWriter } {
 }
 
 const { db, writer } = open();
-const reader = new BatchReader();
 port.postMessage(READY);
 
 port.on('message', (batch: WriterBatch) => {
   try {
-    writer.write(reader.rows(batch.text));
+    writer.write(rowsOfText(batch.text));
     if (batch.last) db.close();
   } catch (err) {
     fail(err);

@@ -4,7 +4,6 @@
  * form in which a batch travels to the thread, and the thread's start-up data and messages.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import { applyJsonDelta, type Json } from './json-delta.ts';
 
 /**
  * One record's columns, as positional parameters. A full row (INSERT_LENGTH values) inserts the call or
@@ -63,56 +62,30 @@ export class CallRecordWriter {
   }
 }
 
-/** Where a row holds whether the call is live, and its call_id. */
-const LIVE_COLUMN = 1;
-const CALL_ID_COLUMN = 16;
-
 /**
  * A batch travels to the thread as text, two lines per row (JSON text never holds a raw newline): the row as a
- * JSON array with null for the state, then the state. A full row carries the state's JSON; a short one, a
- * json-delta.ts delta from the state the previous row of the same call carried, which the thread keeps until the
- * call ends (the main thread serialises only what changed). Posting, measured on the main thread per 2.3 KB
+ * JSON array with null for the state, then the state's JSON. Posting, measured on the main thread per 2.3 KB
  * row: an array of strings 2-3 us, the same joined into one flat string of ~100 KB ~1.1 us, a structured clone of
  * the rows' values several times more (larger strings cost more again: fresh pages for the copy).
  */
-export function pushRow(lines: string[], row: CallRecordRow, stateOrDelta: string): void {
-  lines.push(JSON.stringify(row), stateOrDelta);
+export function pushRow(lines: string[], row: CallRecordRow, stateJson: string): void {
+  lines.push(JSON.stringify(row), stateJson);
 }
 
 export function batchText(lines: readonly string[]): string {
   return lines.join('\n');
 }
 
-/** The thread's side of pushRow and batchText: rows with their states' JSON, rebuilding states from deltas. */
-export class BatchReader {
-  /** The state each live call's last row carried, parsed: the base of its next delta. */
-  readonly #states = new Map<string, { [key: string]: Json }>();
-
-  rows(text: string): CallRecordRow[] {
-    const lines = text === '' ? [] : text.split('\n');
-    const rows: CallRecordRow[] = [];
-    for (let i = 0; i + 1 < lines.length; i += 2) {
-      const row = JSON.parse(lines[i]!) as CallRecordRow;
-      const callId = row[CALL_ID_COLUMN] as string;
-      let json = lines[i + 1]!;
-      if (row.length === INSERT_LENGTH) {
-        if (row[LIVE_COLUMN] === 1) this.#states.set(callId, JSON.parse(json) as { [key: string]: Json });
-      } else {
-        const state = this.#states.get(callId);
-        if (state === undefined) throw new CallRecordFormatError(`a delta for call ${callId}, whose state was never given`);
-        applyJsonDelta(state, json);
-        json = JSON.stringify(state);
-      }
-      if (row[LIVE_COLUMN] !== 1) this.#states.delete(callId);
-      row[STATE_COLUMN] = json;
-      rows.push(row);
-    }
-    return rows;
+/** The thread's side of pushRow and batchText. */
+export function rowsOfText(text: string): CallRecordRow[] {
+  const lines = text === '' ? [] : text.split('\n');
+  const rows: CallRecordRow[] = [];
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    const row = JSON.parse(lines[i]!) as CallRecordRow;
+    row[STATE_COLUMN] = lines[i + 1]!;
+    rows.push(row);
   }
-}
-
-export class CallRecordFormatError extends Error {
-  override readonly name = 'CallRecordFormatError';
+  return rows;
 }
 
 /** What the record-writer thread (call-record-worker.ts) is started with. */

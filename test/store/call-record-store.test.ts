@@ -152,7 +152,7 @@ test('rows are committed by the writer thread; until it has committed them, read
   assert.deepEqual([...first.keys()].sort(), ['a', 'b', 'earlier']);
   assert.equal(first.get('b')?.phase, 'bridged');
   await store.settled();
-  assert.deepEqual(committedRows(dir).get('a')?.state, aBridged!.state, 'a later state, sent as a delta of the last one, is rebuilt whole');
+  assert.deepEqual(committedRows(dir).get('a')?.state, aBridged!.state, 'a later state, in a row without the columns that never change, is written whole');
   assert.deepEqual(store.get('a'), aBridged, 'once committed, the record is read back from the database');
   assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), 0, 'the thread checkpoints, not the main connection');
   store.flush();
@@ -241,7 +241,7 @@ test('a store saves again after flush(), with a new writer thread', async (t) =>
   store.flush();
   store.save(a[3]!);
   await store.settled();
-  assert.deepEqual(committedRows(dir).get('a')?.state, a[3]!.state, 'the new thread is sent a full row, not a delta of what the old one had');
+  assert.deepEqual(committedRows(dir).get('a')?.state, a[3]!.state, 'the new thread is sent a full row: it never saw the first one');
   store.flush();
 });
 
