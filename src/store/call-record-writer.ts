@@ -6,17 +6,15 @@
 import type { Database, Statement } from 'better-sqlite3';
 
 /**
- * One record's columns, as positional parameters. A full row (INSERT_LENGTH values) inserts the call or
- * overwrites it; a short one (UPDATE_LENGTH values) only rewrites what changes while a call runs, on a row an
- * earlier full row wrote. The columns that change come first, then call_id, so that a short row is a prefix of a
- * full one and both bind positionally (better-sqlite3 binds numbered parameters by name, which costs more per row).
+ * One record's columns, as positional parameters. A short row (17 values: phase, live, the ten per-leg columns,
+ * bridged_at, ended_at, end_reason, state, call_id) rewrites what changes while a call runs, on a row an earlier
+ * full row wrote; a full row (INSERT_LENGTH values: then account_id, requested_by, method, request, dialed_first,
+ * dialed_second, started_at) inserts the call or overwrites it. A short row is a prefix of a full one, so both bind
+ * positionally (better-sqlite3 binds numbered parameters by name, which costs more per row).
  */
 export type CallRecordRow = (string | number | null)[];
 
-/** phase, live, the ten per-leg columns, bridged_at, ended_at, end_reason, state, call_id. */
-export const UPDATE_LENGTH = 17;
-/** ...then account_id, requested_by, method, request, dialed_first, dialed_second, started_at. */
-export const INSERT_LENGTH = 24;
+const INSERT_LENGTH = 24;
 /** Where a row holds the state's JSON. */
 export const STATE_COLUMN = 15;
 
