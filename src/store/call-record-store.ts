@@ -17,8 +17,8 @@
  * window has loaded, after flush(), or for an in-memory database no other connection can open) rows are written
  * on the main connection, as they all were. If the thread fails, what it had not committed is written again.
  *
- * A crash loses at most the last FLUSH_MS of changes plus the batch the thread was committing, as with writes
- * on the main thread. Per call, writes stay in order: one thread commits the batches in the order posted, and the
+ * A crash loses at most the last FLUSH_MS of changes plus the window the thread was committing (more only if
+ * the thread falls behind, its windows then queue up), as with writes on the main thread. Per call, writes stay in order: one thread commits the batches in the order posted, and the
  * main connection writes only when no thread holds rows.
  */
 import { Worker } from 'node:worker_threads';
