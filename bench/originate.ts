@@ -15,6 +15,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { writeHeapSnapshot } from 'node:v8';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +42,7 @@ interface ServerStats {
   readonly ended: Record<string, number>;
 }
 type StatsDetail = 'counts' | 'records' | 'memory';
-type ToServer = { type: 'stats'; detail: StatsDetail } | { type: 'mark' } | { type: 'snapshot'; path: string } | { type: 'hangUpAll' } | { type: 'stop' };
+type ToServer = { type: 'stats'; detail: StatsDetail } | { type: 'loop' } | { type: 'mark' } | { type: 'snapshot'; path: string } | { type: 'hangUpAll' } | { type: 'stop' };
 
 // ---- server side ----
 
@@ -51,6 +52,7 @@ async function serve(): Promise<void> {
   const engine = server.engine!;
   let markAt = Date.now();
   let cpuAtMark = process.cpuUsage();
+  let loopAtMark = performance.eventLoopUtilization();
   const send = (m: ServerReady | ServerStats | { type: 'snapshot' }): void => void process.send!(m);
   /**
    * Live counts; with 'records', also the records of the calls since the last mark; with 'memory', also memory
@@ -97,6 +99,11 @@ async function serve(): Promise<void> {
       case 'mark':
         markAt = Date.now();
         cpuAtMark = process.cpuUsage();
+        loopAtMark = performance.eventLoopUtilization();
+        return;
+      case 'loop':
+        // How busy the event loop was since the mark: asked right after the last API answer of a phase.
+        process.send!({ type: 'loop', busy: performance.eventLoopUtilization(loopAtMark).utilization });
         return;
       case 'stats': {
         void stats(m.detail);
@@ -142,6 +149,13 @@ class ServerProcess {
     const reply = once(this.child, 'message') as Promise<[ServerStats]>;
     this.child.send({ type: 'stats', detail } satisfies ToServer);
     return (await reply)[0];
+  }
+
+  /** The share of time the server's event loop was busy since the last mark. */
+  async loopBusy(): Promise<number> {
+    const reply = once(this.child, 'message') as Promise<[{ busy: number }]>;
+    this.child.send({ type: 'loop' } satisfies ToServer);
+    return (await reply)[0].busy;
   }
 
   send(m: ToServer): void {
@@ -245,10 +259,12 @@ async function phase(server: ServerProcess, label: string, rate: number, seconds
   const count = Math.round(rate * seconds);
   const { phone, trunk } = await peers(server, count, 200, seconds + 60);
   let result: Awaited<ReturnType<typeof drive>>;
+  let loopBusy: number;
   let stats: ServerStats;
   try {
     server.send({ type: 'mark' });
     result = await drive(server.client, rate, count);
+    loopBusy = await server.loopBusy();
     await waitFor('calls to end', async () => (await server.stats()).live === 0, 60_000);
     stats = await server.stats('records');
   } finally {
@@ -271,7 +287,7 @@ async function phase(server: ServerProcess, label: string, rate: number, seconds
   );
   console.log(
     `  server CPU ${(stats.cpuMs / count).toFixed(2)} ms per origination (API request to both BYEs, all threads); ` +
-      `load generator's HTTPS client ${(result.clientCpuMs / count).toFixed(2)} ms`,
+      `load generator's HTTPS client ${(result.clientCpuMs / count).toFixed(2)} ms; server event loop busy ${(loopBusy * 100).toFixed(0)}% of the phase`,
   );
 }
 
