@@ -296,11 +296,18 @@ export function parseHead(
   h.keys = [];
   h.lineStarts = [];
   h.data = data;
-  // A single-character search costs less than a two-character one; the pair is searched for when the first LF
-  // does not end a CRLF.
-  let lineEnd = text.indexOf('\n', t0) - 1;
-  if (lineEnd < t0 || text.charCodeAt(lineEnd) !== 13) lineEnd = text.indexOf('\r\n', t0);
-  if (lineEnd === -1) return noEmptyLine(data);
+  // The usual request line is read in one pass over its bytes, which finds its end as well. Otherwise a
+  // single-character search costs less than a two-character one; the pair is searched for when the first LF does
+  // not end a CRLF.
+  const plainMethod = ascii ? plainRequestLine(data, t0, limit, true) : undefined;
+  let lineEnd: number;
+  if (plainMethod !== undefined) {
+    lineEnd = plainUriEnd + 8;
+  } else {
+    lineEnd = text.indexOf('\n', t0) - 1;
+    if (lineEnd < t0 || text.charCodeAt(lineEnd) !== 13) lineEnd = text.indexOf('\r\n', t0);
+    if (lineEnd === -1) return noEmptyLine(data);
+  }
   const keys = h.keys;
   const lineStarts = h.lineStarts;
   const counts = COUNTS;
@@ -413,12 +420,12 @@ export function parseHead(
   table.startLineEnd = ascii ? lineEnd : -1;
 
   // Start line: Request-Line = Method SP Request-URI SP SIP-Version, single spaces (RFC 4475 lwsstart, trws).
-  if (ascii) {
-    const method = plainRequestLine(data, t0, lineEnd);
-    if (method !== undefined) {
-      const request = new SipRequest(method, text.slice(t0 + method.length + 1, plainUriEnd), table);
-      return check(request, false, plainUriQuery, h, counts);
-    }
+  // A request line the first reading left (one with a bare CR or LF before its version) is read again within the
+  // line's end as found.
+  const plain = plainMethod ?? (ascii ? plainRequestLine(data, t0, lineEnd + 2, false) : undefined);
+  if (plain !== undefined) {
+    const request = new SipRequest(plain, text.slice(t0 + plain.length + 1, plainUriEnd), table);
+    return check(request, false, plainUriQuery, h, counts);
   }
   const sp1 = text.indexOf(' ', t0);
   if (sp1 === -1 || sp1 > lineEnd) return new SipParseError('malformed start line', start);
@@ -463,11 +470,13 @@ let plainUriEnd = 0;
 let plainUriQuery = false;
 
 /**
- * The usual request line, read in one pass over its bytes: a known method, a Request-URI that `isRequestUri`
- * accepts, and SIP/2.0, single spaces between. Returns the method (the URI ends at `plainUriEnd`), or undefined
- * for anything else, which the general path reads (and reports).
+ * The usual request line, read in one pass over its bytes before the line's end is known: a known method, a
+ * Request-URI that `isRequestUri` accepts, and SIP/2.0 then CRLF before `bound`, single spaces between. Returns the
+ * method (the URI ends at `plainUriEnd`, the line 8 bytes later), or undefined for anything else, which the
+ * general path reads (and reports). `open`: the line's end is not known yet, so a CR or LF in the scheme (which
+ * the scheme's check lets through) leaves the line to be found with the rules of every other line.
  */
-function plainRequestLine(bytes: Uint8Array, start: number, lineEnd: number): string | undefined {
+function plainRequestLine(bytes: Uint8Array, start: number, bound: number, open: boolean): string | undefined {
   const index = spelledMethod(bytes, start);
   if (index === -1) return undefined;
   const method = SPELLED_METHODS[index] as string;
@@ -475,24 +484,26 @@ function plainRequestLine(bytes: Uint8Array, start: number, lineEnd: number): st
   const c0 = LOWER[bytes[uriStart] as number] as number;
   if (c0 < 97 || c0 > 122) return undefined;
   let i = uriStart + 1;
-  for (; i < lineEnd; i++) {
+  for (; i < bound; i++) {
     const c = bytes[i] as number;
     if (c === 58) break;
+    if (open && (c === 13 || c === 10)) return undefined;
     if (!((c >= 48 && c <= 57) || (LOWER[c] as number) - 97 < 26 || c === 43 || c === 45 || c === 46)) return undefined;
   }
   const afterColon = ++i;
   let query = false;
-  for (; i < lineEnd; i++) {
+  for (; i < bound; i++) {
     const c = bytes[i] as number;
     if (c === 32) break;
     if (c < 32 || c === 60 || c === 62 || c === 34 || c >= 127) return undefined;
     if (c === 63) query = true;
   }
-  // SP "SIP/2.0" and the line's end.
-  if (i === afterColon || i + 8 !== lineEnd) return undefined;
+  // SP "SIP/2.0" CRLF.
+  if (i === afterColon || i + 9 >= bound) return undefined;
   const v = i + 1;
   if (bytes[v] !== 83 || bytes[v + 1] !== 73 || bytes[v + 2] !== 80 || bytes[v + 3] !== 47) return undefined;
   if (bytes[v + 4] !== 50 || bytes[v + 5] !== 46 || bytes[v + 6] !== 48) return undefined;
+  if (bytes[v + 7] !== 13 || bytes[v + 8] !== 10) return undefined;
   plainUriEnd = i;
   plainUriQuery = query;
   return method;
