@@ -94,7 +94,27 @@ for (const name of COMMON_PARAMS) (PARAM_CODES_BY_LENGTH[name.length] ??= []).pu
 
 /** `paramName` reading the name from `bytes` (the same characters as `text`, one byte each). */
 function paramNameIn(bytes: Uint8Array, text: string, start: number, end: number): string {
-  const candidates = PARAM_CODES_BY_LENGTH[end - start];
+  const len = end - start;
+  // The Via parameters of nearly every message, in the lower case nearly every client writes, compared with
+  // constant bytes: a table's bytes and the case folding cost several times as much (parseParamsIn on a Via's
+  // ";branch=...;rport", 105 -> 92 ns).
+  const b = bytes;
+  const p = start;
+  if (len === 6) {
+    if (b[p] === 98 && b[p + 1] === 114 && b[p + 2] === 97 && b[p + 3] === 110 && b[p + 4] === 99 && b[p + 5] === 104) {
+      return 'branch';
+    }
+  } else if (len === 5) {
+    if (b[p] === 114 && b[p + 1] === 112 && b[p + 2] === 111 && b[p + 3] === 114 && b[p + 4] === 116) return 'rport';
+  } else if (len === 8) {
+    if (
+      b[p] === 114 && b[p + 1] === 101 && b[p + 2] === 99 && b[p + 3] === 101 && b[p + 4] === 105 &&
+      b[p + 5] === 118 && b[p + 6] === 101 && b[p + 7] === 100
+    ) {
+      return 'received';
+    }
+  }
+  const candidates = PARAM_CODES_BY_LENGTH[len];
   if (candidates !== undefined) {
     for (let n = 0; n < candidates.length; n++) {
       const known = candidates[n] as { name: string; codes: Uint8Array };
