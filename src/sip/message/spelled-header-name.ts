@@ -59,37 +59,30 @@ export function spelledHeaderName(b: Uint8Array, p: number): number {
       if (b[p + 1] === 111 && b[p + 2] === 58) return 2;
       return -1;
     case 67: // C
-      // Call-ID:
-      if (
-        b[p + 1] === 97 && b[p + 2] === 108 && b[p + 3] === 108 && b[p + 4] === 45 && b[p + 5] === 73 &&
-        b[p + 6] === 68 && b[p + 7] === 58
-      ) {
-        return 3;
-      }
-      // CSeq:
-      if (b[p + 1] === 83 && b[p + 2] === 101 && b[p + 3] === 113 && b[p + 4] === 58) return 4;
-      // Contact:
-      if (
-        b[p + 1] === 111 && b[p + 2] === 110 && b[p + 3] === 116 && b[p + 4] === 97 && b[p + 5] === 99 &&
-        b[p + 6] === 116 && b[p + 7] === 58
-      ) {
-        return 5;
-      }
-      // Content-Type:
-      if (
-        b[p + 1] === 111 && b[p + 2] === 110 && b[p + 3] === 116 && b[p + 4] === 101 && b[p + 5] === 110 &&
-        b[p + 6] === 116 && b[p + 7] === 45 && b[p + 8] === 84 && b[p + 9] === 121 && b[p + 10] === 112 &&
-        b[p + 11] === 101 && b[p + 12] === 58
-      ) {
-        return 7;
-      }
-      // Content-Length:
-      if (
-        b[p + 1] === 111 && b[p + 2] === 110 && b[p + 3] === 116 && b[p + 4] === 101 && b[p + 5] === 110 &&
-        b[p + 6] === 116 && b[p + 7] === 45 && b[p + 8] === 76 && b[p + 9] === 101 && b[p + 10] === 110 &&
-        b[p + 11] === 103 && b[p + 12] === 116 && b[p + 13] === 104 && b[p + 14] === 58
-      ) {
-        return 8;
+      // Five names: the second byte, then the common "Cont" and "Content-", are compared once.
+      if (b[p + 1] === 97) {
+        // Call-ID:
+        if (b[p + 2] === 108 && b[p + 3] === 108 && b[p + 4] === 45 && b[p + 5] === 73 && b[p + 6] === 68 && b[p + 7] === 58) {
+          return 3;
+        }
+      } else if (b[p + 1] === 83) {
+        // CSeq:
+        if (b[p + 2] === 101 && b[p + 3] === 113 && b[p + 4] === 58) return 4;
+      } else if (b[p + 1] === 111 && b[p + 2] === 110 && b[p + 3] === 116) {
+        if (b[p + 4] === 97) {
+          // Contact:
+          if (b[p + 5] === 99 && b[p + 6] === 116 && b[p + 7] === 58) return 5;
+        } else if (b[p + 4] === 101 && b[p + 5] === 110 && b[p + 6] === 116 && b[p + 7] === 45) {
+          // Content-Type:
+          if (b[p + 8] === 84 && b[p + 9] === 121 && b[p + 10] === 112 && b[p + 11] === 101 && b[p + 12] === 58) return 7;
+          // Content-Length:
+          if (
+            b[p + 8] === 76 && b[p + 9] === 101 && b[p + 10] === 110 && b[p + 11] === 103 && b[p + 12] === 116 &&
+            b[p + 13] === 104 && b[p + 14] === 58
+          ) {
+            return 8;
+          }
+        }
       }
       return -1;
     case 77: // M
