@@ -203,6 +203,35 @@ describe('parseMessage: start lines', () => {
   it('Request-URI without a scheme is rejected', () => {
     assert.equal(err(msg(['INVITE bob@example.com SIP/2.0', ...BASE.slice(1)])).status, 400);
   });
+
+  it('the request line ends at its first CRLF, whether read in one pass or by the general rules', () => {
+    const rest = BASE.slice(1).map((line) => `${line}\r\n`).join('') + '\r\n';
+    const request = (line: string): SipMessage | SipParseError => parseMessage(Buffer.from(line + rest, 'latin1'));
+    const plain = request('INVITE sip:bob@example.com SIP/2.0\r\n');
+    assert.ok(plain instanceof SipRequest);
+    assert.equal(plain.uri, 'sip:bob@example.com');
+    assert.equal(plain.get('via'), 'SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKabc;rport');
+    // The scheme's check lets a bare CR or LF through; the line still ends at the CRLF after the version.
+    for (const uri of ['s\nx:foo', 's\rx:foo']) {
+      const m = request(`INVITE ${uri} SIP/2.0\r\n`);
+      assert.ok(m instanceof SipRequest, JSON.stringify(uri));
+      assert.equal(m.uri, uri);
+      assert.equal(m.cseq.method, 'INVITE');
+    }
+    const cr = request('INVITE sip:bob@example.com SIP/2.0\r\r\n');
+    assert.ok(cr instanceof SipParseError);
+    assert.equal(cr.message, 'malformed SIP version "SIP/2.0\r"');
+    assert.equal(cr.offset, 27);
+    for (const end of ['\n', '\r', ' \r\n', '']) {
+      const e = request(`INVITE sip:bob@example.com SIP/2.0${end}`);
+      assert.ok(e instanceof SipParseError, JSON.stringify(end));
+      assert.match(e.message, /^malformed request line/);
+    }
+    // A scheme running into the next line does not take that line's "SIP/2.0" for its own.
+    const cut = request('INVITE bob\r\nX-Uri:x SIP/2.0\r\n');
+    assert.ok(cut instanceof SipParseError);
+    assert.equal(cut.message, 'malformed request line "INVITE bob"');
+  });
 });
 
 describe('serialize', () => {
