@@ -19,6 +19,7 @@ import { pathToFileURL } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import type { CallState, ForkState } from '../src/calls/call-state.ts';
 import type { CallRecord, CallRecords } from '../src/calls/ports.ts';
+import { createCall } from '../src/calls/origination-machine.ts';
 import { DATABASE_FILE, openDatabase } from '../src/store/open-database.ts';
 
 const args = new Map(
@@ -88,21 +89,6 @@ function invite(callId: string, uri: string, port: number): ForkState['invite'] 
 function statesOf(id: string, at: number): CallState[] {
   const sip1 = `${id.slice(0, 8)}c659124dec94dd94b91dba3d`;
   const sip2 = `${id.slice(0, 8)}5d55a85fec1c62f1d8326db3c5`;
-  const leg = (name: 'first' | 'second', dialed: string, callerName: string, number: string) => ({
-    name,
-    dialed,
-    plan: { dialed, steps: [] },
-    callerId: { name: callerName, number, external: number.slice(1) },
-    autoAnswer: false,
-    timeoutMs: 30000,
-    step: 0,
-    ringAt: null,
-    answerAt: null,
-    endAt: null,
-    winner: null,
-    sipStatus: null,
-    outcome: null,
-  });
   const fork1: ForkState = {
     id: `${id}.1`,
     leg: 'first',
@@ -127,22 +113,21 @@ function statesOf(id: string, at: number): CallState[] {
     invite: invite(sip2, 'sip:15551234567@127.0.0.1:46645', 46645),
     offer: null,
   };
-  const ringing: CallState = {
+  // The machine's own initial state, then what its first steps put in it.
+  const created = createCall({
     id,
-    phase: 'ringing_first',
-    createdAt: at,
-    legs: { first: { ...leg('first', '101', 'Bench', '915551234567'), ringAt: at }, second: leg('second', '915551234567', 'User 101', '1555000101') },
+    at,
+    first: { plan: { dialed: '101', steps: [] }, callerId: { name: 'Bench', number: '915551234567', external: '15551234567' }, autoAnswer: false, timeoutMs: 30000 },
+    second: { plan: { dialed: '915551234567', steps: [] }, callerId: { name: 'User 101', number: '1555000101', external: '555000101' }, timeoutMs: 30000 },
+    maxCallMs: 0,
+    variables: [],
+  });
+  const ringing: CallState = {
+    ...created,
+    legs: { ...created.legs, first: { ...created.legs.first, ringAt: at } },
     forks: [fork1],
     nextFork: 2,
     timers: { ring_first: at + 30000 },
-    ringbackSdp: null,
-    glareAttempts: 0,
-    maxCallMs: 0,
-    variables: [],
-    replied: false,
-    bridgedAt: null,
-    endedAt: null,
-    endReason: null,
   };
   const answered1 = { ...fork1, status: 'answered' as const, sipStatus: 200, dialog: dialog(sip1, 58013, 1), offer: SDP };
   const first = { ...ringing.legs.first, answerAt: at + 2, winner: fork1.id, sipStatus: 200, outcome: 'answered' as const };
