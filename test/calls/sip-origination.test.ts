@@ -113,10 +113,6 @@ async function phoneAndTrunk(t: TestContext, phoneScenario: string, trunkScenari
   return { first, second, e };
 }
 
-function drained(runtime: OriginationRuntime, ms = 5000): Promise<void> {
-  return noLiveCalls(runtime, ms);
-}
-
 test('phone then trunk: late offers, ringback answer in the ACK, re-INVITE bridge, BYE from the trunk ends the phone', async (t) => {
   const { first, second, e } = await phoneAndTrunk(t, 'first-answer-wait-bye.xml', 'second-answer-send-bye.xml', 20);
   const result = await e.runtime.originate(request(e));
@@ -139,7 +135,7 @@ test('phone then trunk: late offers, ringback answer in the ACK, re-INVITE bridg
   assert.match(reinvite, new RegExp(`o=sipp \\S+ 1 IN IP4 127\\.0\\.0\\.1[\\s\\S]*m=audio \\d+ RTP/AVP 0 8`));
   const ack2 = received(r2.messages, /^ACK /)[0]!;
   assert.match(ack2, /o=sipp \S+ 2 IN IP4/);
-  await drained(e.runtime);
+  await noLiveCalls(e.runtime);
   const record = e.records.get(result.callId)!;
   assert.equal(record.state.endReason, 'second_hung_up');
   assert.ok(record.state.bridgedAt !== null);
@@ -183,7 +179,7 @@ test('first party hangs up while the second rings: the second is cancelled', asy
   const [r1, r2] = await Promise.all([first.done, second.done]);
   assert.equal(r1.code, 0, r1.output);
   assert.equal(r2.code, 0, r2.output);
-  await drained(e.runtime);
+  await noLiveCalls(e.runtime);
   assert.equal(e.records.get(result.callId)?.state.endReason, 'first_hung_up');
 });
 
@@ -192,7 +188,7 @@ test('second party busy after the first answered: the first party gets BYE', asy
   const result = await e.runtime.originate(request(e));
   const r2 = await second.done;
   assert.equal(r2.code, 0, r2.output);
-  await drained(e.runtime);
+  await noLiveCalls(e.runtime);
   assert.equal(e.records.get(result.callId)?.state.endReason, 'second_busy');
   // The phone's scenario expects a re-INVITE before the BYE, so the BYE ends it in error (killing it instead could
   // lose the BYE not yet traced); what it received is what counts.
@@ -212,7 +208,7 @@ test('hold after the bridge: the first party re-INVITE (a=sendonly) is relayed t
   assert.match(relayed, /o=sipp \S+ 3 IN IP4/);
   const ok = received(r1.messages, /^SIP\/2\.0 200/).at(-2)!;
   assert.match(ok, /o=second \S+ 2 IN IP4[\s\S]*a=recvonly/);
-  await drained(e.runtime);
+  await noLiveCalls(e.runtime);
   assert.equal(e.records.get(result.callId)?.state.endReason, 'first_hung_up');
 });
 
@@ -223,7 +219,7 @@ test('a relayed re-INVITE the second party refuses with 488 is answered 488 to t
   assert.equal(r1.code, 0, r1.output + r1.messages);
   assert.equal(r2.code, 0, r2.output + r2.messages);
   assert.match(received(r2.messages, /^INVITE /)[1]!, /a=sendonly/);
-  await drained(e.runtime);
+  await noLiveCalls(e.runtime);
   // The refusal did not end the call: the first party's own BYE did.
   assert.equal(e.records.get(result.callId)?.state.endReason, 'first_hung_up');
 });
