@@ -194,6 +194,28 @@ function asciiLength(s: string): number {
   return s.length;
 }
 
+const CONTENT_LENGTH_NAME = 'Content-Length';
+
+/**
+ * Writes `s` at `at` one byte per character; returns the offset after it, or -1 at a character outside ASCII (the
+ * caller then falls back to a path that encodes UTF-8). A loop: header strings are short, and `write` costs more.
+ */
+function writeAscii(out: Buffer, at: number, s: string): number {
+  const len = s.length;
+  for (let k = 0; k < len; k++) {
+    const c = s.charCodeAt(k);
+    if (c > 127) return -1;
+    out[at + k] = c;
+  }
+  return at + len;
+}
+
+function writeCrlf(out: Buffer, at: number): number {
+  out[at] = 13;
+  out[at + 1] = 10;
+  return at + 2;
+}
+
 /**
  * The pieces of a message being serialized, in output order: runs of received bytes and strings, each with its
  * place in the output. One instance serves every `build` (synchronous, never re-entered), its arrays only grow.
@@ -963,6 +985,10 @@ export abstract class SipMessageBase implements SipMessageCommon {
    * replacements. Plans the pieces first so the output is allocated once.
    */
   protected build(startLineUntouched: boolean): Buffer {
+    if (this.text === undefined) {
+      const out = this.buildCreated();
+      if (out !== undefined) return out;
+    }
     const src = this.source;
     const keys = this.keys;
     const n = keys.length;
@@ -1050,6 +1076,59 @@ export abstract class SipMessageBase implements SipMessageCommon {
       }
     }
     if (body !== undefined) out.set(body, bodyAt);
+    return out;
+  }
+
+  /**
+   * `build` for a message we created (no line received), the messages we send most: every line is written from its
+   * name and value straight into the output, sized once from the strings' lengths, where `build` would concatenate
+   * each line into a string and scan it before writing it. Same bytes as `build`, or undefined for a message with
+   * text outside ASCII (its length in bytes is not its length in characters), which `build` encodes as UTF-8.
+   */
+  private buildCreated(): Buffer | undefined {
+    const keys = this.keys;
+    const names = this.names as string[];
+    const values = this.values as string[];
+    const n = keys.length;
+    const body = this.body;
+    const lengthText = String(body.length);
+    const start = this.startLine();
+    // Size: a line is its name, ": ", its value and CRLF; only the first Content-Length is written, with the body's.
+    let size = start.length + 2;
+    let lengthAt = -1;
+    for (let i = 0; i < n; i++) {
+      if (keys[i] === 'content-length') {
+        if (lengthAt !== -1) continue;
+        lengthAt = i;
+        size += (names[i] as string).length + 4 + lengthText.length;
+      } else {
+        size += (names[i] as string).length + 4 + (values[i] as string).length;
+      }
+    }
+    if (lengthAt === -1) size += CONTENT_LENGTH_NAME.length + 4 + lengthText.length;
+    size += 2;
+    const out = allocate(size + body.length);
+    let at = writeAscii(out, 0, start);
+    if (at !== -1) at = writeCrlf(out, at);
+    for (let i = 0; i < n && at !== -1; i++) {
+      const isLength = keys[i] === 'content-length';
+      if (isLength && i !== lengthAt) continue;
+      at = writeAscii(out, at, names[i] as string);
+      if (at === -1) break;
+      out[at] = 58;
+      out[at + 1] = 32;
+      at = writeAscii(out, at + 2, isLength ? lengthText : (values[i] as string));
+      if (at !== -1) at = writeCrlf(out, at);
+    }
+    if (at === -1) return undefined;
+    if (lengthAt === -1) {
+      at = writeAscii(out, at, CONTENT_LENGTH_NAME);
+      out[at] = 58;
+      out[at + 1] = 32;
+      at = writeCrlf(out, writeAscii(out, at + 2, lengthText));
+    }
+    at = writeCrlf(out, at);
+    if (body.length > 0) out.set(body, at);
     return out;
   }
 
