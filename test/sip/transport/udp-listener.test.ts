@@ -65,3 +65,37 @@ test('UdpListener: sends to an IP literal and to a host name, a failed name look
     await listener.close();
   }
 });
+
+test('UdpListener: the datagrams of one turn leave in the order asked, and close() still sends what was asked before it', async () => {
+  const listener = await UdpListener.bind({ host: '127.0.0.1', port: 0 }, () => {}, () => {});
+  const peer = dgram.createSocket('udp4');
+  try {
+    await new Promise<void>((resolve) => peer.bind(0, '127.0.0.1', resolve));
+    const to: Endpoint = { transport: 'udp', host: '127.0.0.1', port: peer.address().port };
+    const received: string[] = [];
+    const count = 60;
+    const all = new Promise<void>((resolve, reject) => {
+      peer.on('message', (m) => {
+        received.push(m.toString());
+        if (received.length === count) resolve();
+      });
+      AbortSignal.timeout(3000).addEventListener('abort', () => reject(new Error(`received ${received.length} of ${count}`)));
+    });
+    const sent: string[] = [];
+    for (let i = 0; i < count / 2; i++) {
+      sent.push(`turn1-${i}`);
+      listener.send(Buffer.from(`turn1-${i}`), to, undefined);
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    for (let i = 0; i < count / 2; i++) {
+      sent.push(`turn2-${i}`);
+      listener.send(Buffer.from(`turn2-${i}`), to, undefined);
+    }
+    // Closed within the turn that asked for the second half: it is sent before the socket closes.
+    await listener.close();
+    await all;
+    assert.deepEqual(received, sent);
+  } finally {
+    peer.close();
+  }
+});
