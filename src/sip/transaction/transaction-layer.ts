@@ -99,8 +99,9 @@ export class TransactionLayer implements TransportReceiver, ClientTransactionHos
 
   /** A new client transaction for `req`, indexed by its branch and method (§17.1.3), not yet started. */
   #register(req: SipRequest, dest: Endpoint, user: ClientTransactionUser): ClientTransaction {
-    const key = clientKey(req.topVia.branch as string, req.method);
-    if (this.#clients.has(key)) throw new Error(`a client transaction with branch ${req.topVia.branch} is live`);
+    const branch = req.topVia.branch as string;
+    const key = clientKey(branch, req.method);
+    if (this.#clients.has(key)) throw new Error(`a client transaction with branch ${branch} is live`);
     const tx = new ClientTransaction(req, dest, key, user, this);
     this.#clients.set(key, tx);
     return tx;
@@ -234,17 +235,20 @@ export class TransactionLayer implements TransportReceiver, ClientTransactionHos
   #ensureBranch(req: SipRequest, dest: Endpoint): void {
     if (!req.has('via')) {
       const local = this.transport.localEndpoint(dest.transport);
-      req.prepend(
-        'Via',
-        formatVia({
-          transport: viaTransport(dest.transport),
-          host: local.host.includes(':') ? `[${local.host}]` : local.host,
-          port: local.port,
-          branch: newBranch(),
-          rport: true,
-          params: {},
-        }),
-      );
+      const branch = newBranch();
+      const transport = viaTransport(dest.transport);
+      const host = local.host.includes(':') ? `[${local.host}]` : local.host;
+      // The Via as parseVia reads the text formatVia writes (the typed fields also among the params, in order):
+      // `#register` keys the transaction by this branch without parsing the value back.
+      req.prependVia(formatVia({ transport, host, port: local.port, branch, rport: true, params: {} }), {
+        transport,
+        host,
+        port: local.port,
+        branch,
+        received: undefined,
+        rport: true,
+        params: { branch, rport: null },
+      });
       return;
     }
     const top = req.topVia;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { SipRequest, SipResponse } from '../../../src/sip/message/index.ts';
+import { parseVia, type SipRequest, type SipResponse } from '../../../src/sip/message/index.ts';
 import { ManualTimerPort, TransactionLayer, type ServerTransaction } from '../../../src/sip/transaction/index.ts';
 import { MemoryTransport } from '../../../src/sip/transport/index.ts';
 import { outgoing, recorder, request, responseTo, setup, takeRequest, TIMERS } from './helpers.ts';
@@ -117,6 +117,31 @@ describe('transaction layer: matching (RFC 3261 §17.1.3, §17.2.3)', () => {
     t.net.inject(request('OPTIONS'), t.peer);
     const sent = t.net.takeSent()[0]?.message;
     assert.equal(sent?.kind === 'response' ? sent.status : 0, 503);
+  });
+
+  test('the Via added to our request reads as its text parses (the transaction is keyed without parsing it)', () => {
+    for (const [transport, host] of [
+      ['udp', '127.0.0.1'],
+      ['tcp', '::1'],
+      ['udp', 'pbx-1.example.com'],
+    ] as const) {
+      const net = new MemoryTransport({ transport, host, port: 5062 });
+      const layer = new TransactionLayer(net, TIMERS, new ManualTimerPort());
+      const req = outgoing('INVITE');
+      layer.sendRequest(req, { transport, host: '192.0.2.5', port: 5060 }, recorder());
+      const ack = outgoing('ACK');
+      layer.sendAck(ack, { transport, host: '192.0.2.5', port: 5060 });
+      for (const sent of [req, ack]) {
+        const text = sent.get('via') as string;
+        const parsed = parseVia(text);
+        assert.deepEqual(sent.topVia, parsed, text);
+        // Key order too: formatVia writes a Via's parameters in that order (an authorized retry copies the top Via).
+        assert.deepEqual(Object.keys(sent.topVia.params), Object.keys(parsed?.params ?? {}));
+        assert.deepEqual(Object.keys(sent.topVia), Object.keys(parsed ?? {}));
+        assert.match(text, /^SIP\/2\.0\/(UDP|TCP) \S+:5062;branch=z9hG4bK[0-9a-f]{16};rport$/);
+      }
+      layer.close();
+    }
   });
 
   test('close() releases every transaction and timer', () => {
