@@ -28,6 +28,21 @@ export interface ApiAuthenticatorOptions {
   readonly now?: () => number;
 }
 
+/** The Basic credentials a connection last got accepted with, and the password they matched. */
+interface AcceptedBasic {
+  readonly authorization: string;
+  readonly username: string;
+  readonly password: string;
+}
+
+/** Equal strings, in time that depends on their length only (the cached value is a secret of its connection). */
+function sameString(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
 export class ApiAuthenticator {
   readonly #verifier: DigestVerifier;
   readonly #throttle: LoginThrottle;
@@ -35,6 +50,11 @@ export class ApiAuthenticator {
   readonly #directory: { current(): Directory };
   readonly #basicChallenge: string;
   readonly #lookup = (username: string): string | undefined => this.#password(username);
+  /**
+   * Clients repeat the same Basic header on every request of a keep-alive connection: it is decoded and compared
+   * once per connection. A repeat is accepted only while the user's password is still the one it matched.
+   */
+  readonly #acceptedBasic = new WeakMap<object, AcceptedBasic>();
 
   constructor(o: ApiAuthenticatorOptions) {
     const now = o.now ?? Date.now;
@@ -78,8 +98,11 @@ export class ApiAuthenticator {
     return [...this.#verifier.challenges(stale), this.#basicChallenge];
   }
 
-  /** `url`: the request-target as received, which Digest credentials must name. */
-  authenticate(authorization: string | undefined, httpMethod: string, url: string, clientAddress: string): AuthOutcome {
+  /**
+   * `url`: the request-target as received, which Digest credentials must name. `connection`: what identifies the
+   * client's connection (its socket), for Basic credentials sent again on it.
+   */
+  authenticate(authorization: string | undefined, httpMethod: string, url: string, clientAddress: string, connection?: object): AuthOutcome {
     const address = throttleKey(clientAddress);
     const locked = this.#throttle.lockedFor(address);
     if (locked > 0) return { ok: false, status: 429, retryAfterSeconds: Math.ceil(locked / 1000), newlyLocked: false };
@@ -93,7 +116,7 @@ export class ApiAuthenticator {
       if (r.ok) return { ok: true, principal: this.#principal(r.username) };
       if (r.stale) return { ok: false, status: 401, challenges: this.challenges(true), delayMs: 0 };
     } else if (scheme === 'basic') {
-      const username = this.#basic(authorization);
+      const username = this.#basic(authorization, connection);
       if (username !== null) return { ok: true, principal: this.#principal(username) };
     }
     const delayMs = this.#throttle.fail(address);
@@ -103,7 +126,11 @@ export class ApiAuthenticator {
   }
 
   /** The user name when the Basic credentials are right. */
-  #basic(authorization: string): string | null {
+  #basic(authorization: string, connection: object | undefined): string | null {
+    const accepted = connection === undefined ? undefined : this.#acceptedBasic.get(connection);
+    if (accepted !== undefined && sameString(accepted.authorization, authorization)) {
+      if (this.#password(accepted.username) === accepted.password) return accepted.username;
+    }
     const token = parseAuthorization(authorization)?.token68;
     if (token === undefined) return null;
     const decoded = Buffer.from(token, 'base64').toString('utf8');
@@ -114,7 +141,9 @@ export class ApiAuthenticator {
     if (expected === undefined) return null;
     const given = Buffer.from(decoded.slice(colon + 1), 'utf8');
     const want = Buffer.from(expected, 'utf8');
-    return given.length === want.length && timingSafeEqual(given, want) ? username : null;
+    if (given.length !== want.length || !timingSafeEqual(given, want)) return null;
+    if (connection !== undefined) this.#acceptedBasic.set(connection, { authorization, username, password: expected });
+    return username;
   }
 }
 

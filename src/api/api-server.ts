@@ -64,7 +64,7 @@ export function createApiServer(o: ApiServerOptions): FastifyInstance {
   app.addHook('onRequest', (req, reply, done) => {
     // Clients send anything from application/xml to text/json, or a malformed value: the path decides.
     req.headers['content-type'] = BODY_TYPE;
-    const auth = authenticator.authenticate(req.headers.authorization, req.method, req.url, req.ip);
+    const auth = authenticator.authenticate(req.headers.authorization, req.method, req.url, req.ip, req.raw.socket);
     if (auth.ok) {
       req.principal = auth.principal;
       done();
