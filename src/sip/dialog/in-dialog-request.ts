@@ -21,7 +21,6 @@ function build(
   seq: number,
   opts: Omit<InDialogRequestOptions, 'method'>,
 ): SipRequest {
-  const routing = inDialogRouting(state);
   const headers: Array<readonly [string, string]> = [
     ['Max-Forwards', '70'],
     ['From', state.local],
@@ -29,13 +28,22 @@ function build(
     ['Call-ID', state.id.callId],
     ['CSeq', `${seq} ${method}`],
   ];
-  for (const route of routing.routes) headers.push(['Route', formatNameAddr(route)]);
+  let uri: string;
+  if (state.routeSet.length === 0) {
+    // No route set: the Request-URI is the remote target (§12.2.1.1), which the dialog keeps as formatUri wrote it
+    // (dialog-state.ts), so its text is what parsing and formatting it again would give, without doing either.
+    uri = state.remoteTarget;
+  } else {
+    const routing = inDialogRouting(state);
+    for (const route of routing.routes) headers.push(['Route', formatNameAddr(route)]);
+    uri = formatUri(routing.requestUri);
+  }
   if (opts.contact !== undefined) headers.push(['Contact', `<${opts.contact}>`]);
   if (opts.headers !== undefined) headers.push(...opts.headers);
   if (opts.body !== undefined && opts.contentType !== undefined) headers.push(['Content-Type', opts.contentType]);
   return createRequest({
     method,
-    uri: formatUri(routing.requestUri),
+    uri,
     headers,
     ...(opts.body === undefined ? {} : { body: opts.body }),
   });

@@ -112,6 +112,11 @@ export class Session extends EventEmitter<SessionEvents> {
   /** The INVITE being decided and its server transaction, for the machine's `rejectInvite`. */
   #inviteTx: { tx: ServerTransaction; request: SipRequest } | undefined;
   #reinvite: PendingReinvite | undefined;
+  /**
+   * Where the dialog's requests go, with the remote target and route set it was found from: the ACK, a re-INVITE
+   * and the BYE of a call all go to the same place, and finding it parses the target (or first route) URI.
+   */
+  #hop: { readonly target: string; readonly routeSet: readonly string[]; readonly endpoint: Endpoint } | undefined;
   #endReason: SessionEndReason | undefined;
   #owner: SessionOwner | undefined;
   /**
@@ -500,6 +505,12 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   #nextHop(): Endpoint {
-    return this.#host.destination(inDialogRouting(this.#dialog).nextHop, this.transport);
+    const dialog = this.#dialog;
+    const hop = this.#hop;
+    // The route set is replaced, never edited (dialog-state.ts): the same array is the same route set.
+    if (hop !== undefined && hop.target === dialog.remoteTarget && hop.routeSet === dialog.routeSet) return hop.endpoint;
+    const endpoint = this.#host.destination(inDialogRouting(dialog).nextHop, this.transport);
+    this.#hop = { target: dialog.remoteTarget, routeSet: dialog.routeSet, endpoint };
+    return endpoint;
   }
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { uacDialogState, uasDialogState } from '../../../src/sip/dialog/dialog-state.ts';
+import { inDialogRouting, uacDialogState, uasDialogState } from '../../../src/sip/dialog/dialog-state.ts';
+import { formatUri, parseUri } from '../../../src/sip/message/uri.ts';
 import { createAckFor2xx, createInDialogRequest } from '../../../src/sip/dialog/in-dialog-request.ts';
 import { request, response } from './messages.ts';
 
@@ -55,4 +56,34 @@ test('the UAS side sends its requests from the To of the INVITE with its tag, st
   assert.equal(info.cseq.seq, 1);
   assert.equal(info.uri, 'sip:alice@127.0.0.1:5060');
   assert.equal(info.get('contact'), '<sip:me@127.0.0.1:5060>');
+});
+
+test('without a route set the Request-URI is the remote target as parsing and formatting it would write it', () => {
+  const contacts = [
+    'sip:bob@127.0.0.2:5070',
+    'sip:%62ob@example.com',
+    'sip:b%20o%2Cb:pa%3Ass@example.com;Transport=TCP;ob',
+    'sips:bob@[2001:db8::1]:5071;transport=tls?Subject=hi&Priority=urgent',
+    'sip:example.com;a=1;A=2;lr',
+    'sip:+15551234567;phone-context=example.com@gw.example.com;user=phone',
+    'tel:+1-555-123-4567;Ext=12',
+  ];
+  for (const contact of contacts) {
+    const answer = response([
+      'SIP/2.0 200 OK',
+      'Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1',
+      'To: <sip:bob@biloxi.example.com>;tag=tt',
+      'From: <sip:alice@atlanta.example.com>;tag=ft',
+      'Call-ID: cid1',
+      'CSeq: 10 INVITE',
+      `Contact: <${contact}>`,
+    ]);
+    const d = uacDialogState(invite, answer);
+    const target = parseUri(d.remoteTarget);
+    assert.ok(target !== null, contact);
+    const written = formatUri(target);
+    assert.equal(createInDialogRequest(d, { method: 'BYE' }).request.uri, written, contact);
+    assert.equal(createAckFor2xx(d, 10, {}).uri, written, contact);
+    assert.equal(inDialogRouting(d).requestUri.host, target.host, contact);
+  }
 });

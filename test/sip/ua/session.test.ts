@@ -8,6 +8,7 @@ import type { Session } from '../../../src/sip/ua/session.ts';
 import { InviteInProgressError } from '../../../src/sip/ua/errors.ts';
 import type { ManualTimerPort } from '../../../src/sip/transaction/timer-port.ts';
 import { memoryPair, settle } from './memory-pair.ts';
+import { createInDialogRequest } from '../../../src/sip/dialog/in-dialog-request.ts';
 
 const SDP = (port: number) => `v=0\r\no=- 1 ${port} IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0\r\n`;
 
@@ -279,4 +280,30 @@ test('a held call keeps its session, not the OutgoingCall, once Timer M has ende
   assert.equal(a.ua.layer.size.client, 0, 'Timer M ended the INVITE transaction');
   assert.equal(session.state, 'confirmed');
   assert.equal(await collected(), true, 'the session of a held call does not keep its OutgoingCall');
+});
+
+test('in-dialog requests go to the new remote target after a target refresh, not to where the last one went', async () => {
+  const { caller, callee, a, b } = await connected();
+  assert.equal((await caller.request('INFO')).status, 200);
+  // A re-INVITE from the callee whose Contact is elsewhere: the caller's remote target becomes that URI (§12.2.2).
+  const { request: reinvite } = createInDialogRequest(callee.dialog, {
+    method: 'INVITE',
+    contact: 'sip:moved@10.0.0.7:5090',
+    body: SDP(5006),
+    contentType: 'application/sdp',
+  });
+  const statuses: number[] = [];
+  b.ua.layer.sendRequest(reinvite, { transport: 'udp', host: '10.0.0.1', port: 5060 }, {
+    onResponse: (res) => statuses.push(res.status),
+    onError: (err) => assert.fail(err),
+  });
+  await settle();
+  assert.deepEqual(statuses, [200]);
+  assert.equal(caller.dialog.remoteTarget, 'sip:moved@10.0.0.7:5090');
+  a.transport.takeSent();
+  caller.request('OPTIONS').catch(() => undefined);
+  await settle();
+  const options = a.transport.takeSent().find((s) => s.message.kind === 'request' && s.message.method === 'OPTIONS');
+  assert.deepEqual(options?.to, { transport: 'udp', host: '10.0.0.7', port: 5090 });
+  assert.equal(options?.message.kind === 'request' ? options.message.uri : '', 'sip:moved@10.0.0.7:5090');
 });
