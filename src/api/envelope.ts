@@ -155,6 +155,8 @@ const XML_DECLARATION =
 class SimpleXmlReader {
   private i = 0;
   rootMethod: string | undefined;
+  /** The name of the element element() read last: a field, so that no pair is built per element. */
+  private elementName = '';
 
   constructor(private readonly s: string) {}
 
@@ -171,10 +173,10 @@ class SimpleXmlReader {
     this.skipSpace();
     if (s.charCodeAt(this.i) !== 60) return GENERAL;
     const root = this.element(0);
-    if (root === GENERAL || root.name !== 'request') return GENERAL;
+    if (root === GENERAL || this.elementName !== 'request') return GENERAL;
     this.skipSpace();
     if (this.i !== s.length) return GENERAL;
-    return { method: this.rootMethod, content: root.value };
+    return { method: this.rootMethod, content: root };
   }
 
   private skipSpace(): void {
@@ -190,24 +192,23 @@ class SimpleXmlReader {
     return GUARDED_NAMES.has(name) ? '' : name;
   }
 
-  /** Text up to the next '<'; null when an '&' starts no reference we decode. */
-  private text(end: number): string | null {
-    const t = this.s.slice(this.i, end);
-    for (let amp = t.indexOf('&'); amp >= 0; amp = t.indexOf('&', amp + 1)) {
-      if (!REFERENCE.test(t.slice(amp, amp + 12))) return null;
+  /** Whether the text up to `end` holds only '&'s that start a reference we decode. */
+  private referencesOk(end: number): boolean {
+    const s = this.s;
+    for (let amp = s.indexOf('&', this.i); amp >= 0 && amp < end; amp = s.indexOf('&', amp + 1)) {
+      if (!REFERENCE.test(s.slice(amp, Math.min(amp + 12, end)))) return false;
     }
-    this.i = end;
-    return t;
+    return true;
   }
 
-  /** The cursor is on '<' of a start tag. */
-  private element(depth: number): { name: string; value: ParamValue } | null {
+  /** The cursor is on '<' of a start tag. Its value is returned, its name left in elementName. */
+  private element(depth: number): ParamValue | null {
     const s = this.s;
     if (depth > MAX_DEPTH + 1) return GENERAL;
     this.i++;
     const name = this.name();
     if (name === '') return GENERAL;
-    const seen: string[] = [];
+    let seen: string[] | undefined;
     for (;;) {
       const before = this.i;
       this.skipSpace();
@@ -219,12 +220,13 @@ class SimpleXmlReader {
       if (c === 47) {
         if (s.charCodeAt(this.i + 1) !== 62) return GENERAL;
         this.i += 2;
-        return { name, value: '' };
+        this.elementName = name;
+        return '';
       }
       if (this.i === before) return GENERAL;
       const attr = this.name();
-      if (attr === '' || seen.includes(attr) || s.charCodeAt(this.i) !== 61) return GENERAL;
-      seen.push(attr);
+      if (attr === '' || seen?.includes(attr) === true || s.charCodeAt(this.i) !== 61) return GENERAL;
+      (seen ??= []).push(attr);
       const quote = s.charCodeAt(this.i + 1);
       if (quote !== 34 && quote !== 39) return GENERAL;
       const close = s.indexOf(quote === 34 ? '"' : "'", this.i + 2);
@@ -238,23 +240,25 @@ class SimpleXmlReader {
     let out: Record<string, ParamValue> | undefined;
     for (;;) {
       const lt = s.indexOf('<', this.i);
-      if (lt < 0) return GENERAL;
-      const t = this.text(lt);
-      if (t === null) return GENERAL;
-      text += t;
+      if (lt < 0 || !this.referencesOk(lt)) return GENERAL;
+      // Text beside child elements is dropped: only an element without children keeps its text.
+      if (out === undefined && lt > this.i) text += s.slice(this.i, lt);
+      this.i = lt;
       const next = s.charCodeAt(lt + 1);
       if (next === 47) {
-        this.i = lt + 2;
-        if (this.name() !== name) return GENERAL;
+        // The end tag must spell the start tag's name and no longer name.
+        if (!s.startsWith(name, lt + 2) || isNameChar(s.charCodeAt(lt + 2 + name.length))) return GENERAL;
+        this.i = lt + 2 + name.length;
         this.skipSpace();
         if (s.charCodeAt(this.i) !== 62) return GENERAL;
         this.i++;
-        return { name, value: out ?? decodeXmlText(text.trim()) };
+        this.elementName = name;
+        return out ?? decodeXmlText(text.trim());
       }
       if (!isNameStart(next)) return GENERAL;
       const child = this.element(depth + 1);
       if (child === GENERAL) return GENERAL;
-      out = addChild(out ?? {}, child.name, child.value);
+      out = addChild(out ?? {}, this.elementName, child);
     }
   }
 }

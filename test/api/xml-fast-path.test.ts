@@ -34,6 +34,7 @@ const HANDLED = [
   '<request method="m"><parameters><p>1</p></parameters><parameters><p>2</p></parameters></request>',
   '<request><parameters/></request>',
   '<request method=""/>',
+  '<request method="m"><parameters><a>1</a ><ab>2</ab\n><abc>x&amp;</abc><v>t<i>1</i>&lt;u</v></parameters></request>',
 ];
 
 test('the fast path handles the documents clients send and reads them as the general parser does', () => {
@@ -61,6 +62,10 @@ const DECLINED = [
   '<request method="m"><parameters><a>&xxe;</a></parameters></request>',
   '<request method="m"><parameters><a>AT&T</a></parameters></request>',
   '<request method="m"><parameters><a>1</b></parameters></request>',
+  '<request method="m"><parameters><a>1</ab></parameters></request>',
+  '<request method="m"><parameters><ab>1</a></parameters></request>',
+  '<request method="m"><parameters><a>x &amp</a></parameters></request>',
+  '<request method="m"><parameters><v><i>1</i>R&D</v></parameters></request>',
   '<request method="m"><parameters>',
   '<request method="m"/><request method="n"/>',
   '<other method="m"/>',
