@@ -62,7 +62,12 @@ export function readQuoted(text: string, pos: number): { value: string; end: num
 }
 
 export function quote(value: string): string {
-  return `"${value.replace(/["\\]/g, '\\$&')}"`;
+  // Display names rarely hold a quote or a backslash: a scan for them costs less than the regular expression.
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 34 || c === 92) return `"${value.replace(/["\\]/g, '\\$&')}"`;
+  }
+  return `"${value}"`;
 }
 
 // Parameter names that occur on nearly every message. Returning these constants instead of fresh slices saves

@@ -57,6 +57,13 @@ function unescape(text: string): string {
 }
 
 function escape(text: string, table: Uint8Array): string {
+  // Nearly every user part needs no escape: returned as it is, not rebuilt a character at a time.
+  let plain = true;
+  for (let i = 0; i < text.length && plain; i++) {
+    const c = text.charCodeAt(i);
+    plain = c < 128 && table[c] === 1;
+  }
+  if (plain) return text;
   let out = '';
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

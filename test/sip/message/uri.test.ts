@@ -81,6 +81,30 @@ describe('parseNameAddr / formatNameAddr', () => {
     assert.equal(formatNameAddr(na!), '"Alice \\"A\\" Smith" <sip:alice@example.com;transport=tcp>;tag=abc;expires=60');
   });
 
+  it('display names and user parts are escaped only where they must be, wherever the character falls', () => {
+    const cases: Array<[string, string]> = [
+      ['Alice', '"Alice"'],
+      ['"', '"\\""'],
+      ['a\\b', '"a\\\\b"'],
+      ['end"', '"end\\""'],
+      ['Zoë "Z" \\ Ünï', '"Zoë \\"Z\\" \\\\ Ünï"'],
+    ];
+    for (const [name, written] of cases) {
+      const text = formatNameAddr({ displayName: name, uri: { scheme: 'sip', host: 'h', params: {}, headers: {} }, params: {} });
+      assert.equal(text, `${written} <sip:h>`, name);
+      assert.equal(parseNameAddr(text)?.displayName, name);
+    }
+    for (const [user, written] of [
+      ['101', '101'],
+      ['+1-555;x=1', '+1-555;x=1'],
+      ['é', '%E9'],
+      ['ab c', 'ab%20c'],
+      [' a', '%20a'],
+    ]) {
+      assert.equal(formatUri({ scheme: 'sip', user, host: 'h', params: {}, headers: {} }), `sip:${written}@h`, user);
+    }
+  });
+
   it('addr-spec: parameters after the URI belong to the header', () => {
     const na = parseNameAddr('sip:bob@example.com;tag=9');
     assert.equal(na?.displayName, undefined);
