@@ -38,13 +38,23 @@ function call(method: string, params: Params, principal: Principal, services: Ap
   return originate(originator, v.request);
 }
 
-async function originate(originator: Originator, request: OriginateRequest): Promise<MethodOutcome> {
+function answered(r: OriginateResult): MethodOutcome {
+  return { result: [renderCallInfo(r)] };
+}
+
+function refused(err: unknown): MethodOutcome {
+  if (err instanceof OriginateFailedError) return { errors: [ApiErrors.originateFailed()] };
+  if (err instanceof OriginationUnavailableError) return { errors: [ApiErrors.originationUnavailable()] };
+  throw err;
+}
+
+/** A promise chain, not an async function: one promise and no resumption per call placed. */
+function originate(originator: Originator, request: OriginateRequest): Promise<MethodOutcome> {
   try {
-    return { result: [renderCallInfo(await originator.originate(request))] };
+    return originator.originate(request).then(answered, refused);
   } catch (err) {
-    if (err instanceof OriginateFailedError) return { errors: [ApiErrors.originateFailed()] };
-    if (err instanceof OriginationUnavailableError) return { errors: [ApiErrors.originationUnavailable()] };
-    throw err;
+    // As from an async function: what the originator throws before it returns a promise rejects the outcome.
+    return new Promise((resolve) => resolve(refused(err)));
   }
 }
 
