@@ -4,7 +4,7 @@
  * dialog and replaces it with what these functions return.
  */
 import type { SipRequest, SipResponse } from '../message/message.ts';
-import { formatNameAddr, parseNameAddr } from '../message/name-addr.ts';
+import { formatNameAddr, isFormattedNameAddr, parseNameAddr } from '../message/name-addr.ts';
 import type { NameAddr, SipUri } from '../message/types.ts';
 import { formatUri, parseUri } from '../message/uri.ts';
 
@@ -81,11 +81,27 @@ function nameAddrText(na: NameAddr): string {
   return own(formatNameAddr(na));
 }
 
+/**
+ * The From or To of a message as our requests write it, standing alone. Most are written as formatNameAddr writes
+ * them already (ours always are): those are kept as they are instead of parsed and formatted again.
+ */
+function headerNameAddrText(message: SipRequest | SipResponse, header: 'from' | 'to'): string {
+  const text = message.get(header);
+  if (text !== undefined && isFormattedNameAddr(text)) return own(text);
+  return nameAddrText(header === 'from' ? message.from : message.to);
+}
+
 function ownId(id: DialogId): DialogId {
   return { callId: own(id.callId), localTag: own(id.localTag), remoteTag: own(id.remoteTag) };
 }
 
 function remoteTargetOf(message: SipRequest | SipResponse): string | undefined {
+  const text = message.get('contact');
+  if (text !== undefined && text.indexOf(',') === -1 && message.count('contact') === 1 && isFormattedNameAddr(text)) {
+    // One Contact written as formatNameAddr writes it: its URI's text is formatUri's, and neither the URI nor the
+    // parameters after it hold an angle bracket (a display name may).
+    return own(text.slice(text.lastIndexOf('<') + 1, text.lastIndexOf('>')));
+  }
   const contacts = message.contacts;
   if (contacts === '*' || contacts.length === 0) return undefined;
   return own(formatUri((contacts[0] as NameAddr).uri));
@@ -116,8 +132,8 @@ export function uacDialogState(request: SipRequest, response: SipResponse): Dial
     isUac: true,
     localSeq: request.cseq.seq,
     remoteSeq: null,
-    local: nameAddrText(request.from),
-    remote: nameAddrText(response.to),
+    local: headerNameAddrText(request, 'from'),
+    remote: headerNameAddrText(response, 'to'),
     remoteTarget: remoteTarget ?? own(formatUri(request.requestUri)),
     routeSet: routeSetOf(response.recordRoutes, true),
     secure: request.requestUri.scheme === 'sips',
@@ -142,7 +158,7 @@ export function uasDialogState(request: SipRequest, localTag: string, early: boo
     localSeq: 0,
     remoteSeq: request.cseq.seq,
     local: nameAddrText({ ...request.to, params: { ...request.to.params, tag: localTag } }),
-    remote: nameAddrText(request.from),
+    remote: headerNameAddrText(request, 'from'),
     remoteTarget,
     routeSet: routeSetOf(request.recordRoutes, false),
     secure: request.requestUri.scheme === 'sips',
@@ -158,7 +174,7 @@ export function confirmUacDialog(state: DialogState, response: SipResponse): Dia
   return {
     ...state,
     early: false,
-    remote: nameAddrText(response.to),
+    remote: headerNameAddrText(response, 'to'),
     remoteTarget: target ?? state.remoteTarget,
     routeSet: state.early ? routeSetOf(response.recordRoutes, true) : state.routeSet,
   };

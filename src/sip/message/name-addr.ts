@@ -3,7 +3,7 @@
  */
 import type { NameAddr } from './types.ts';
 import { formatParams, isTokenChar, isWs, parseParams, quote, readQuoted, skipWs } from './syntax.ts';
-import { formatUri, parseUri } from './uri.ts';
+import { HOST_CHARS, PARAM_CHARS, USER_CHARS, formatUri, parseUri } from './uri.ts';
 
 /** Returns null on a syntax error or a URI that is not sip:, sips: or tel:. */
 export function parseNameAddr(text: string): NameAddr | null {
@@ -61,4 +61,117 @@ export function formatNameAddr(na: NameAddr): string {
   let out = '';
   if (na.displayName !== undefined && na.displayName !== '') out = quote(na.displayName) + ' ';
   return `${out}<${formatUri(na.uri)}>${formatParams(na.params)}`;
+}
+
+/**
+ * Whether `formatNameAddr(parseNameAddr(text))` is `text` itself, told by one scan of the usual form,
+ * `["Name" ]<sip:user@host:port;name=value>;name=value`: a dialog keeps its name-addrs as formatNameAddr writes them,
+ * and most values it meets are written so already (ours always are), which then need neither parse nor format.
+ * Conservative: false for anything the scan does not follow (escapes, URI headers, quoted or upper-case parameters,
+ * white space, repeated or numeric parameter names, which the parse would reorder or merge), true only for values
+ * that read back unchanged.
+ */
+export function isFormattedNameAddr(text: string): boolean {
+  let pos = 0;
+  if (text.charCodeAt(0) === 34) {
+    // formatNameAddr quotes a non-empty display name, escaping only quote and backslash.
+    const close = text.indexOf('"', 1);
+    const backslash = text.indexOf('\\', 1);
+    if (close <= 1 || (backslash !== -1 && backslash < close) || text.charCodeAt(close + 1) !== 32) return false;
+    pos = close + 2;
+  }
+  if (text.charCodeAt(pos) !== 60) return false;
+  const end = formattedUriEnd(text, pos + 1);
+  if (end === -1 || text.charCodeAt(end) !== 62) return false;
+  return formattedParamsEnd(text, end + 1, TOKEN_NAME, PARAM_VALUE) === text.length;
+}
+
+/** Characters a parameter name may hold to read back as written: lower-case (names are folded), no escape. */
+const URI_PARAM_NAME = new Uint8Array(128);
+const URI_PARAM_VALUE = new Uint8Array(128);
+const TOKEN_NAME = new Uint8Array(128);
+const PARAM_VALUE = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const upper = c >= 65 && c <= 90;
+  URI_PARAM_VALUE[c] = PARAM_CHARS[c] as number;
+  URI_PARAM_NAME[c] = upper ? 0 : (PARAM_CHARS[c] as number);
+  TOKEN_NAME[c] = !upper && isTokenChar(c) ? 1 : 0;
+  PARAM_VALUE[c] = isTokenChar(c) || c === 91 || c === 93 || c === 58 ? 1 : 0;
+}
+
+/** Where a sip/sips URI starting at `pos` and written as formatUri writes it ends, or -1. */
+function formattedUriEnd(text: string, pos: number): number {
+  if (text.startsWith('sip:', pos)) pos += 4;
+  else if (text.startsWith('sips:', pos)) pos += 5;
+  else return -1;
+  const len = text.length;
+  // userinfo: user characters up to an '@' (no password, no escape); a host has neither '@' nor those all.
+  let i = pos;
+  while (i < len && (text.charCodeAt(i) < 128 && USER_CHARS[text.charCodeAt(i)] === 1)) i++;
+  if (text.charCodeAt(i) === 64) {
+    if (i === pos) return -1;
+    pos = i + 1;
+  }
+  if (text.charCodeAt(pos) === 91) {
+    const close = text.indexOf(']', pos);
+    if (close <= pos + 1) return -1;
+    for (let k = pos + 1; k < close; k++) {
+      const c = text.charCodeAt(k);
+      if (!((c >= 48 && c <= 58) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102) || c === 46)) return -1;
+    }
+    pos = close + 1;
+  } else {
+    const hostStart = pos;
+    while (pos < len && text.charCodeAt(pos) < 128 && HOST_CHARS[text.charCodeAt(pos)] === 1) pos++;
+    if (pos === hostStart) return -1;
+  }
+  if (text.charCodeAt(pos) === 58) {
+    // A port reads back as written without a leading zero.
+    const portStart = ++pos;
+    let port = 0;
+    while (pos < len && text.charCodeAt(pos) >= 48 && text.charCodeAt(pos) <= 57) port = port * 10 + text.charCodeAt(pos++) - 48;
+    const digits = pos - portStart;
+    if (digits === 0 || digits > 5 || port > 65535 || (digits > 1 && text.charCodeAt(portStart) === 48)) return -1;
+  }
+  return formattedParamsEnd(text, pos, URI_PARAM_NAME, URI_PARAM_VALUE);
+}
+
+/**
+ * Where a run of `;name` / `;name=value` from `pos` ends, when every name reads back as written and in its place
+ * (not numeric: an object puts integer keys first; not repeated: the parse keeps one), or -1.
+ */
+function formattedParamsEnd(text: string, pos: number, names: Uint8Array, values: Uint8Array): number {
+  const len = text.length;
+  const first = pos;
+  while (pos < len && text.charCodeAt(pos) === 59) {
+    const nameStart = ++pos;
+    let numeric = true;
+    while (pos < len) {
+      const c = text.charCodeAt(pos);
+      if (c >= 128 || names[c] !== 1) break;
+      if (c < 48 || c > 57) numeric = false;
+      pos++;
+    }
+    if (pos === nameStart || numeric) return -1;
+    const name = text.slice(nameStart, pos);
+    if (name === '__proto__' || repeats(text, first, nameStart, name)) return -1;
+    if (text.charCodeAt(pos) === 61) {
+      const valueStart = ++pos;
+      while (pos < len && text.charCodeAt(pos) < 128 && values[text.charCodeAt(pos)] === 1) pos++;
+      // A generic parameter's empty value is a syntax error; a URI parameter's reads back.
+      if (pos === valueStart && names === TOKEN_NAME) return -1;
+    }
+  }
+  return pos;
+}
+
+/** Whether `;name` (followed by '=' or ';' or the end) occurs in text[from, before). */
+function repeats(text: string, from: number, before: number, name: string): boolean {
+  let at = text.indexOf(name, from);
+  while (at !== -1 && at < before - 1) {
+    const next = text.charCodeAt(at + name.length);
+    if (text.charCodeAt(at - 1) === 59 && (next === 61 || next === 59 || at + name.length === before - 1)) return true;
+    at = text.indexOf(name, at + 1);
+  }
+  return false;
 }

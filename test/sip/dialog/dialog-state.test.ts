@@ -13,7 +13,7 @@ import {
   uasDialogState,
 } from '../../../src/sip/dialog/dialog-state.ts';
 import { formatUri } from '../../../src/sip/message/uri.ts';
-import { parseNameAddr } from '../../../src/sip/message/name-addr.ts';
+import { formatNameAddr, parseNameAddr } from '../../../src/sip/message/name-addr.ts';
 import { request, response } from './messages.ts';
 
 const invite = request([
@@ -189,4 +189,46 @@ test('no route set: straight to the remote target', () => {
   const r = inDialogRouting(d);
   assert.deepEqual(r.routes, []);
   assert.equal(formatUri(r.nextHop), 'sip:bob@192.0.2.4;transport=tcp');
+});
+
+test('From, To and Contact are kept as formatNameAddr and formatUri write them, whether or not they arrive so', () => {
+  const written = (text: string) => formatNameAddr(parseNameAddr(text)!);
+  const values = [
+    '<sip:bob@biloxi.example.com>',
+    '"Bob B" <sip:bob@biloxi.example.com;transport=UDP>',
+    'Bob <sip:bob@biloxi.example.com>',
+    'sip:bob@biloxi.example.com',
+    '<sip:%62ob@biloxi.example.com:05060;LR;lr>',
+    '"B\\"ob" <sips:bob@[2001:db8::1]:5061>',
+    '"a<b>" <sip:bob@biloxi.example.com>',
+  ];
+  for (const value of values) {
+    for (const contact of [value, `${value};expires=60`, `${value}, <sip:second@example.com>`]) {
+      const inv = request([
+        'INVITE sip:bob@biloxi.example.com SIP/2.0',
+        'Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds',
+        'To: <sip:bob@biloxi.example.com>',
+        `From: ${value};tag=ft`,
+        'Call-ID: c1',
+        'CSeq: 1 INVITE',
+        `Contact: ${contact}`,
+      ]);
+      const ok = response([
+        'SIP/2.0 200 OK',
+        'Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds',
+        `To: ${value};tag=tt`,
+        `From: ${value};tag=ft`,
+        'Call-ID: c1',
+        'CSeq: 1 INVITE',
+        `Contact: ${contact}`,
+      ]);
+      const uac = uacDialogState(inv, ok);
+      assert.equal(uac.local, written(`${value};tag=ft`), value);
+      assert.equal(uac.remote, written(`${value};tag=tt`), value);
+      assert.equal(uac.remoteTarget, formatUri(parseNameAddr(value)!.uri), contact);
+      const uas = uasDialogState(inv, 'ours', false);
+      assert.equal(uas.remote, written(`${value};tag=ft`), value);
+      assert.equal(uas.remoteTarget, formatUri(parseNameAddr(value)!.uri), contact);
+    }
+  }
 });
