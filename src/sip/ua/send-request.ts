@@ -4,7 +4,7 @@
  * MESSAGE) and in-dialog ones (BYE, INFO, re-INVITE).
  */
 import type { SipRequest, SipResponse } from '../message/index.ts';
-import type { ClientTransaction } from '../transaction/client-transaction.ts';
+import type { ClientTransaction, ClientTransactionUser } from '../transaction/client-transaction.ts';
 import type { TransactionLayer } from '../transaction/transaction-layer.ts';
 import type { TransactionTimeoutError } from '../transaction/transaction-timeout-error.ts';
 import type { Endpoint } from '../transport/endpoint.ts';
@@ -26,6 +26,72 @@ export interface SendResult {
   readonly request: SipRequest;
 }
 
+/**
+ * One exchange: the user of its transaction, and of the authorized retry's. A class rather than closures: the TS
+ * toolchain names every function it assigns to a name or a property, at a cost per call, and an in-dialog request
+ * of every call comes here.
+ */
+class Exchange implements ClientTransactionUser {
+  #request: SipRequest;
+  #authorized = false;
+  #settled = false;
+
+  constructor(
+    private readonly layer: TransactionLayer,
+    private readonly destination: Endpoint,
+    private readonly opts: SendOptions,
+    private readonly resolve: (result: SendResult) => void,
+    private readonly reject: (err: Error) => void,
+    request: SipRequest,
+  ) {
+    this.#request = request;
+  }
+
+  start(req: SipRequest): ClientTransaction {
+    this.#request = req;
+    return this.layer.sendRequest(req, this.destination, this);
+  }
+
+  onResponse(res: SipResponse, tx: ClientTransaction): void {
+    const opts = this.opts;
+    if (res.status < 200) {
+      opts.onProvisional?.(res);
+      return;
+    }
+    if (this.#settled) {
+      if (res.status < 300) opts.onExtra2xx?.(res);
+      return;
+    }
+    // The final response: the transaction may live on up to 32 s absorbing retransmissions, and should not keep
+    // this exchange (request, options, the caller's session) that long. A re-INVITE's retransmitted 2xx then
+    // reaches its session through the user agent's stray 2xx handling, which re-sends the same ACK.
+    tx.releaseUser();
+    const req = this.#request;
+    if ((res.status === 401 || res.status === 407) && opts.credentials !== undefined && !this.#authorized) {
+      this.#authorized = true;
+      let retry: SipRequest;
+      try {
+        const seq = opts.nextSeq?.() ?? req.cseq.seq + 1;
+        retry = authorizeRequest(req, res, opts.credentials, seq);
+      } catch (err) {
+        this.#settled = true;
+        this.reject(err as Error);
+        return;
+      }
+      this.start(retry);
+      return;
+    }
+    this.#settled = true;
+    this.resolve({ response: res, request: req });
+  }
+
+  onError(err: TransactionTimeoutError | TransportError): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.reject(err);
+  }
+}
+
 /** Resolves with any final response; rejects with the transaction's errors or an unanswerable challenge. */
 export function sendRequest(
   layer: TransactionLayer,
@@ -34,48 +100,8 @@ export function sendRequest(
   opts: SendOptions = {},
 ): Promise<SendResult> {
   return new Promise((resolve, reject) => {
-    let authorized = false;
-    let settled = false;
-    const start = (req: SipRequest): ClientTransaction =>
-      layer.sendRequest(req, destination, {
-        onResponse(res, tx) {
-          if (res.status < 200) {
-            opts.onProvisional?.(res);
-            return;
-          }
-          if (settled) {
-            if (res.status < 300) opts.onExtra2xx?.(res);
-            return;
-          }
-          // The final response: the transaction may live on up to 32 s absorbing retransmissions, and should not
-          // keep this exchange (request, options, the caller's session) that long. A re-INVITE's retransmitted 2xx
-          // then reaches its session through the user agent's stray 2xx handling, which re-sends the same ACK.
-          tx.releaseUser();
-          if ((res.status === 401 || res.status === 407) && opts.credentials !== undefined && !authorized) {
-            authorized = true;
-            let retry: SipRequest;
-            try {
-              const seq = opts.nextSeq?.() ?? req.cseq.seq + 1;
-              retry = authorizeRequest(req, res, opts.credentials, seq);
-            } catch (err) {
-              settled = true;
-              reject(err as Error);
-              return;
-            }
-            start(retry);
-            return;
-          }
-          settled = true;
-          resolve({ response: res, request: req });
-        },
-        onError(err: TransactionTimeoutError | TransportError) {
-          if (settled) return;
-          settled = true;
-          reject(err);
-        },
-      });
     try {
-      start(request);
+      new Exchange(layer, destination, opts, resolve, reject, request).start(request);
     } catch (err) {
       reject(err as Error);
     }

@@ -22,7 +22,7 @@ import type { TransactionLayer } from '../transaction/transaction-layer.ts';
 import type { Endpoint, TransportProtocol } from '../transport/endpoint.ts';
 import { credentialHeaders, type Credentials } from './client-auth.ts';
 import { InviteInProgressError, SessionEndedError, SipResponseError } from './errors.ts';
-import { sendRequest } from './send-request.ts';
+import { sendRequest, type SendOptions } from './send-request.ts';
 import { ALLOW } from './allow.ts';
 
 /** What a session needs from its user agent. */
@@ -93,6 +93,25 @@ export class Session extends EventEmitter<SessionEvents> {
     }
     terminated(reason: SessionEndReason): void {
       this.session.#terminated(reason);
+    }
+  };
+
+  /**
+   * The options of the session's in-dialog requests, as prototype methods for the same reason as `#Ports`; a
+   * re-INVITE's also hand retransmitted 2xx back to the session.
+   */
+  static readonly #Requests = class implements SendOptions {
+    constructor(
+      readonly session: Session,
+      readonly credentials: Credentials | undefined,
+    ) {}
+    nextSeq(): number {
+      return this.session.#takeSeq();
+    }
+  };
+  static readonly #Reinvites = class extends Session.#Requests {
+    onExtra2xx(res: SipResponse): void {
+      this.session.receive2xxRetransmission(res);
     }
   };
 
@@ -401,11 +420,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.#dialog = state;
     const seq = request.cseq.seq;
     this.#machine.handle({ type: 'inviteSent', cseq: seq });
-    sendRequest(this.#host.layer, request, this.#nextHop(), {
-      credentials: this.#credentials,
-      nextSeq: () => this.#takeSeq(),
-      onExtra2xx: (res) => this.receive2xxRetransmission(res),
-    }).then(
+    sendRequest(this.#host.layer, request, this.#nextHop(), new Session.#Reinvites(this, this.#credentials)).then(
       ({ response, request: sent }) => {
         // The machine knows the re-INVITE by its first CSeq, also when the final response answers the authorized copy.
         this.#machine.handle({ type: 'inviteResponse', cseq: seq, status: response.status });
@@ -459,10 +474,7 @@ export class Session extends EventEmitter<SessionEvents> {
   async #send(opts: InDialogRequestOptions): Promise<{ response: SipResponse; request: SipRequest }> {
     const { state, request } = createInDialogRequest(this.#dialog, opts);
     this.#dialog = state;
-    const result = await sendRequest(this.#host.layer, request, this.#nextHop(), {
-      credentials: this.#credentials,
-      nextSeq: () => this.#takeSeq(),
-    });
+    const result = await sendRequest(this.#host.layer, request, this.#nextHop(), new Session.#Requests(this, this.#credentials));
     if (opts.method !== 'BYE') this.#dialogGoneOn(result.response.status);
     return result;
   }
