@@ -125,12 +125,28 @@ export class ApiAuthenticator {
     return { ok: false, status: 401, challenges: this.challenges(), delayMs };
   }
 
+  /**
+   * The principal of Basic credentials sent again on the connection that got them accepted, while the password
+   * is unchanged and the address is not locked out: what authenticate() would answer, without its side effects.
+   * Null for anything else, which is authenticate()'s to decide (and count).
+   */
+  repeatedBasic(authorization: string | undefined, clientAddress: string, connection: object): Principal | null {
+    if (authorization === undefined) return null;
+    const username = this.#repeated(authorization, connection);
+    if (username === null || this.#throttle.lockedFor(throttleKey(clientAddress)) > 0) return null;
+    return this.#principal(username);
+  }
+
+  #repeated(authorization: string, connection: object | undefined): string | null {
+    const accepted = connection === undefined ? undefined : this.#acceptedBasic.get(connection);
+    if (accepted === undefined || !sameString(accepted.authorization, authorization)) return null;
+    return this.#password(accepted.username) === accepted.password ? accepted.username : null;
+  }
+
   /** The user name when the Basic credentials are right. */
   #basic(authorization: string, connection: object | undefined): string | null {
-    const accepted = connection === undefined ? undefined : this.#acceptedBasic.get(connection);
-    if (accepted !== undefined && sameString(accepted.authorization, authorization)) {
-      if (this.#password(accepted.username) === accepted.password) return accepted.username;
-    }
+    const repeated = this.#repeated(authorization, connection);
+    if (repeated !== null) return repeated;
     const token = parseAuthorization(authorization)?.token68;
     if (token === undefined) return null;
     const decoded = Buffer.from(token, 'base64').toString('utf8');
