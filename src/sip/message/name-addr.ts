@@ -86,6 +86,11 @@ export function isFormattedNameAddr(text: string): boolean {
   return formattedParamsEnd(text, end + 1, TOKEN_NAME, PARAM_VALUE) === text.length;
 }
 
+/** Whether `formatUri(parseUri(text))` is `text` itself: `isFormattedNameAddr`'s test of the URI between `<` and `>`. */
+export function isFormattedUri(text: string): boolean {
+  return formattedUriEnd(text, 0) === text.length;
+}
+
 /** Characters a parameter name may hold to read back as written: lower-case (names are folded), no escape. */
 const URI_PARAM_NAME = new Uint8Array(128);
 const URI_PARAM_VALUE = new Uint8Array(128);

@@ -7,6 +7,8 @@
 import { EventEmitter } from 'node:events';
 import { confirmUacDialog, uacDialogState, type DialogState, type DialogStateError } from '../dialog/dialog-state.ts';
 import { createRequest, formatNameAddr, newCallId, newTag, parseUri, type SipRequest, type SipResponse } from '../message/index.ts';
+import { isFormattedUri } from '../message/name-addr.ts';
+import { quote } from '../message/syntax.ts';
 import type { ClientTransaction, ClientTransactionUser } from '../transaction/client-transaction.ts';
 import type { TransactionTimeoutError } from '../transaction/transaction-timeout-error.ts';
 import type { Endpoint } from '../transport/endpoint.ts';
@@ -163,9 +165,18 @@ export class OutgoingCall extends EventEmitter<OutgoingCallEvents> implements Cl
   }
 
   #buildInvite(opts: InviteOptions): SipRequest {
-    const fromUri = parseUri(opts.from);
-    if (fromUri === null) throw new TypeError(`not a SIP URI: ${opts.from}`);
-    const from = formatNameAddr({ displayName: opts.fromDisplayName, uri: fromUri, params: { tag: newTag() } });
+    const tag = newTag();
+    let from: string;
+    if (isFormattedUri(opts.from)) {
+      // Our address of record as formatUri writes it (the usual case): formatNameAddr's text around it, without
+      // parsing the URI to format it again.
+      const name = opts.fromDisplayName;
+      from = `${name !== undefined && name !== '' ? quote(name) + ' ' : ''}<${opts.from}>;tag=${tag}`;
+    } else {
+      const fromUri = parseUri(opts.from);
+      if (fromUri === null) throw new TypeError(`not a SIP URI: ${opts.from}`);
+      from = formatNameAddr({ displayName: opts.fromDisplayName, uri: fromUri, params: { tag } });
+    }
     const headers: Array<readonly [string, string]> = [
       ['Max-Forwards', '70'],
       ['From', from],

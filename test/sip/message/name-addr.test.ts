@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatNameAddr, isFormattedNameAddr, parseNameAddr } from '../../../src/sip/message/name-addr.ts';
+import { formatNameAddr, isFormattedNameAddr, isFormattedUri, parseNameAddr } from '../../../src/sip/message/name-addr.ts';
+import { formatUri, parseUri } from '../../../src/sip/message/uri.ts';
 
 /** A small deterministic generator, so a failure names a case that can be replayed. */
 function lcg(seed: number): () => number {
@@ -48,6 +49,22 @@ describe('isFormattedNameAddr', () => {
     }
     // The generator makes plenty of both kinds: the test would notice a check that always says no.
     assert.ok(recognised > 1000, `only ${recognised} recognised`);
+  });
+
+  it('isFormattedUri: true only for URIs that parse and format back to themselves', () => {
+    const rand = lcg(77);
+    let recognised = 0;
+    for (let n = 0; n < 20000; n++) {
+      const text = pick(rand, SCHEME) + pick(rand, USER) + pick(rand, HOST) + pick(rand, PORT) + pick(rand, URI_PARAMS) + pick(rand, URI_HEADERS);
+      if (!isFormattedUri(text)) continue;
+      recognised++;
+      const parsed = parseUri(text);
+      assert.ok(parsed !== null, text);
+      assert.equal(formatUri(parsed), text);
+    }
+    assert.ok(recognised > 2000, `only ${recognised} recognised`);
+    assert.equal(isFormattedUri('sip:alice@10.0.0.1'), true);
+    assert.equal(isFormattedUri('sip:alice@10.0.0.1>'), false);
   });
 
   it('recognises what our requests and common peers write', () => {

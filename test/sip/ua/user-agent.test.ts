@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DigestVerifier } from '../../../src/sip/auth/digest.ts';
-import { createResponse, SipResponse } from '../../../src/sip/message/index.ts';
+import { createResponse, formatNameAddr, parseUri, SipResponse } from '../../../src/sip/message/index.ts';
 import { CallCancelledError, SipResponseError } from '../../../src/sip/ua/errors.ts';
 import type { IncomingCall } from '../../../src/sip/ua/incoming-call.ts';
 import { memoryPair, next, settle } from './memory-pair.ts';
@@ -326,4 +326,20 @@ test('an early dialog confirmed by its 2xx takes the 2xx Contact and Record-Rout
     assert.deepEqual(dialog.routeSet, ['<sip:proxy.example;lr>']);
     assert.equal(dialog.localSeq, invite.cseq.seq);
   }
+});
+
+test('the From of our INVITE is formatNameAddr of the address of record, its display name and tag, however the address is written', async () => {
+  const { a, b } = memoryPair();
+  b.ua.onInvite((call) => void call.reject(486));
+  for (const from of ['sip:alice@10.0.0.1', 'sip:Alice@Example.COM:5060;transport=tcp', 'sip:%61lice@10.0.0.1', 'SIP:alice@10.0.0.1:05060', 'sips:a;b@[::1]']) {
+    for (const fromDisplayName of [undefined, '', 'Alice', 'Zoë "A" \\ B']) {
+      const call = a.ua.invite({ target: b.uri, from, ...(fromDisplayName === undefined ? {} : { fromDisplayName }) });
+      const sent = call.request;
+      assert.ok(sent !== undefined);
+      const expected = formatNameAddr({ displayName: fromDisplayName, uri: parseUri(from)!, params: { tag: sent.fromTag as string } });
+      assert.equal(sent.get('from'), expected, `${fromDisplayName} ${from}`);
+      await assert.rejects(call.answered, SipResponseError);
+    }
+  }
+  assert.throws(() => a.ua.invite({ target: b.uri, from: 'not a uri' }), TypeError);
 });
