@@ -205,6 +205,8 @@ const signalling = new PbxAppSignalling(new SipLegSignalling({ ua, layer, direct
 const ringback = new MediaRingback(media);
 
 let ended = 0;
+/** Records given to the store, over every call. */
+let saves = 0;
 let onEnded: () => void = () => undefined;
 /** How the calls ended: every one should be bridged, then hung up by the phone. */
 const reasons = new Map<string, number>();
@@ -218,6 +220,7 @@ function count(record: CallRecord): void {
 class LatestRecords implements CallRecords {
   readonly latest = new Map<string, CallRecord>();
   save(record: CallRecord): void {
+    saves += 1;
     if (record.state.phase === 'ended') {
       this.latest.delete(record.callId);
       count(record);
@@ -234,6 +237,7 @@ class LatestRecords implements CallRecords {
 class CountedStore implements CallRecords {
   constructor(private readonly store: CallRecordStore) {}
   save(record: CallRecord): void {
+    saves += 1;
     this.store.save(record);
     if (record.state.phase === 'ended') count(record);
   }
@@ -341,6 +345,7 @@ const heapBefore = getHeapStatistics().used_heap_size;
 const cpuBefore = process.cpuUsage();
 const wallBefore = performance.now();
 const packetsBefore = rtpPackets;
+const savesBefore = saves;
 await run(CALLS);
 const cpu = process.cpuUsage(cpuBefore);
 const wallMs = performance.now() - wallBefore;
@@ -354,6 +359,7 @@ console.log(`originations:           ${CALLS} (warm-up ${WARMUP}, ${CONCURRENCY}
 console.log(`CPU per origination:    ${cpuUs.toFixed(1)} µs (${((CALLS / wallMs) * 1000).toFixed(0)}/s on one loop)`);
 console.log(`allocated per orig.:    ${((heapAfter - heapBefore + freed) / CALLS / 1024).toFixed(2)} KiB (JS heap)`);
 console.log(`GC:                     ${gcs.length} collections, ${((gcMs * 1000) / CALLS).toFixed(1)} µs per origination`);
+console.log(`record saves per orig.: ${((saves - savesBefore) / CALLS).toFixed(2)}`);
 console.log(`ringback RTP packets:   ${((rtpPackets - packetsBefore) / CALLS).toFixed(2)} per origination; failures ${failures}`);
 console.log(`ended:                  ${[...reasons].map(([reason, n]) => `${reason} ${n}`).join(', ')}`);
 

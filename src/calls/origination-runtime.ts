@@ -60,6 +60,8 @@ interface LiveEntry {
   state: CallState;
   readonly base: Omit<CallRecord, 'state'>;
   readonly timers: EntryTimers;
+  /** The state last given to the store. */
+  saved: CallState | null;
   /** Inputs reported while a transition's effects run; created on the first one. */
   queue: CallInput[] | null;
   running: boolean;
@@ -273,13 +275,14 @@ export class OriginationRuntime implements Originator {
         state,
         base,
         timers: { ring_first: null, ring_second: null, step: null, glare: null, max_call: null },
+        saved: null,
         queue: null,
         running: false,
         ended: false,
         pending: { resolve, reject, result },
       };
       this.live.set(callId, entry);
-      this.deps.records.save(recordOf(base, state));
+      // The routed state is saved with what `start` makes of it: see dispatch().
       this.dispatch(entry, { type: 'start', at });
     });
   }
@@ -385,6 +388,13 @@ export class OriginationRuntime implements Originator {
       while (next !== undefined && !this.step(entry, next)) next = entry.queue?.shift();
     } finally {
       entry.running = false;
+      // One save per turn, whatever the inputs it took (an INVITE is dialed and reported sent within one turn):
+      // the store keeps only a call's newest state until its next window, which cannot come within a turn. Inputs
+      // that change nothing (provisional responses, stale timers) cost no write.
+      if (entry.state !== entry.saved) {
+        entry.saved = entry.state;
+        this.deps.records.save(recordOf(entry.base, entry.state));
+      }
     }
     if (this.watchers.size > 0) for (const watcher of this.watchers) watcher(entry.callId, entry.state);
   }
@@ -392,11 +402,7 @@ export class OriginationRuntime implements Originator {
   /** One input through the machine and its effects; true once the call has ended. */
   private step(entry: LiveEntry, input: CallInput): boolean {
     const { state, effects } = transition(entry.state, input);
-    // Inputs that change nothing (provisional responses, stale timers) cost no write.
-    if (state !== entry.state) {
-      this.deps.records.save(recordOf(entry.base, state));
-      entry.state = state;
-    }
+    entry.state = state;
     for (let i = 0; i < effects.length; i++) this.run(entry, effects[i]!);
     if (state.phase !== 'ended') return false;
     entry.ended = true;

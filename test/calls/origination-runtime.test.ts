@@ -221,3 +221,33 @@ test('one info line per origination tells its outcome: numbers, result, why it e
   assert.equal(lines[1]!.endReason, 'second_no_route');
   assert.equal(lines[1]!.result, 'not_answered');
 });
+
+test('one save per turn: an INVITE reported sent while it is dialed is saved with the call it starts, a 180 saves nothing', () => {
+  const { runtime, signalling, records } = fakeRuntime();
+  const invite = {
+    uri: 'sip:102@127.0.0.1:5999',
+    via: 'SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKa',
+    from: '<sip:pbx@127.0.0.1>;tag=lt',
+    to: '<sip:102@127.0.0.1>',
+    callId: 'sip-1',
+    cseq: 1,
+    routes: [],
+    peer: { transport: 'udp' as const, host: '127.0.0.1', port: 5999 },
+  };
+  // As the SIP adapter does: the INVITE is out, and reported, before dial() returns.
+  const dial = signalling.dial.bind(signalling);
+  signalling.dial = (request, events) => {
+    dial(request, events);
+    events.sent(invite);
+  };
+  void runtime.originate(request()).catch(() => undefined);
+  assert.equal(records.saves, 1);
+  const saved = records.get('call1')!.state;
+  assert.deepEqual(saved, JSON.parse(JSON.stringify(runtime.getState('call1'))));
+  assert.deepEqual(saved.forks[0]!.invite, invite);
+  signalling.events('call1.1').progress(180);
+  assert.equal(records.saves, 1);
+  runtime.hangUpAll('test');
+  assert.equal(records.saves, 2);
+  assert.equal(records.get('call1')!.state.phase, 'ended');
+});
