@@ -112,7 +112,11 @@ function formattedUriEnd(text: string, pos: number): number {
   const len = text.length;
   // userinfo: user characters up to an '@' (no password, no escape); a host has neither '@' nor those all.
   let i = pos;
-  while (i < len && (text.charCodeAt(i) < 128 && USER_CHARS[text.charCodeAt(i)] === 1)) i++;
+  while (i < len) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 || USER_CHARS[c] !== 1) break;
+    i++;
+  }
   if (text.charCodeAt(i) === 64) {
     if (i === pos) return -1;
     pos = i + 1;
@@ -127,7 +131,11 @@ function formattedUriEnd(text: string, pos: number): number {
     pos = close + 1;
   } else {
     const hostStart = pos;
-    while (pos < len && text.charCodeAt(pos) < 128 && HOST_CHARS[text.charCodeAt(pos)] === 1) pos++;
+    while (pos < len) {
+      const c = text.charCodeAt(pos);
+      if (c >= 128 || HOST_CHARS[c] !== 1) break;
+      pos++;
+    }
     if (pos === hostStart) return -1;
   }
   if (text.charCodeAt(pos) === 58) {
@@ -158,11 +166,18 @@ function formattedParamsEnd(text: string, pos: number, names: Uint8Array, values
       pos++;
     }
     if (pos === nameStart || numeric) return -1;
-    const name = text.slice(nameStart, pos);
-    if (name === '__proto__' || repeats(text, first, nameStart, name)) return -1;
+    // Only a later parameter can repeat an earlier one; only a nine-character name can be "__proto__".
+    if (nameStart - 1 > first || pos - nameStart === 9) {
+      const name = text.slice(nameStart, pos);
+      if (name === '__proto__' || repeats(text, first, nameStart, name)) return -1;
+    }
     if (text.charCodeAt(pos) === 61) {
       const valueStart = ++pos;
-      while (pos < len && text.charCodeAt(pos) < 128 && values[text.charCodeAt(pos)] === 1) pos++;
+      while (pos < len) {
+        const c = text.charCodeAt(pos);
+        if (c >= 128 || values[c] !== 1) break;
+        pos++;
+      }
       // A generic parameter's empty value is a syntax error; a URI parameter's reads back.
       if (pos === valueStart && names === TOKEN_NAME) return -1;
     }
