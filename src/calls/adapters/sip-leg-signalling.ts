@@ -105,12 +105,12 @@ export class SipLegSignalling implements LegSignalling {
       queueMicrotask(() => events.failed(503, invite));
       return;
     }
-    const call = this.opts.ua.invite(invite.options);
+    const call = this.opts.ua.invite(invite);
     const fork: Fork = {
       call,
       events,
-      destination: invite.options.destination!,
-      trunk: invite.trunk,
+      destination: invite.destination!,
+      trunk: request.target.kind === 'trunk' ? request.target.attempt.trunk : null,
       sent: call.request ?? null,
       answer: null,
       session: null,
@@ -161,7 +161,11 @@ export class SipLegSignalling implements LegSignalling {
     });
   }
 
-  private inviteFor(request: DialRequest): { options: InviteOptions; trunk: string | null } | string {
+  /**
+   * The INVITE's options, or why there is none. Phone and trunk options have the same fields in the same order
+   * (credentials undefined toward phones): the user agent reads one shape.
+   */
+  private inviteFor(request: DialRequest): InviteOptions | string {
     const { target, callerId } = request;
     const host = this.opts.host;
     switch (target.kind) {
@@ -169,15 +173,13 @@ export class SipLegSignalling implements LegSignalling {
         const identity: readonly [string, string] = ['P-Asserted-Identity', `${quoted(callerId.name)} <sip:${callerId.number}@${host}>`];
         const headers = request.autoAnswer ? [identity, ...this.autoAnswer] : [identity];
         return {
-          trunk: null,
-          options: {
-            target: target.contact,
-            destination: target.sendTo,
-            from: `sip:${callerId.number}@${host}`,
-            fromDisplayName: callerId.name,
-            to: `sip:${target.extension}@${host}`,
-            headers,
-          },
+          target: target.contact,
+          destination: target.sendTo,
+          from: `sip:${callerId.number}@${host}`,
+          fromDisplayName: callerId.name,
+          to: `sip:${target.extension}@${host}`,
+          headers,
+          credentials: undefined,
         };
       }
       case 'trunk': {
@@ -191,16 +193,13 @@ export class SipLegSignalling implements LegSignalling {
         const credentials =
           trunk.password === undefined ? undefined : { username: trunk.auth_username ?? trunk.username ?? number, password: trunk.password };
         return {
-          trunk: trunk.name,
-          options: {
-            target: `sip:${target.attempt.number}@${trunk.host}:${trunk.port}${trunk.transport === 'tcp' ? ';transport=tcp' : ''}`,
-            destination: { transport: trunk.transport, host: trunk.host, port: trunk.port },
-            from: `sip:${trunk.username ?? number}@${domain}`,
-            fromDisplayName: callerId.name,
-            to: `sip:${target.attempt.number}@${domain}`,
-            headers: [['P-Asserted-Identity', `${quoted(callerId.name)} <sip:${number}@${domain}>`]],
-            ...(credentials ? { credentials } : {}),
-          },
+          target: `sip:${target.attempt.number}@${trunk.host}:${trunk.port}${trunk.transport === 'tcp' ? ';transport=tcp' : ''}`,
+          destination: { transport: trunk.transport, host: trunk.host, port: trunk.port },
+          from: `sip:${trunk.username ?? number}@${domain}`,
+          fromDisplayName: callerId.name,
+          to: `sip:${target.attempt.number}@${domain}`,
+          headers: [['P-Asserted-Identity', `${quoted(callerId.name)} <sip:${number}@${domain}>`]],
+          credentials,
         };
       }
       case 'pbx':
