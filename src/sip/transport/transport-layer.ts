@@ -60,8 +60,11 @@ export class TransportLayer implements SipTransport {
   #receiver: TransportReceiver | undefined;
   /** Requests bound for UDP that went over TCP (or fell back to UDP) because of their size: retransmissions follow. */
   readonly #largeRequests = new WeakMap<SipMessage, LargeRequestRoute>();
-  /** `host:port` (host lower-cased, IPv6 unbracketed) of every sent-by we insert: responses must carry one (§18.1.2). */
-  #ownSentBy = new Set<string>();
+  /**
+   * Every sent-by we insert, as the hosts (lower-cased, IPv6 unbracketed) of each port: responses must carry one
+   * (§18.1.2). By port first, so that a response is checked without building a `host:port` string to look up.
+   */
+  #ownSentBy = new Map<number, string[]>();
 
   private constructor(udp: UdpListener[], tcp: TcpListener[], opts: TransportLayerOptions, log: Logger | undefined) {
     this.#udp = udp;
@@ -104,7 +107,11 @@ export class TransportLayer implements SipTransport {
       await layer.close();
       throw err;
     }
-    layer.#ownSentBy = new Set(layer.listeners.map((l) => sentByKey(layer.#advertised(l).host, l.port)));
+    for (const l of layer.listeners) {
+      const hosts = layer.#ownSentBy.get(l.port) ?? [];
+      hosts.push(layer.#advertised(l).host.toLowerCase());
+      layer.#ownSentBy.set(l.port, hosts);
+    }
     return layer;
   }
 
@@ -309,7 +316,13 @@ export class TransportLayer implements SipTransport {
 
   #isOurSentBy(res: SipResponse): boolean {
     const via = res.topVia;
-    return this.#ownSentBy.has(sentByKey(unbracket(via.host), via.port ?? DEFAULT_SIP_PORT));
+    const hosts = this.#ownSentBy.get(via.port ?? DEFAULT_SIP_PORT);
+    if (hosts === undefined) return false;
+    const host = unbracket(via.host);
+    for (const own of hosts) {
+      if (own.length === host.length && (own === host || own === host.toLowerCase())) return true;
+    }
+    return false;
   }
 
   /** A malformed request whose start line and Via were readable gets its 400/505/513 (§8.2 / RFC 4475). */
@@ -336,6 +349,3 @@ function unbracket(host: string): string {
   return host.startsWith('[') ? host.slice(1, -1) : host;
 }
 
-function sentByKey(host: string, port: number): string {
-  return `${host.toLowerCase()}:${port}`;
-}

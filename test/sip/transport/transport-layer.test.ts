@@ -620,4 +620,29 @@ describe('RFC 3261 §18.1.2: responses whose top Via is not our sent-by', () => 
       await tl.close();
     }
   });
+
+  test('a public host name matches whatever its case; a name that only starts or ends like it does not', async () => {
+    const { tl, inbox } = await layer({ listen: [{ transport: 'udp', host: '0.0.0.0', port: 0 }], publicHost: 'Pbx.Example.COM' });
+    const client = await udpClient();
+    const port = tl.localEndpoint('udp').port;
+    const response = (viaHost: string, callId: string): string =>
+      ['SIP/2.0 200 OK', `Via: SIP/2.0/UDP ${viaHost}:${port};branch=z9hG4bK-r`, 'From: <sip:a@b>;tag=1', 'To: <sip:x@y>;tag=9', `Call-ID: ${callId}`, 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n');
+    try {
+      for (const [host, callId] of [
+        ['pbx.example.co', 'shorter'],
+        ['pbx.example.comm', 'longer'],
+        ['xbx.example.com', 'same-length'],
+        ['PBX.EXAMPLE.COM', 'upper'],
+        ['pbx.example.com', 'lower'],
+      ]) {
+        client.sock.send(response(host as string, callId as string), port, '127.0.0.1');
+      }
+      assert.equal((await inbox.next()).msg.callId, 'upper');
+      assert.equal((await inbox.next()).msg.callId, 'lower');
+      assert.equal(inbox.items.length, 0);
+    } finally {
+      client.sock.close();
+      await tl.close();
+    }
+  });
 });
