@@ -3,9 +3,14 @@ import type { SipRequest, SipResponse } from '../message/message.ts';
 /** RFC 3261 §8.1.1.7: branches that start with the magic cookie were built by an RFC 3261 element. */
 export const MAGIC_COOKIE = 'z9hG4bK';
 
-/** §17.1.3: a response matches the client transaction whose request had its top Via branch and CSeq method. */
+/**
+ * §17.1.3: a response matches the client transaction whose request had its top Via branch and CSeq method. The
+ * branch of a request we send is unique to its transaction, but for the CANCEL that shares its INVITE's (§8.1.1.7,
+ * §9.1): a client transaction is indexed by its branch alone, a CANCEL's with its method, and the layer compares
+ * the method of what it finds. A branch alone needs no string built (and hashed) per response.
+ */
 export function clientKey(branch: string, method: string): string {
-  return `${branch}\n${method}`;
+  return method === 'CANCEL' ? `${branch}\nCANCEL` : branch;
 }
 
 export function responseKey(res: SipResponse): string | undefined {

@@ -97,7 +97,7 @@ export class TransactionLayer implements TransportReceiver, ClientTransactionHos
     return tx;
   }
 
-  /** A new client transaction for `req`, indexed by its branch and method (§17.1.3), not yet started. */
+  /** A new client transaction for `req`, indexed by its branch (a CANCEL's with its method: see `clientKey`), not yet started. */
   #register(req: SipRequest, dest: Endpoint, user: ClientTransactionUser): ClientTransaction {
     const branch = req.topVia.branch as string;
     const key = clientKey(branch, req.method);
@@ -134,7 +134,7 @@ export class TransactionLayer implements TransportReceiver, ClientTransactionHos
   receiveResponse(res: SipResponse, source: Endpoint): void {
     const key = responseKey(res);
     const tx = key === undefined ? undefined : this.#clients.get(key);
-    if (tx !== undefined) {
+    if (tx !== undefined && tx.method === res.cseq.method) {
       tx.receive(res);
       return;
     }

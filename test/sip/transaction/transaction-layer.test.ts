@@ -66,6 +66,27 @@ describe('transaction layer: matching (RFC 3261 §17.1.3, §17.2.3)', () => {
     other.set('via', 'SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-unknown');
     t.net.inject(other, t.peer);
     assert.equal(inviteUser.responses.length, 1, 'another branch does not match');
+    const otherMethod = responseTo(invite, 200);
+    otherMethod.set('cseq', '1 OPTIONS');
+    t.net.inject(otherMethod, t.peer);
+    assert.equal(inviteUser.responses.length, 1, 'the INVITE branch with another CSeq method does not match');
+  });
+
+  test('a branch belongs to one transaction, but for the CANCEL of its INVITE (RFC 3261 §8.1.1.7)', () => {
+    const t = setup();
+    const invite = outgoing('INVITE');
+    invite.set('via', 'SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-shared');
+    t.layer.sendRequest(invite, t.peer, recorder());
+    const options = outgoing('OPTIONS');
+    options.set('via', 'SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-shared');
+    assert.throws(() => t.layer.sendRequest(options, t.peer, recorder()), /branch z9hG4bK-shared is live/);
+    const cancel = outgoing('CANCEL');
+    cancel.set('via', 'SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-shared');
+    const cancelUser = recorder();
+    t.layer.sendRequest(cancel, t.peer, cancelUser);
+    assert.deepEqual(t.layer.size, { client: 2, server: 0 });
+    t.net.inject(responseTo(cancel, 200), t.peer);
+    assert.deepEqual(cancelUser.responses.map((r) => r.status), [200]);
   });
 
   test('requests without Via get one with our address, rport and a magic-cookie branch', () => {
