@@ -12,6 +12,7 @@ import {
   nextLocalSeq,
   receiveRequest,
   receiveTargetRefreshResponse,
+  type DialogId,
   type DialogState,
 } from '../dialog/dialog-state.ts';
 import { createAckFor2xx, createInDialogRequest, type InDialogRequestOptions } from '../dialog/in-dialog-request.ts';
@@ -116,6 +117,9 @@ export class Session extends EventEmitter<SessionEvents> {
   };
 
   #dialog: DialogState;
+  /** `key`, and the dialog id it was made from. */
+  #key = '';
+  #keyOf: DialogId | undefined;
   readonly #machine: InviteSession;
   readonly #host: SessionHost;
   readonly #credentials: Credentials | undefined;
@@ -190,7 +194,14 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   get key(): string {
-    return dialogKey(this.#dialog.id);
+    // The user agent's map holds this string as the session's key already: one string for the session's life
+    // instead of one per look-up (sessionStarted, and sessionEnded twice).
+    const id = this.#dialog.id;
+    if (this.#keyOf !== id) {
+      this.#key = dialogKey(id);
+      this.#keyOf = id;
+    }
+    return this.#key;
   }
 
   get state(): InviteSession['state']['name'] {

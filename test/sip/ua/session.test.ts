@@ -9,6 +9,7 @@ import { InviteInProgressError } from '../../../src/sip/ua/errors.ts';
 import type { ManualTimerPort } from '../../../src/sip/transaction/timer-port.ts';
 import { memoryPair, settle } from './memory-pair.ts';
 import { createInDialogRequest } from '../../../src/sip/dialog/in-dialog-request.ts';
+import { dialogKey } from '../../../src/sip/dialog/dialog-state.ts';
 
 const SDP = (port: number) => `v=0\r\no=- 1 ${port} IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0\r\n`;
 
@@ -306,4 +307,16 @@ test('in-dialog requests go to the new remote target after a target refresh, not
   const options = a.transport.takeSent().find((s) => s.message.kind === 'request' && s.message.method === 'OPTIONS');
   assert.deepEqual(options?.to, { transport: 'udp', host: '10.0.0.7', port: 5090 });
   assert.equal(options?.message.kind === 'request' ? options.message.uri : '', 'sip:moved@10.0.0.7:5090');
+});
+
+test('a session is known by the key of its dialog id while its dialog state changes', async () => {
+  const { caller, callee } = await connected();
+  for (const session of [caller, callee]) {
+    const key = session.key;
+    assert.equal(key, dialogKey(session.dialog.id));
+    assert.equal((await session.request('INFO')).status, 200);
+    assert.equal(session.key, dialogKey(session.dialog.id));
+    assert.equal(session.key, key);
+  }
+  assert.notEqual(caller.key, callee.key);
 });
