@@ -169,28 +169,29 @@ export function createApiServer(o: ApiServerOptions): FastifyInstance {
     if (address === undefined) return false;
     const principal = authenticator.repeatedBasic(headers.authorization, address, req.socket);
     if (principal === null) return false;
+    // The listeners are inline arrows: the TS toolchain names every function it assigns to a name, a property
+    // definition per closure per request.
     const chunks: Buffer[] = [];
-    const onData = (chunk: Buffer): number => chunks.push(chunk);
-    const onEnd = (): void => {
-      req.removeListener('error', onError);
-      const done = (method: string, outcome: MethodOutcome): void => write(res, format, method, outcome);
+    let ended = false;
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      ended = true;
       try {
-        const r = answer(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), format, principal, services, done);
+        const r = answer(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), format, principal, services, (method, outcome) =>
+          write(res, format, method, outcome),
+        );
         if (r instanceof Promise) r.catch((err: FastifyError) => failed(req, res, format, err, false));
       } catch (err) {
         failed(req, res, format, err as FastifyError, false);
       }
-    };
-    // As Fastify's body reader: a broken upload is the client's error (400) and the connection is closed.
-    const onError = (err: FastifyError): void => {
-      req.removeListener('data', onData);
-      req.removeListener('end', onEnd);
+    });
+    // As Fastify's body reader: a broken upload is the client's error (400) and the connection is closed. Node
+    // emits no error once the body is complete.
+    req.on('error', (err: FastifyError) => {
+      if (ended) return;
       if (!(typeof err.statusCode === 'number' && err.statusCode >= 400)) err.statusCode = 400;
       failed(req, res, format, err, true);
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
+    });
     return true;
   };
   // Fastify's one request listener is kept for everything answerRepeated leaves to it; the server stays Fastify's.
