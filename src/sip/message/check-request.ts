@@ -9,6 +9,7 @@
  */
 import type { SipRequest } from './message.ts';
 import { SipHeaderError } from './errors.ts';
+import { isFormattedUri } from './name-addr.ts';
 
 export interface CheckRequestOptions {
   /** Option tags this UA supports (for Require). Default: none. */
@@ -27,14 +28,19 @@ export interface RequestRejection {
 }
 
 const DEFAULT_ACCEPT = ['application/sdp', 'multipart/mixed'];
+const MANDATORY = ['via', 'from', 'to', 'call-id', 'cseq'] as const;
 
 export function checkRequest(req: SipRequest, opts: CheckRequestOptions = {}): RequestRejection | null {
-  const uri = req.requestUriOrNull;
-  if (uri === null) return { status: 400, reason: 'Bad Request-URI' };
-  if (uri.scheme !== 'sip' && uri.scheme !== 'sips' && uri.scheme !== 'tel') {
-    return { status: 416, reason: 'Unsupported URI Scheme' };
+  // A Request-URI written as formatUri writes it is a well-formed sip or sips URI (the usual case), known without
+  // parsing it.
+  if (!isFormattedUri(req.uri)) {
+    const uri = req.requestUriOrNull;
+    if (uri === null) return { status: 400, reason: 'Bad Request-URI' };
+    if (uri.scheme !== 'sip' && uri.scheme !== 'sips' && uri.scheme !== 'tel') {
+      return { status: 416, reason: 'Unsupported URI Scheme' };
+    }
   }
-  for (const h of ['via', 'from', 'to', 'call-id', 'cseq'] as const) {
+  for (const h of MANDATORY) {
     if (!req.has(h)) return { status: 400, reason: `Missing ${h} header` };
   }
   try {
@@ -53,10 +59,14 @@ export function checkRequest(req: SipRequest, opts: CheckRequestOptions = {}): R
   }
   if (req.cseq.method !== req.method) return { status: 400, reason: 'CSeq method does not match' };
 
-  const supported = new Set((opts.supported ?? []).map((t) => t.toLowerCase()));
-  const unsupported = req.getAll('require').filter((t) => t !== '' && !supported.has(t.toLowerCase()));
-  if (unsupported.length > 0 && req.method !== 'CANCEL' && req.method !== 'ACK') {
-    return { status: 420, reason: 'Bad Extension', headers: [['Unsupported', unsupported.join(', ')]] };
+  // Most requests require nothing: the supported set is made only for one that does.
+  const required = req.getAll('require');
+  if (required.length > 0) {
+    const supported = new Set((opts.supported ?? []).map((t) => t.toLowerCase()));
+    const unsupported = required.filter((t) => t !== '' && !supported.has(t.toLowerCase()));
+    if (unsupported.length > 0 && req.method !== 'CANCEL' && req.method !== 'ACK') {
+      return { status: 420, reason: 'Bad Extension', headers: [['Unsupported', unsupported.join(', ')]] };
+    }
   }
 
   const accept = opts.acceptTypes ?? DEFAULT_ACCEPT;

@@ -789,7 +789,13 @@ export abstract class SipMessageBase implements SipMessageCommon {
   get vias(): readonly Via[] {
     if (this.cachedVias === undefined) {
       const out: Via[] = [];
+      // The top Via is usually read already (the parser reads it from the bytes): it is the first value's reading.
+      const top = this.cachedTopVia;
       for (const v of this.getAll('via')) {
+        if (top !== undefined && out.length === 0) {
+          out.push(top);
+          continue;
+        }
         const via = parseVia(v);
         if (via === null) throw new SipHeaderError('via', `malformed Via: ${v}`);
         out.push(via);

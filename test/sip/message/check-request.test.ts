@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkRequest, createRequest, type SipRequest } from '../../../src/sip/message/index.ts';
+import { checkRequest, createRequest, parseUri, type SipRequest } from '../../../src/sip/message/index.ts';
 
 function req(method: string, extra: Array<[string, string]> = [], body?: string, uri = 'sip:bob@example.com'): SipRequest {
   return createRequest({
@@ -28,6 +28,31 @@ describe('checkRequest (RFC 3261 §8.2 stateless checks)', () => {
     assert.equal(checkRequest(req('OPTIONS', [], undefined, 'mailto:a@b'))?.status, 416);
     assert.equal(checkRequest(req('OPTIONS', [], undefined, 'sip:a@b:99999'))?.status, 400);
     assert.equal(checkRequest(req('OPTIONS', [], undefined, 'tel:+15551234')), null);
+  });
+
+  it('the Request-URI verdict is the parsed URI\'s, however the URI is written', () => {
+    const uris = [
+      'sip:bob@example.com',
+      'sips:bob@[2001:db8::1]:5061;transport=tls',
+      'sip:127.0.0.1:5070;lr;ob',
+      'SIP:bob@example.com',
+      'sip:%62ob@example.com',
+      'sip:bob@example.com:05060',
+      'sip:bob@example.com:65536',
+      'sip:bob@example.com?Subject=x',
+      'sip:bob@exa mple.com',
+      'sip:@example.com',
+      'sip:bob@example.com;a=%4',
+      'sip:',
+      'tel:+1-555',
+      'urn:service:sos',
+      'bob@example.com',
+    ];
+    for (const uri of uris) {
+      const parsed = parseUri(uri);
+      const expected = parsed === null ? 400 : ['sip', 'sips', 'tel'].includes(parsed.scheme) ? undefined : 416;
+      assert.equal(checkRequest(req('OPTIONS', [], undefined, uri))?.status, expected, uri);
+    }
   });
 
   it('400 for a missing mandatory header or a malformed Contact / Expires', () => {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { SipParseError, createRequest, createResponse, parseMessage, type SipMessage, type SipRequest } from '../../../src/sip/message/index.ts';
+import { SipParseError, createRequest, parseVia, createResponse, parseMessage, type SipMessage, type SipRequest } from '../../../src/sip/message/index.ts';
 
 /**
  * What a message we created must serialize to, written independently of the serializer: the start line, each
@@ -117,6 +117,28 @@ describe('serializing a message we created', () => {
       if (parsed instanceof SipParseError) throw parsed;
       assert.deepEqual(parsed.headerLines().slice(0, -1), req.headerLines(), `case ${n}`);
       assert.deepEqual(parsed.body, req.body, `case ${n}`);
+    }
+  });
+});
+
+describe('the Vias of a received message', () => {
+  it('read as parseVia reads each value, the top one the parser read included', () => {
+    for (const vias of [
+      ['SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKa;rport'],
+      ['SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKa, SIP/2.0/TCP [2001:db8::1]:5061;branch=z9hG4bKb;received=1.2.3.4'],
+      ['SIP / 2.0 / udp  host.example.com : 5060 ; branch = z9hG4bK1 ; ttl=1', 'SIP/2.0/UDP 192.0.2.2;branch=z9hG4bKc;rport=5062'],
+    ]) {
+      const text =
+        'OPTIONS sip:bob@example.com SIP/2.0\r\n' +
+        vias.map((v) => `Via: ${v}\r\n`).join('') +
+        'From: <sip:a@example.com>;tag=1\r\nTo: <sip:bob@example.com>\r\nCall-ID: v1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n';
+      const msg = parseMessage(Buffer.from(text));
+      if (msg instanceof SipParseError) throw msg;
+      const values = msg.getAll('via');
+      assert.deepEqual(msg.vias, values.map((v) => parseVia(v)), text);
+      assert.equal(msg.vias[0], msg.topVia);
+      msg.prepend('Via', 'SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKtop');
+      assert.deepEqual(msg.vias, msg.getAll('via').map((v) => parseVia(v)));
     }
   });
 });
