@@ -1,7 +1,8 @@
 /**
  * The Switchvox-compatible HTTP surface: POST /xml and POST /json, Content-Type ignored. Authentication runs
  * before the body is read; the handler is envelope parse -> method registry -> method -> renderer. Every failure
- * the client can cause is an error envelope with a documented code, never a stack trace.
+ * the client can cause is an error envelope with a documented code, never a stack trace. A request repeated on a
+ * keep-alive connection with the Basic credentials it was accepted with skips Fastify (answerRepeated).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';

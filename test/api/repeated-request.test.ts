@@ -4,12 +4,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type AddressInfo, type Socket } from 'node:net';
 import { once } from 'node:events';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { ApiAuthenticator } from '../../src/api/api-authenticator.ts';
 import { createApiServer } from '../../src/api/api-server.ts';
+import type { OriginateResult, Originator } from '../../src/calls/originator.ts';
 import type { Credentials } from '../../src/config/credentials.ts';
 import { FakeOriginator } from './fake-originator.ts';
 import { apiTestConfig, apiTestDirectory } from './fixture.ts';
@@ -27,7 +28,7 @@ let port: number;
 /** How many requests the repeated-credentials path took. */
 let repeats = 0;
 
-before(async () => {
+async function serve(o: Originator): Promise<{ app: FastifyInstance; port: number }> {
   const config = apiTestConfig();
   const directory = apiTestDirectory();
   const authenticator = new ApiAuthenticator({ auth: config.api.auth, credentials, directory: { current: () => directory }, nonceSecret: 'k' });
@@ -37,9 +38,13 @@ before(async () => {
     if (p !== null) repeats++;
     return p;
   };
-  app = createApiServer({ services: { config, directory, originator }, authenticator, logger: pino({ level: 'silent' }) });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  port = (app.server.address() as AddressInfo).port;
+  const server = createApiServer({ services: { config, directory, originator: o }, authenticator, logger: pino({ level: 'silent' }) });
+  await server.listen({ host: '127.0.0.1', port: 0 });
+  return { app: server, port: (server.server.address() as AddressInfo).port };
+}
+
+before(async () => {
+  ({ app, port } = await serve(originator));
 });
 after(() => app.close());
 
@@ -57,13 +62,29 @@ function request(path: string, body: string | Buffer, authorization: string, ext
 class Connection {
   readonly socket: Socket;
   #buffer = Buffer.alloc(0);
+  #closed = false;
+  /** Wakes the reader waiting for more bytes. */
+  #wake: (() => void) | undefined;
 
-  constructor() {
-    this.socket = connect(port, '127.0.0.1');
+  constructor(to = port) {
+    this.socket = connect(to, '127.0.0.1');
+    this.socket.on('data', (chunk: Buffer) => {
+      this.#buffer = Buffer.concat([this.#buffer, chunk]);
+      this.#wake?.();
+    });
+    this.socket.on('close', () => {
+      this.#closed = true;
+      this.#wake?.();
+    });
   }
 
-  async exchange(bytes: Buffer): Promise<string> {
+  exchange(bytes: Buffer): Promise<string> {
     this.socket.write(bytes);
+    return this.receive();
+  }
+
+  /** The next whole response; one reader at a time. */
+  async receive(): Promise<string> {
     for (;;) {
       const headEnd = this.#buffer.indexOf('\r\n\r\n');
       if (headEnd >= 0) {
@@ -76,9 +97,9 @@ class Connection {
           return response.replace(/\r\nDate: [^\r]*/, '\r\nDate: -');
         }
       }
-      const [chunk] = (await Promise.race([once(this.socket, 'data'), once(this.socket, 'close')])) as [Buffer | boolean];
-      if (!Buffer.isBuffer(chunk)) throw new Error(`connection closed with ${this.#buffer.length} bytes unread`);
-      this.#buffer = Buffer.concat([this.#buffer, chunk]);
+      if (this.#closed) throw new Error(`connection closed with ${this.#buffer.length} bytes unread`);
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+      this.#wake = undefined;
     }
   }
 
@@ -178,6 +199,40 @@ test('a rotated password or a locked-out address refuses the credentials a conne
       other.close();
     }
     assert.match(await connection.exchange(call), /^HTTP\/1\.1 429 /);
+  } finally {
+    connection.close();
+  }
+});
+
+test('once the server is closing, a request on a connection still open is answered by Fastify: 503, Connection: close', async () => {
+  const pending = new FakeOriginator();
+  let answer: ((r: OriginateResult) => void) | undefined;
+  const asked = new Promise<void>((resolve) => {
+    pending.originate = () =>
+      new Promise<OriginateResult>((r) => {
+        answer = r;
+        resolve();
+      });
+  });
+  const closing = await serve(pending);
+  const connection = new Connection(closing.port);
+  try {
+    const reject = request('/xml', CALL('9999'), ADMIN);
+    assert.match(await connection.exchange(reject), /code="77427"/);
+    // A call in flight keeps the connection busy, so closing does not drop it as idle.
+    connection.socket.write(request('/xml', CALL('1101'), ADMIN));
+    await asked;
+    const closed = closing.app.close();
+    const before = repeats;
+    // The late request must reach the server before the call in flight is answered (the connection ends then).
+    const arrived = once(closing.app.server, 'request');
+    connection.socket.write(reject);
+    await arrived;
+    answer?.({ callId: 'c', dialedFirst: '101', dialedSecond: '800', variables: [] });
+    assert.match(await connection.receive(), /<call_info /);
+    assert.match(await connection.receive(), /^HTTP\/1\.1 503 [^]*\r\nConnection: close\r\n/i);
+    assert.equal(repeats, before);
+    await closed;
   } finally {
     connection.close();
   }
