@@ -4,7 +4,7 @@
  * dialog and replaces it with what these functions return.
  */
 import type { SipRequest, SipResponse } from '../message/message.ts';
-import { formatNameAddr, isFormattedNameAddr, parseNameAddr } from '../message/name-addr.ts';
+import { formatNameAddr, isFormattedNameAddr, isFormattedUri, parseNameAddr } from '../message/name-addr.ts';
 import type { NameAddr, SipUri } from '../message/types.ts';
 import { formatUri, parseUri } from '../message/uri.ts';
 
@@ -91,6 +91,13 @@ function headerNameAddrText(message: SipRequest | SipResponse, header: 'from' | 
   return nameAddrText(header === 'from' ? message.from : message.to);
 }
 
+/** §12.1.1 / §12.1.2: a dialog is secure when its request went to a sips Request-URI (over TLS). */
+function isSipsRequest(request: SipRequest): boolean {
+  // A Request-URI written as formatUri writes it (ours always are) is read, scheme included, without a parse.
+  const uri = request.uri;
+  return isFormattedUri(uri) ? uri.startsWith('sips:') : request.requestUri.scheme === 'sips';
+}
+
 function ownId(id: DialogId): DialogId {
   return { callId: own(id.callId), localTag: own(id.localTag), remoteTag: own(id.remoteTag) };
 }
@@ -136,7 +143,7 @@ export function uacDialogState(request: SipRequest, response: SipResponse): Dial
     remote: headerNameAddrText(response, 'to'),
     remoteTarget: remoteTarget ?? own(formatUri(request.requestUri)),
     routeSet: routeSetOf(response.recordRoutes, true),
-    secure: request.requestUri.scheme === 'sips',
+    secure: isSipsRequest(request),
   };
 }
 
@@ -161,7 +168,7 @@ export function uasDialogState(request: SipRequest, localTag: string, early: boo
     remote: headerNameAddrText(request, 'from'),
     remoteTarget,
     routeSet: routeSetOf(request.recordRoutes, false),
-    secure: request.requestUri.scheme === 'sips',
+    secure: isSipsRequest(request),
   };
 }
 

@@ -13,6 +13,7 @@ import {
   uasDialogState,
 } from '../../../src/sip/dialog/dialog-state.ts';
 import { formatUri } from '../../../src/sip/message/uri.ts';
+import { SipHeaderError } from '../../../src/sip/message/errors.ts';
 import { formatNameAddr, parseNameAddr } from '../../../src/sip/message/name-addr.ts';
 import { request, response } from './messages.ts';
 
@@ -229,6 +230,38 @@ test('From, To and Contact are kept as formatNameAddr and formatUri write them, 
       const uas = uasDialogState(inv, 'ours', false);
       assert.equal(uas.remote, written(`${value};tag=ft`), value);
       assert.equal(uas.remoteTarget, formatUri(parseNameAddr(value)!.uri), contact);
+    }
+  }
+});
+
+test('a dialog is secure when its request went to a sips Request-URI, however the URI is written', () => {
+  const cases: Array<[string, boolean | 'throws']> = [
+    ['sip:bob@biloxi.example.com', false],
+    ['sips:bob@biloxi.example.com', true],
+    ['SIPS:bob@biloxi.example.com', true],
+    ['sips:%62ob@biloxi.example.com:05061', true],
+    ['sip:bob@biloxi.example.com;transport=tls', false],
+    ['tel:+15551234567', false],
+    ['sips:bob@biloxi.example.com:99999', 'throws'],
+  ];
+  for (const [uri, secure] of cases) {
+    const lines = [
+      `INVITE ${uri} SIP/2.0`,
+      'Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds',
+      'To: <sip:bob@biloxi.example.com>',
+      'From: <sip:alice@atlanta.example.com>;tag=ft',
+      'Call-ID: c1',
+      'CSeq: 1 INVITE',
+      'Contact: <sip:alice@pc33.atlanta.example.com>',
+    ];
+    const inv = request(lines);
+    const ok = answer(200, 'tt', ['Contact: <sip:bob@192.0.2.4>']);
+    if (secure === 'throws') {
+      assert.throws(() => uacDialogState(inv, ok), SipHeaderError, uri);
+      assert.throws(() => uasDialogState(inv, 'ours', false), SipHeaderError, uri);
+    } else {
+      assert.equal(uacDialogState(inv, ok).secure, secure, uri);
+      assert.equal(uasDialogState(inv, 'ours', false).secure, secure, uri);
     }
   }
 });
