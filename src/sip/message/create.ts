@@ -88,33 +88,39 @@ function toBuffer(body: Buffer | string | undefined): Buffer | undefined {
   return typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
 }
 
-/** The header table of a message we create: every line edited (no span), nothing received. */
-function table(headers: ReadonlyArray<readonly [string, string]>): HeaderTable {
-  // Indexed reads rather than destructuring for-of, and the table's own arrays rather than emptyHeaderTable's
-  // replaced: this runs for every message we send.
-  const names: string[] = [];
-  const keys: string[] = [];
-  const values: string[] = [];
-  const spans: number[] = [];
-  for (let i = 0; i < headers.length; i++) {
-    const header = headers[i] as readonly [string, string];
-    const name = header[0];
-    names.push(name);
-    keys.push(headerKey(name));
-    values.push(header[1].trim());
-    spans.push(-1, -1);
+/** The header table of a message we create, line by line: every line edited (no span), nothing received. */
+class CreatedTable {
+  readonly names: string[] = [];
+  readonly keys: string[] = [];
+  readonly values: string[] = [];
+  readonly spans: number[] = [];
+
+  /** A line whose folded name (`headerKey`) is known already. */
+  add(name: string, key: string, value: string): void {
+    this.names.push(name);
+    this.keys.push(key);
+    this.values.push(value.trim());
+    this.spans.push(-1, -1);
   }
-  return {
-    names,
-    keys,
-    values,
-    spans,
-    lineStarts: undefined,
-    text: undefined,
-    source: undefined,
-    startLineStart: -1,
-    startLineEnd: -1,
-  };
+
+  /** Lines as given: indexed reads rather than a destructuring for-of, this runs for every message we send. */
+  addAll(headers: ReadonlyArray<readonly [string, string]>): void {
+    for (let i = 0; i < headers.length; i++) {
+      const header = headers[i] as readonly [string, string];
+      this.add(header[0], headerKey(header[0]), header[1]);
+    }
+  }
+
+  table(): HeaderTable {
+    const { names, keys, values, spans } = this;
+    return { names, keys, values, spans, lineStarts: undefined, text: undefined, source: undefined, startLineStart: -1, startLineEnd: -1 };
+  }
+}
+
+function table(headers: ReadonlyArray<readonly [string, string]>): HeaderTable {
+  const t = new CreatedTable();
+  t.addAll(headers);
+  return t.table();
 }
 
 export interface CreateRequestOptions {
@@ -147,6 +153,9 @@ const COPIED: Readonly<Record<string, string>> = {
   'record-route': 'Record-Route',
 };
 
+/** The single-value headers of COPIED, one bit each: which of them a response has copied already. */
+const SINGLE_VALUE_BITS: Readonly<Record<string, number>> = { from: 1, to: 2, 'call-id': 4, cseq: 8 };
+
 /** Methods whose 1xx/2xx responses establish a dialog, and so carry Record-Route back (§12.1.1). */
 const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY']);
 
@@ -161,25 +170,26 @@ export function createResponse(
   reason?: string,
   opts: CreateResponseOptions = {},
 ): SipResponse {
-  const copied: Array<[string, string]> = [];
+  const t = new CreatedTable();
   const copyRecordRoute = status < 300 && status > 100 && DIALOG_CREATING.has(req.method);
   // Copied under their long names: compact forms are legal but some peers' parsers (and sipp's header
-  // matching) only know the long ones.
-  const seen = new Set<string>();
-  for (const [name, value] of req.headerLines()) {
-    const key = headerKey(name);
+  // matching) only know the long ones. Read by folded name, as parsed: the names as written are not needed.
+  let seen = 0;
+  for (let i = 0; i < req.lineCount; i++) {
+    const key = req.lineKey(i);
     const long = COPIED[key];
     if (long === undefined || (key === 'record-route' && !copyRecordRoute)) continue;
     if (key !== 'via' && key !== 'record-route') {
       // A 400 to a request with repeated single-value headers (RFC 4475 multi01) carries the first of each.
-      if (seen.has(key)) continue;
-      seen.add(key);
+      const bit = SINGLE_VALUE_BITS[key] as number;
+      if ((seen & bit) !== 0) continue;
+      seen |= bit;
     }
-    copied.push([long, value]);
+    t.add(long, key, req.lineValue(i));
   }
-  if (opts.headers !== undefined) for (const [n, v] of opts.headers) copied.push([n, v]);
-  if (opts.contentType !== undefined) copied.push(['Content-Type', opts.contentType]);
-  const res = new SipResponse(status, reason ?? reasonPhrase(status), table(copied), toBuffer(opts.body));
+  if (opts.headers !== undefined) t.addAll(opts.headers);
+  if (opts.contentType !== undefined) t.add('Content-Type', 'content-type', opts.contentType);
+  const res = new SipResponse(status, reason ?? reasonPhrase(status), t.table(), toBuffer(opts.body));
   const to = res.get('to');
   if (opts.toTag !== undefined && to !== undefined) {
     const na = parseNameAddr(to);

@@ -571,6 +571,21 @@ export abstract class SipMessageBase implements SipMessageCommon {
     return n;
   }
 
+  /** How many header lines the message has: `lineKey` and `lineValue` read them by index (createResponse). */
+  get lineCount(): number {
+    return this.keys.length;
+  }
+
+  /** The folded name (`headerKey`) of line `i`, as the parser found it: no name is cut from the line to fold it. */
+  lineKey(i: number): string {
+    return this.keys[i] as string;
+  }
+
+  /** The value of line `i`, as `headerLines` gives it. */
+  lineValue(i: number): string {
+    return this.valueAt(i);
+  }
+
   /** Every header line, in order, as [name as written, value]. */
   headerLines(): Array<[string, string]> {
     return this.keys.map((_, i) => [this.nameAt(i), this.valueAt(i)]);

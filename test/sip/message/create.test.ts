@@ -128,3 +128,67 @@ describe('reason phrases and identifiers', () => {
     assert.equal(seen.size, 2000);
   });
 });
+
+describe('createResponse copies lines by their parsed names', () => {
+  /** The copy as RFC 3261 §8.2.6.2 words it, from the lines as written: what createResponse must write. */
+  function expectedLines(req: SipRequest, status: number): Array<[string, string]> {
+    const long: Record<string, string> = { via: 'Via', from: 'From', to: 'To', 'call-id': 'Call-ID', cseq: 'CSeq', 'record-route': 'Record-Route' };
+    const compact: Record<string, string> = { v: 'via', f: 'from', t: 'to', i: 'call-id' };
+    const recordRoute = status > 100 && status < 300 && ['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY'].includes(req.method);
+    const seen = new Set<string>();
+    const out: Array<[string, string]> = [];
+    for (const [name, value] of req.headerLines()) {
+      const lower = name.toLowerCase();
+      const key = compact[lower] ?? lower;
+      const spelled = Object.hasOwn(long, key) ? long[key] : undefined;
+      if (spelled === undefined || (key === 'record-route' && !recordRoute)) continue;
+      if (key !== 'via' && key !== 'record-route') {
+        if (seen.has(key)) continue;
+        seen.add(key);
+      }
+      out.push([spelled, value]);
+    }
+    return out;
+  }
+
+  it('for requests with compact names, repeated lines, Record-Route and other headers', () => {
+    let s = 99;
+    const rand = (): number => {
+      s = (s * 1103515245 + 12345) & 0x7fffffff;
+      return s / 0x80000000;
+    };
+    const LINES = [
+      'Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKa',
+      'v: SIP/2.0/TCP 192.0.2.2;branch=z9hG4bKb, SIP/2.0/UDP 192.0.2.3;branch=z9hG4bKc',
+      'VIA : SIP/2.0/UDP 192.0.2.4;branch=z9hG4bKd',
+      'From: <sip:a@example.com>;tag=1',
+      'f: "Zoë" <sip:z@example.com>;tag=2',
+      'To: <sip:bob@example.com>',
+      't: <sip:bob@example.com>;tag=9',
+      'Call-ID: c1',
+      'i: c2',
+      'CSeq: 1 INVITE',
+      'Record-Route: <sip:p1.example.com;lr>, <sip:p2.example.com;lr>',
+      'record-route: <sip:p3.example.com;lr>',
+      'Route: <sip:p4.example.com;lr>',
+      'Contact: <sip:a@192.0.2.1>',
+      'Subject: hello',
+      'X-Other: 1',
+    ];
+    let checked = 0;
+    for (let n = 0; n < 300; n++) {
+      const lines = ['Via: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKtop', 'From: <sip:a@example.com>;tag=0', 'To: <sip:b@example.com>', 'Call-ID: c0', 'CSeq: 1 INVITE'];
+      for (let k = Math.floor(rand() * 10); k > 0; k--) lines.splice(Math.floor(rand() * (lines.length + 1)), 0, LINES[Math.floor(rand() * LINES.length)] as string);
+      const text = `INVITE sip:bob@example.com SIP/2.0\r\n${lines.join('\r\n')}\r\nContent-Length: 0\r\n\r\n`;
+      const req = parseMessage(Buffer.from(text));
+      if (req instanceof SipParseError || req.kind !== 'request') continue;
+      checked++;
+      for (const status of [100, 180, 200, 486]) {
+        const res = createResponse(req, status, undefined, { headers: [['Server', 'originate']], contentType: 'application/sdp', body: 'v=0\r\n' });
+        const expected: Array<[string, string]> = [...expectedLines(req, status), ['Server', 'originate'], ['Content-Type', 'application/sdp']];
+        assert.deepEqual(res.headerLines(), expected, `${text} ${status}`);
+      }
+    }
+    assert.ok(checked > 40, `only ${checked} requests parsed`);
+  });
+});
