@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import {
   InviteSession,
   glareBackoffMs,
+  transition,
   type InviteSessionContext,
+  type InviteSessionInput,
+  type InviteSessionState,
   type InviteSessionPorts,
   type TerminationReason,
 } from '../../../src/sip/dialog/invite-session.ts';
@@ -141,4 +144,30 @@ test('dispose releases every timer without effects', () => {
   clock.advance(60_000);
   assert.deepEqual(log, []);
   assert.deepEqual(retransmitTimes, []);
+});
+
+test('a move keeps the fields its transition does not set, and every state has the fields in one order', () => {
+  const ctx: InviteSessionContext = { t1Ms: T1, t2Ms: T2, callIdOwner: true, random: () => 0.5 };
+  const busy: InviteSessionState = {
+    name: 'early',
+    ackCSeq: null,
+    retransmitMs: 0,
+    outgoingInvite: 7,
+    incomingInvite: 3,
+    glareRetryPending: true,
+  };
+  const FIELDS = ['name', 'ackCSeq', 'retransmitMs', 'outgoingInvite', 'incomingInvite', 'glareRetryPending'];
+  const cases: Array<[InviteSessionState, InviteSessionInput, InviteSessionState]> = [
+    [busy, { type: 'answered' }, { ...busy, name: 'confirmed' }],
+    [busy, { type: '2xxSent', cseq: 3 }, { ...busy, name: 'waitingAck', ackCSeq: 3, retransmitMs: T1, incomingInvite: null }],
+    [busy, { type: '2xxSent', cseq: 4 }, { ...busy, name: 'waitingAck', ackCSeq: 4, retransmitMs: T1 }],
+    [{ ...busy, name: 'waitingAck', ackCSeq: 4, retransmitMs: 1000 }, { type: 'ackReceived', cseq: 4 }, { ...busy, name: 'confirmed', ackCSeq: null, retransmitMs: 0 }],
+    [{ ...busy, name: 'confirmed' }, { type: 'byeSent' }, { ...busy, name: 'terminated' }],
+    [{ ...busy, name: 'waitingAck', ackCSeq: 4, retransmitMs: 1000 }, { type: 'timer', timer: 'ackTimeout' }, { ...busy, name: 'terminated', ackCSeq: null, retransmitMs: 1000 }],
+  ];
+  for (const [from, input, expected] of cases) {
+    const next = transition(from, input, ctx).state;
+    assert.deepEqual(next, expected, `${from.name} ${input.type}`);
+    assert.deepEqual(Object.keys(next), FIELDS);
+  }
 });
