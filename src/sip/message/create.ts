@@ -191,10 +191,15 @@ export function createResponse(
   if (opts.contentType !== undefined) t.add('Content-Type', 'content-type', opts.contentType);
   const res = new SipResponse(status, reason ?? reasonPhrase(status), t.table(), toBuffer(opts.body));
   const to = res.get('to');
+  let toCopied = true;
   if (opts.toTag !== undefined && to !== undefined) {
     const na = parseNameAddr(to);
     const hasTag = na === null ? /;\s*tag\s*=/i.test(to) : na.params['tag'] !== undefined;
-    if (!hasTag) res.setToTag(opts.toTag);
+    if (!hasTag) {
+      res.setToTag(opts.toTag);
+      toCopied = false;
+    }
   }
+  res.primeCopiedReadings(req, toCopied);
   return res;
 }

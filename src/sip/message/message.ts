@@ -787,6 +787,18 @@ export abstract class SipMessageBase implements SipMessageCommon {
     this.cachedToTag = toTag;
   }
 
+  /**
+   * Gives a response made from `req` the readings `req` has already of the lines the response copied as they are:
+   * its top Via, and its From and To tags (the To tag only if the response's To is still `req`'s). Their values
+   * are the same text, so they read the same: the server transaction reads both when it sends the response, and
+   * would parse them again.
+   */
+  primeCopiedReadings(req: SipMessageBase, toCopied: boolean): void {
+    if (req.cachedTopVia !== undefined && this.cachedTopVia === undefined) this.cachedTopVia = req.cachedTopVia;
+    if (this.cachedFromTag === undefined) this.cachedFromTag = req.cachedFromTag;
+    if (toCopied && this.cachedToTag === undefined) this.cachedToTag = req.cachedToTag;
+  }
+
   primeCSeq(cseq: CSeq): void {
     this.cachedCSeq = cseq;
   }

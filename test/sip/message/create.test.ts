@@ -10,6 +10,8 @@ import {
   newCallId,
   newTag,
   parseMessage,
+  parseNameAddr,
+  parseVia,
   reasonPhrase,
 } from '../../../src/sip/message/index.ts';
 
@@ -187,6 +189,12 @@ describe('createResponse copies lines by their parsed names', () => {
         const res = createResponse(req, status, undefined, { headers: [['Server', 'originate']], contentType: 'application/sdp', body: 'v=0\r\n' });
         const expected: Array<[string, string]> = [...expectedLines(req, status), ['Server', 'originate'], ['Content-Type', 'application/sdp']];
         assert.deepEqual(res.headerLines(), expected, `${text} ${status}`);
+        // The readings given from the request are the ones the response's own lines parse to.
+        for (const r of [res, createResponse(req, status, undefined, { toTag: 'added' })]) {
+          assert.deepEqual(r.topVia, parseVia(r.getAll('via')[0] as string), text);
+          assert.equal(r.fromTag, parseNameAddr(r.get('from') as string)?.params['tag'] ?? undefined, text);
+          assert.equal(r.toTag, parseNameAddr(r.get('to') as string)?.params['tag'] ?? undefined, text);
+        }
       }
     }
     assert.ok(checked > 40, `only ${checked} requests parsed`);
