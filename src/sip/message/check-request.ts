@@ -9,7 +9,7 @@
  */
 import type { SipRequest } from './message.ts';
 import { SipHeaderError } from './errors.ts';
-import { isFormattedUri } from './name-addr.ts';
+import { isFormattedNameAddr, isFormattedUri } from './name-addr.ts';
 
 export interface CheckRequestOptions {
   /** Option tags this UA supports (for Require). Default: none. */
@@ -45,8 +45,10 @@ export function checkRequest(req: SipRequest, opts: CheckRequestOptions = {}): R
   }
   try {
     void req.vias;
-    void req.from;
-    void req.to;
+    // A From or To written as formatNameAddr writes it is well-formed, known by a scan without parsing it (an
+    // in-dialog request's tags are read by the parser already; nothing else of them may be needed).
+    if (!isFormattedNameAddr(req.get('from') ?? '')) void req.from;
+    if (!isFormattedNameAddr(req.get('to') ?? '')) void req.to;
     void req.cseq;
     void req.maxForwards;
     void req.contacts;

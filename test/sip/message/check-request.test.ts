@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkRequest, createRequest, parseUri, type SipRequest } from '../../../src/sip/message/index.ts';
+import { checkRequest, createRequest, parseNameAddr, parseUri, type SipRequest } from '../../../src/sip/message/index.ts';
 
 function req(method: string, extra: Array<[string, string]> = [], body?: string, uri = 'sip:bob@example.com'): SipRequest {
   return createRequest({
@@ -52,6 +52,31 @@ describe('checkRequest (RFC 3261 §8.2 stateless checks)', () => {
       const parsed = parseUri(uri);
       const expected = parsed === null ? 400 : ['sip', 'sips', 'tel'].includes(parsed.scheme) ? undefined : 416;
       assert.equal(checkRequest(req('OPTIONS', [], undefined, uri))?.status, expected, uri);
+    }
+  });
+
+  it('From and To: 400 exactly when they do not parse, however they are written', () => {
+    const values = [
+      '<sip:a@example.com>;tag=1',
+      '"Alice" <sip:a@example.com>;tag=1',
+      'Alice <sip:a@example.com>',
+      'sip:a@example.com;tag=1',
+      '<sip:a@example.com>;tag=1;tag=2',
+      '<sip:%61@example.com:05060>',
+      '<sip:a@example.com',
+      '<sip:a@exa mple.com>',
+      '"unterminated <sip:a@example.com>',
+      '<sip:a@example.com>;tag=',
+      '<mailto:a@example.com>',
+      '<sip:a@example.com:99999>',
+    ];
+    for (const value of values) {
+      const expected = parseNameAddr(value) === null ? 400 : undefined;
+      for (const header of ['From', 'To']) {
+        const r = req('OPTIONS');
+        r.set(header, value);
+        assert.equal(checkRequest(r)?.status, expected, `${header}: ${value}`);
+      }
     }
   });
 
