@@ -3,7 +3,9 @@
  * RFC 3265, RFC 3515, RFC 3841, RFC 4028 ...) onto one lower-case long name.
  */
 
-const COMPACT: Record<string, string> = {
+// A Map, not an object literal: a header named after an Object.prototype member ("Constructor") must fold to
+// its own name.
+const COMPACT = new Map<string, string>(Object.entries({
   a: 'accept-contact',
   b: 'referred-by',
   c: 'content-type',
@@ -24,7 +26,7 @@ const COMPACT: Record<string, string> = {
   v: 'via',
   x: 'session-expires',
   y: 'identity',
-};
+}));
 
 /** Headers whose value is a comma-separated list (RFC 3261 §7.3.1): `getAll` splits them. */
 const LIST_HEADERS = new Set([
@@ -100,7 +102,7 @@ export function headerKey(name: string): string {
   let key = cache.get(name);
   if (key !== undefined) return key;
   const lower = name.toLowerCase();
-  key = COMPACT[lower] ?? COMMON_KEYS.get(lower) ?? lower;
+  key = COMPACT.get(lower) ?? COMMON_KEYS.get(lower) ?? lower;
   if (cache.size < CACHE_LIMIT) cache.set(name, key);
   return key;
 }

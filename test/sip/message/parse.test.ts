@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SipParseError, SipRequest, SipResponse, parseMessage, type SipMessage } from '../../../src/sip/message/index.ts';
+import { headerKey } from '../../../src/sip/message/header-names.ts';
 
 function msg(lines: string[], body = ''): Buffer {
   return Buffer.from(lines.join('\r\n') + '\r\n\r\n' + body);
@@ -56,6 +57,18 @@ describe('parseMessage: Content-Length on UDP (RFC 3261 §18.3)', () => {
 });
 
 describe('parseMessage: header syntax', () => {
+  it('headers named after Object.prototype members are headers like any other', () => {
+    const names = ['Constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'];
+    const m = ok(msg([...BASE, ...names.map((n, i) => `${n}: value-${i}`)]));
+    names.forEach((n, i) => {
+      assert.equal(m.get(n), `value-${i}`);
+      assert.deepEqual(m.getAll(n.toUpperCase()), [`value-${i}`]);
+    });
+    const out = ok(m.serialize());
+    assert.equal(out.get('constructor'), 'value-0');
+    for (const n of names) assert.equal(headerKey(n), n.toLowerCase());
+  });
+
   it('compact forms and long forms are the same header, names are case-insensitive', () => {
     const m = ok(
       msg([
