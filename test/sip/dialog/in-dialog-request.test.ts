@@ -14,16 +14,20 @@ const invite = request([
   'CSeq: 10 INVITE',
   'Contact: <sip:alice@127.0.0.1:5060>',
 ]);
-const ok = response([
-  'SIP/2.0 200 OK',
-  'Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1',
-  'To: <sip:bob@biloxi.example.com>;tag=tt',
-  'From: <sip:alice@atlanta.example.com>;tag=ft',
-  'Call-ID: cid1',
-  'CSeq: 10 INVITE',
-  'Contact: <sip:bob@127.0.0.2:5070>',
-  'Record-Route: <sip:proxy.example.com;lr>',
-]);
+/** The 2xx to `invite` with this Contact and the lines after it. */
+function answerWith(contact: string, extra: string[] = []) {
+  return response([
+    'SIP/2.0 200 OK',
+    'Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1',
+    'To: <sip:bob@biloxi.example.com>;tag=tt',
+    'From: <sip:alice@atlanta.example.com>;tag=ft',
+    'Call-ID: cid1',
+    'CSeq: 10 INVITE',
+    `Contact: <${contact}>`,
+    ...extra,
+  ]);
+}
+const ok = answerWith('sip:bob@127.0.0.2:5070', ['Record-Route: <sip:proxy.example.com;lr>']);
 
 test('a BYE from the UAC dialog: next CSeq, tags, route set, remote target as Request-URI', () => {
   const d = uacDialogState(invite, ok);
@@ -69,16 +73,7 @@ test('without a route set the Request-URI is the remote target as parsing and fo
     'tel:+1-555-123-4567;Ext=12',
   ];
   for (const contact of contacts) {
-    const answer = response([
-      'SIP/2.0 200 OK',
-      'Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1',
-      'To: <sip:bob@biloxi.example.com>;tag=tt',
-      'From: <sip:alice@atlanta.example.com>;tag=ft',
-      'Call-ID: cid1',
-      'CSeq: 10 INVITE',
-      `Contact: <${contact}>`,
-    ]);
-    const d = uacDialogState(invite, answer);
+    const d = uacDialogState(invite, answerWith(contact));
     const target = parseUri(d.remoteTarget);
     assert.ok(target !== null, contact);
     const written = formatUri(target);
