@@ -32,7 +32,8 @@ export interface SendResult {
  * of every call comes here.
  */
 class Exchange implements ClientTransactionUser {
-  #request: SipRequest;
+  /** The request of the transaction running: the first one, then its authorized retry. */
+  #request!: SipRequest;
   #authorized = false;
   #settled = false;
 
@@ -42,10 +43,7 @@ class Exchange implements ClientTransactionUser {
     private readonly opts: SendOptions,
     private readonly resolve: (result: SendResult) => void,
     private readonly reject: (err: Error) => void,
-    request: SipRequest,
-  ) {
-    this.#request = request;
-  }
+  ) {}
 
   start(req: SipRequest): ClientTransaction {
     this.#request = req;
@@ -101,7 +99,7 @@ export function sendRequest(
 ): Promise<SendResult> {
   return new Promise((resolve, reject) => {
     try {
-      new Exchange(layer, destination, opts, resolve, reject, request).start(request);
+      new Exchange(layer, destination, opts, resolve, reject).start(request);
     } catch (err) {
       reject(err as Error);
     }
