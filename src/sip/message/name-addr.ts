@@ -58,9 +58,13 @@ export function parseNameAddr(text: string): NameAddr | null {
 }
 
 export function formatNameAddr(na: NameAddr): string {
-  let out = '';
-  if (na.displayName !== undefined && na.displayName !== '') out = quote(na.displayName) + ' ';
-  return `${out}<${formatUri(na.uri)}>${formatParams(na.params)}`;
+  return nameAddrOf(na.displayName, formatUri(na.uri), formatParams(na.params));
+}
+
+/** formatNameAddr's text around a URI and parameters already written (`;name=value`...). */
+export function nameAddrOf(displayName: string | undefined, uri: string, params: string): string {
+  const name = displayName !== undefined && displayName !== '' ? quote(displayName) + ' ' : '';
+  return `${name}<${uri}>${params}`;
 }
 
 /**

@@ -7,8 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { confirmUacDialog, uacDialogState, type DialogState, type DialogStateError } from '../dialog/dialog-state.ts';
 import { createRequest, formatNameAddr, newCallId, newTag, parseUri, type SipRequest, type SipResponse } from '../message/index.ts';
-import { isFormattedUri } from '../message/name-addr.ts';
-import { quote } from '../message/syntax.ts';
+import { isFormattedUri, nameAddrOf } from '../message/name-addr.ts';
 import type { ClientTransaction, ClientTransactionUser } from '../transaction/client-transaction.ts';
 import type { TransactionTimeoutError } from '../transaction/transaction-timeout-error.ts';
 import type { Endpoint } from '../transport/endpoint.ts';
@@ -170,8 +169,7 @@ export class OutgoingCall extends EventEmitter<OutgoingCallEvents> implements Cl
     if (isFormattedUri(opts.from)) {
       // Our address of record as formatUri writes it (the usual case): formatNameAddr's text around it, without
       // parsing the URI to format it again.
-      const name = opts.fromDisplayName;
-      from = `${name !== undefined && name !== '' ? quote(name) + ' ' : ''}<${opts.from}>;tag=${tag}`;
+      from = nameAddrOf(opts.fromDisplayName, opts.from, `;tag=${tag}`);
     } else {
       const fromUri = parseUri(opts.from);
       if (fromUri === null) throw new TypeError(`not a SIP URI: ${opts.from}`);
