@@ -25,6 +25,10 @@ function byBytes(table: Uint8Array): Uint8Array {
   bytes.set(table);
   return bytes;
 }
+// Module-local constants, imported tables included: V8 reads an imported binding through its module cell, checked
+// for initialization on every read, but folds a constant of this module into the code.
+const TOKEN = TOKEN_BYTES;
+const PARAM_VALUE = PARAM_VALUE_BYTES;
 const USER = byBytes(USER_CHARS);
 const PASSWORD = byBytes(PASSWORD_CHARS);
 const HOST = byBytes(HOST_CHARS);
@@ -43,7 +47,7 @@ export function scanNameAddr(bytes: Uint8Array, start: number, end: number): Nam
     while (pos < end && ((c = (bytes[pos] as number)) === 32 || c === 9)) pos++;
   } else {
     // Tokens separated by white space, up to the '<'.
-    while (pos < end && (TOKEN_BYTES[(c = bytes[pos] as number)] === 1 || c === 32 || c === 9)) pos++;
+    while (pos < end && (TOKEN[(c = bytes[pos] as number)] === 1 || c === 32 || c === 9)) pos++;
   }
   if (pos + 5 > end || (bytes[pos] as number) !== 60) return NameAddrScan.Unsure;
   pos++;
@@ -103,7 +107,7 @@ export function scanNameAddr(bytes: Uint8Array, start: number, end: number): Nam
     pos++;
     while (pos < end && ((c = (bytes[pos] as number)) === 32 || c === 9)) pos++;
     const nameStart = pos;
-    while (pos < end && TOKEN_BYTES[bytes[pos] as number] === 1) pos++;
+    while (pos < end && TOKEN[bytes[pos] as number] === 1) pos++;
     if (pos === nameStart) return NameAddrScan.Unsure;
     const isTag = pos - nameStart === 3 && isTagName(bytes, nameStart);
     while (pos < end && ((c = (bytes[pos] as number)) === 32 || c === 9)) pos++;
@@ -113,7 +117,7 @@ export function scanNameAddr(bytes: Uint8Array, start: number, end: number): Nam
       pos++;
       while (pos < end && ((c = (bytes[pos] as number)) === 32 || c === 9)) pos++;
       valueStart = pos;
-      while (pos < end && PARAM_VALUE_BYTES[bytes[pos] as number] === 1) pos++;
+      while (pos < end && PARAM_VALUE[bytes[pos] as number] === 1) pos++;
       if (pos === valueStart) return NameAddrScan.Unsure;
       valueEnd = pos;
     }

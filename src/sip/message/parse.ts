@@ -159,6 +159,9 @@ function knownName(spelling: string, key: string): KnownName {
 const SPELLED = SPELLED_HEADER_NAMES.map((spelling) => knownName(spelling, headerKey(spelling)));
 const KNOWN_BY_LENGTH: KnownName[][] = [];
 for (const known of SPELLED) (KNOWN_BY_LENGTH[known.spellingCodes.length] ??= []).push(known);
+// The token table as a constant of this module: V8 reads an imported binding through its module cell, checked for
+// initialization on every read, but folds a module-local constant into the code.
+const TOKEN = TOKEN_BYTES;
 const LOWER = new Uint8Array(256);
 for (let c = 0; c < 256; c++) LOWER[c] = c >= 65 && c <= 90 ? c + 32 : c;
 
@@ -676,7 +679,7 @@ function cseqOf(msg: SipMessage, h: HeadSource): CSeq {
   const digitsEnd = pos;
   while (pos < end && ((c = bytes[pos] as number) === 32 || c === 9)) pos++;
   const methodStart = pos;
-  while (pos < end && TOKEN_BYTES[bytes[pos] as number] === 1) pos++;
+  while (pos < end && TOKEN[bytes[pos] as number] === 1) pos++;
   if (digitsEnd === digitsStart || digitsEnd - digitsStart > 10 || seq > 0x7fffffff) return msg.cseq;
   if (methodStart === digitsEnd || methodStart === end || pos !== end) return msg.cseq;
   // A request's own method string is reused when the CSeq's reads the same as the start of the request line.

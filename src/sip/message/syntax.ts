@@ -12,14 +12,20 @@ export function isTokenChar(code: number): boolean {
   return code < 128 && TOKEN_CHARS[code] === 1;
 }
 
+// The byte tables are read here as module-local constants, which V8 folds into the code; an exported binding is
+// read through its module cell, checked for initialization on every read. Modules that import them keep a local
+// constant of their own for the same reason.
+const TOKEN = new Uint8Array(256);
+TOKEN.set(TOKEN_CHARS);
+const PARAM_VALUE = new Uint8Array(256);
+PARAM_VALUE.set(TOKEN_CHARS);
+for (const ch of '[]:') PARAM_VALUE[ch.charCodeAt(0)] = 1;
+
 /** Token characters by byte (all 256 entries, so a byte needs no range check). */
-export const TOKEN_BYTES = new Uint8Array(256);
-TOKEN_BYTES.set(TOKEN_CHARS);
+export const TOKEN_BYTES = TOKEN;
 
 /** Characters of a generic parameter's value by byte: token / host (IPv6 references bring `[`, `]` and `:`). */
-export const PARAM_VALUE_BYTES = new Uint8Array(256);
-PARAM_VALUE_BYTES.set(TOKEN_CHARS);
-for (const ch of '[]:') PARAM_VALUE_BYTES[ch.charCodeAt(0)] = 1;
+export const PARAM_VALUE_BYTES = PARAM_VALUE;
 
 export function isToken(text: string): boolean {
   if (text.length === 0) return false;
@@ -98,7 +104,7 @@ const PARAM_CODES_BY_LENGTH: Array<Array<{ name: string; codes: Uint8Array }>> =
 for (const name of COMMON_PARAMS) (PARAM_CODES_BY_LENGTH[name.length] ??= []).push({ name, codes: Buffer.from(name, 'latin1') });
 
 /** `paramName` reading the name from `bytes` (the same characters as `text`, one byte each). */
-function paramNameIn(bytes: Uint8Array, text: string, start: number, end: number): string {
+export function paramNameIn(bytes: Uint8Array, text: string, start: number, end: number): string {
   const len = end - start;
   // The Via parameters of nearly every message, in the lower case nearly every client writes, compared with
   // constant bytes: a table's bytes and the case folding cost several times as much (parseParamsIn on a Via's
@@ -244,7 +250,7 @@ export function parseParamsIn(bytes: Uint8Array, text: string, pos: number, end:
     if (paramsScan.rportEnd === -1 && bytes[pos + 1] === 114 && isRport(bytes, pos + 1)) paramsScan.rportEnd = quoted ? -2 : pos + 6;
     pos = skipWsIn(bytes, pos + 1, end);
     const nameStart = pos;
-    while (pos < end && TOKEN_BYTES[bytes[pos] as number] === 1) pos++;
+    while (pos < end && TOKEN[bytes[pos] as number] === 1) pos++;
     if (pos === nameStart) return null;
     const name = paramNameIn(bytes, text, nameStart, pos);
     pos = skipWsIn(bytes, pos, end);
@@ -258,7 +264,7 @@ export function parseParamsIn(bytes: Uint8Array, text: string, pos: number, end:
         quoted = true;
       } else {
         const valueStart = pos;
-        while (pos < end && PARAM_VALUE_BYTES[bytes[pos] as number] === 1) pos++;
+        while (pos < end && PARAM_VALUE[bytes[pos] as number] === 1) pos++;
         if (pos === valueStart) return null;
         setParam(params, name, text.slice(valueStart, pos));
       }
@@ -275,7 +281,7 @@ export function parseParamsIn(bytes: Uint8Array, text: string, pos: number, end:
  * `params[name] = value`, with a named store for the parameters of nearly every Via: a keyed store whose name
  * varies is a generic (megamorphic) store, which costs several named ones.
  */
-function setParam(params: Params, name: string, value: string | null): void {
+export function setParam(params: Params, name: string, value: string | null): void {
   switch (name) {
     case 'branch':
       params.branch = value;

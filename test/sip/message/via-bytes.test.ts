@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseVia } from '../../../src/sip/message/index.ts';
 import { parseViaIn } from '../../../src/sip/message/via.ts';
+import { paramsScan } from '../../../src/sip/message/syntax.ts';
 import { mutateText, prng } from './mutations.ts';
 
 const SEEDS = [
@@ -27,6 +28,10 @@ const SEEDS = [
   'SIP/2.0 UDP h',
   'SIP/3.0/UDP h;branch=z9hG4bK7',
   'SIP/2.0/UDP h;received',
+  'SIP/2.0/UDP h;rportx;rport=5',
+  'SIP/2.0/UDP h;branch=z9hG4bK8;rport=5060;received=192.0.2.4',
+  'SIP/2.0/SCTP h;branch=z9hG4bK9',
+  'SIP/2.0/udp h;branch=z9hG4bK10',
   'SIP/2.0/UDP h;branch="unterminated',
   '',
 ];
@@ -40,6 +45,12 @@ function agree(value: string): void {
     const bytes = Buffer.from(text, 'latin1');
     const got = parseViaIn(bytes, text, before.length, before.length + value.length);
     assert.deepEqual(got, parseVia(value), `Via ${JSON.stringify(value)} followed by ${JSON.stringify(after)}`);
+    if (got !== null && !value.includes('"')) {
+      // Where the first ";rport" ends, for setTopViaParams to fill in its value: whichever reading took the value.
+      const at = value.indexOf(';rport');
+      const want = at === -1 ? -1 : before.length + at + 6;
+      assert.equal(paramsScan.rportEnd, want, `rport end in Via ${JSON.stringify(value)}`);
+    }
   }
 }
 
