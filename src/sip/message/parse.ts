@@ -507,9 +507,10 @@ function plainRequestLine(bytes: Uint8Array, start: number, bound: number, open:
   let query = false;
   for (; i < bound; i++) {
     const c = bytes[i] as number;
+    if (URI_REST[c] === 1) continue;
     if (c === 32) break;
-    if (c < 32 || c === 60 || c === 62 || c === 34 || c >= 127) return undefined;
-    if (c === 63) query = true;
+    if (c !== 63) return undefined;
+    query = true;
   }
   // SP "SIP/2.0" CRLF.
   if (i === afterColon || i + 9 >= bound) return undefined;
@@ -521,6 +522,13 @@ function plainRequestLine(bytes: Uint8Array, start: number, bound: number, open:
   plainUriQuery = query;
   return method;
 }
+
+/**
+ * The bytes `plainRequestLine` takes in a Request-URI after its scheme without a second look: printable ASCII
+ * other than space, <, >, " and ? (the space ends the URI, a ? marks headers; the rest refuse the line).
+ */
+const URI_REST = new Uint8Array(256);
+for (let c = 33; c < 127; c++) URI_REST[c] = c === 60 || c === 62 || c === 34 || c === 63 ? 0 : 1;
 
 /** "SIP/" or "sip/" at text[at]: a status line. (Character compares: `startsWith` costs more here.) */
 function isSipSlash(text: string, at: number): boolean {
