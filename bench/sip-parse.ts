@@ -1,5 +1,6 @@
 // npm run bench:sip (or run this file directly): parse and parse + serialize rates of a typical INVITE with SDP.
-import { pathToFileURL } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseMessage, SipParseError, type SipMessage } from '../src/sip/message/index.ts';
 
 const sdp = [
@@ -210,25 +211,37 @@ export interface ParseFigures {
   roundTripPerSec: number;
   parse: Rates;
   roundTrip: Rates;
-  /** The reference parser's rounds, taken right after ours; undefined when it is not installed. */
+  /** The reference parser's rounds, taken right after ours in a fresh process; undefined when it is not installed. */
   reference?: { parse: Rates; roundTrip: Rates };
 }
 
 /**
- * Ours first, then the reference parser when it is installed, in the same process seconds later: measured in
- * turns with ours, its garbage and its share of the heap slowed our rounds by 5-10%, so it waits until ours are
- * done. The ratios still compare figures taken within a few seconds of each other.
+ * Ours first, then the reference parser when it is installed, in a fresh process right after: in this one, our
+ * rounds' heap and garbage slowed its rounds, and measured in turns with ours, its garbage slowed ours (5-10%).
+ * The ratios compare figures taken within seconds of each other.
  */
 export async function benchParse(): Promise<ParseFigures> {
   verify();
   const parse = measure(parseOnce);
   const roundTrip = measure(roundTripOnce);
   const figures: ParseFigures = { parsePerSec: parse.best, roundTripPerSec: roundTrip.best, parse, roundTrip };
-  const sip = await loadReference();
-  if (sip !== undefined) {
-    figures.reference = { parse: measure(referenceParseOnce(sip)), roundTrip: measure(referenceRoundTripOnce(sip)) };
-  }
+  if ((await loadReference()) !== undefined) figures.reference = measureReferenceApart();
   return figures;
+}
+
+/** Runs this file with `--reference` in a new node process (same flags) and reads the rates it prints. */
+function measureReferenceApart(): { parse: Rates; roundTrip: Rates } {
+  const out = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--reference'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return JSON.parse(out) as { parse: Rates; roundTrip: Rates };
+}
+
+async function measureReference(): Promise<{ parse: Rates; roundTrip: Rates }> {
+  const sip = await loadReference();
+  if (sip === undefined) throw new Error('the reference parser (npm package sip) is not installed');
+  return { parse: measure(referenceParseOnce(sip)), roundTrip: measure(referenceRoundTripOnce(sip)) };
 }
 
 /** How the figures compare with the reference parser's, or how to get it measured too. */
@@ -240,7 +253,7 @@ export function describeReference(r: ParseFigures): string {
   const x = (n: number): string => `${n.toFixed(2)}x`;
   const ref = r.reference;
   return [
-    `reference, kirm's sip right after, same process: parse + reads ${f(ref.parse.best)}/s, parse + reads + Via edit + stringify ${f(ref.roundTrip.best)}/s`,
+    `reference, kirm's sip right after (a fresh process): parse + reads ${f(ref.parse.best)}/s, parse + reads + Via edit + stringify ${f(ref.roundTrip.best)}/s`,
     `ours against its parse: parse ${x(r.parse.best / ref.parse.best)}, round trip ${x(r.roundTrip.best / ref.parse.best)} ` +
       `(the target: 3x); round trip against its round trip ${x(r.roundTrip.best / ref.roundTrip.best)}`,
   ].join('\n');
@@ -251,7 +264,9 @@ function describe(r: Rates): string {
   return `${f(r.best)} messages/s (best of ${r.rounds} rounds; median ${f(r.median)})`;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href && process.argv[2] === '--reference') {
+  process.stdout.write(JSON.stringify(await measureReference()));
+} else if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const r = await benchParse();
   console.log(`message: ${INVITE.length} bytes (INVITE with SDP)`);
   console.log(`parse + transaction-layer reads: ${describe(r.parse)}`);
