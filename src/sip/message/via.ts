@@ -252,8 +252,7 @@ function isRportAt(bytes: Uint8Array, at: number): boolean {
   return bytes[at + 1] === 112 && bytes[at + 2] === 111 && bytes[at + 3] === 114 && bytes[at + 4] === 116;
 }
 
-// The byte tables as constants of this module: V8 loads an imported binding through its module cell, checked
-// for initialization on every read, but folds a module-local constant into the code.
+// The imported tables as constants of this module (see syntax.ts: module-local constants are folded into the code).
 const TOKEN = TOKEN_BYTES;
 const PARAM_VALUE = PARAM_VALUE_BYTES;
 
