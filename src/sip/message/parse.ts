@@ -36,7 +36,7 @@ export interface ParseOptions {
   maxBytes?: number;
 }
 
-/** What `parseHead` returns: one record reused by every call, read before the next parse. */
+/** What `parseHead` returns. */
 export interface ParsedHead {
   message: SipMessage;
   /** Content-Length when present and well-formed; undefined when absent. */
@@ -226,31 +226,7 @@ interface HeadSource {
   unterminated: boolean;
 }
 
-const SCRATCH: HeadSource = {
-  start: 0,
-  text: '',
-  t0: 0,
-  ascii: true,
-  keys: [],
-  lineStarts: [],
-  data: Buffer.alloc(0),
-  headEnd: 0,
-  unterminated: false,
-};
 const COUNTS = new Int32Array(Slot.None + 1);
-/** The table handed to the message constructors, which copy its fields out. */
-const TABLE: HeaderTable = {
-  names: undefined,
-  keys: [],
-  values: undefined,
-  spans: undefined,
-  lineStarts: undefined,
-  text: undefined,
-  source: undefined,
-  startLineStart: -1,
-  startLineEnd: -1,
-};
-const PARSED: ParsedHead = { message: new Request('OPTIONS', 'sip:invalid'), contentLength: undefined, headEnd: 0, unterminated: false };
 /**
  * Per checked header, its first line's value in `data` (trimmed), read there by `check`; -1 when that line is
  * folded or the head is not ASCII (the accessors read it then).
@@ -300,15 +276,9 @@ export function parseHead(
   const findEnd = headEnd === -1;
   const limit = findEnd ? text.length : ascii ? headEnd + 2 : text.length;
   let unterminated = false;
-  // Parsing is synchronous and never re-entered, so one scratch record and counter array serve every call.
-  const h = SCRATCH;
-  h.start = start;
-  h.text = text;
-  h.t0 = t0;
-  h.ascii = ascii;
-  h.keys = [];
-  h.lineStarts = [];
-  h.data = data;
+  // A record of its own per parse: filled into a long-lived one, each new string and array stored into an old
+  // object would pass V8's write barrier (several nanoseconds each). The counters are numbers, shared by every call.
+  const h: HeadSource = { start, text, t0, ascii, keys: [], lineStarts: [], data, headEnd: 0, unterminated: false };
   // The usual request line is read in one pass over its bytes, which finds its end as well. Otherwise a
   // single-character search costs less than a two-character one; the pair is searched for when the first LF does
   // not end a CRLF.
@@ -423,14 +393,18 @@ export function parseHead(
   h.unterminated = unterminated;
   // The last line ends two before the head does (its CRLF): where a line after it would start.
   lineStarts.push(pos);
-  const table = TABLE;
-  table.keys = keys;
-  table.lineStarts = lineStarts;
-  table.text = text;
   // Line starts index `text`, which is `data` itself for ASCII heads: those lines can be copied on serialize.
-  table.source = ascii ? data : undefined;
-  table.startLineStart = ascii ? start : -1;
-  table.startLineEnd = ascii ? lineEnd : -1;
+  const table: HeaderTable = {
+    names: undefined,
+    keys,
+    values: undefined,
+    spans: undefined,
+    lineStarts,
+    text,
+    source: ascii ? data : undefined,
+    startLineStart: ascii ? start : -1,
+    startLineEnd: ascii ? lineEnd : -1,
+  };
 
   // Start line: Request-Line = Method SP Request-URI SP SIP-Version, single spaces (RFC 4475 lwsstart, trws).
   // A request line the first reading left (one with a bare CR or LF before its version) is read again within the
@@ -660,12 +634,7 @@ function check(
     if (!(err instanceof SipHeaderError)) throw err;
     return new SipParseError(err.message, offsetOf(h, err.header), { partial });
   }
-  const parsed = PARSED;
-  parsed.message = msg;
-  parsed.contentLength = contentLength;
-  parsed.headEnd = h.headEnd;
-  parsed.unterminated = h.unterminated;
-  return parsed;
+  return { message: msg, contentLength, headEnd: h.headEnd, unterminated: h.unterminated };
 }
 
 /**
