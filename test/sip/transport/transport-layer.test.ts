@@ -50,6 +50,11 @@ function optionsText(viaHost: string, viaPort: number, transport = 'UDP', extraV
   ].join('\r\n');
 }
 
+/** A 200 to OPTIONS whose top Via names `transport viaHost:viaPort`, as a peer would send it back. */
+function okText(viaHost: string, viaPort: number, callId: string, transport = 'UDP', branch = 'z9hG4bK-r'): string {
+  return ['SIP/2.0 200 OK', `Via: SIP/2.0/${transport} ${viaHost}:${viaPort};branch=${branch}`, 'From: <sip:a@b>;tag=1', 'To: <sip:x@y>;tag=9', `Call-ID: ${callId}`, 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n');
+}
+
 async function udpClient(): Promise<{ sock: dgram.Socket; port: number; recv: () => Promise<string> }> {
   const sock = dgram.createSocket('udp4');
   await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
@@ -297,7 +302,7 @@ describe('TransportLayer over real sockets on 127.0.0.1', () => {
       const [data] = (await once(sock, 'data', { signal: AbortSignal.timeout(WAIT_MS) })) as [Buffer];
       assert.match(data.toString(), /^OPTIONS /);
       sock.write(
-        ['SIP/2.0 200 OK', `Via: SIP/2.0/TCP 127.0.0.1:${tl.localEndpoint('tcp').port};branch=z9hG4bK-out`, 'From: <sip:a@b>;tag=1', 'To: <sip:x@y>;tag=9', 'Call-ID: c3', 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n'),
+        okText('127.0.0.1', tl.localEndpoint('tcp').port, 'c3', 'TCP', 'z9hG4bK-out'),
       );
       const { msg, source } = await inbox.next();
       assert.equal(msg.kind, 'response');
@@ -605,13 +610,11 @@ describe('RFC 3261 §18.1.2: responses whose top Via is not our sent-by', () => 
     const { tl, inbox } = await layer();
     const client = await udpClient();
     const ours = tl.localEndpoint('udp');
-    const response = (viaHost: string, viaPort: number, callId: string): string =>
-      ['SIP/2.0 200 OK', `Via: SIP/2.0/UDP ${viaHost}:${viaPort};branch=z9hG4bK-r`, 'From: <sip:a@b>;tag=1', 'To: <sip:x@y>;tag=9', `Call-ID: ${callId}`, 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n');
     try {
-      client.sock.send(response('192.0.2.50', ours.port, 'other-host'), ours.port, '127.0.0.1');
-      client.sock.send(response(ours.host, ours.port + 1, 'other-port'), ours.port, '127.0.0.1');
-      client.sock.send(response(ours.host, tl.localEndpoint('tcp').port, 'our-tcp-sent-by'), ours.port, '127.0.0.1');
-      client.sock.send(response(ours.host, ours.port, 'ours'), ours.port, '127.0.0.1');
+      client.sock.send(okText('192.0.2.50', ours.port, 'other-host'), ours.port, '127.0.0.1');
+      client.sock.send(okText(ours.host, ours.port + 1, 'other-port'), ours.port, '127.0.0.1');
+      client.sock.send(okText(ours.host, tl.localEndpoint('tcp').port, 'our-tcp-sent-by'), ours.port, '127.0.0.1');
+      client.sock.send(okText(ours.host, ours.port, 'ours'), ours.port, '127.0.0.1');
       assert.equal((await inbox.next()).msg.callId, 'our-tcp-sent-by');
       assert.equal((await inbox.next()).msg.callId, 'ours');
       assert.equal(inbox.items.length, 0);
@@ -625,8 +628,6 @@ describe('RFC 3261 §18.1.2: responses whose top Via is not our sent-by', () => 
     const { tl, inbox } = await layer({ listen: [{ transport: 'udp', host: '0.0.0.0', port: 0 }], publicHost: 'Pbx.Example.COM' });
     const client = await udpClient();
     const port = tl.localEndpoint('udp').port;
-    const response = (viaHost: string, callId: string): string =>
-      ['SIP/2.0 200 OK', `Via: SIP/2.0/UDP ${viaHost}:${port};branch=z9hG4bK-r`, 'From: <sip:a@b>;tag=1', 'To: <sip:x@y>;tag=9', `Call-ID: ${callId}`, 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n');
     try {
       for (const [host, callId] of [
         ['pbx.example.co', 'shorter'],
@@ -635,7 +636,7 @@ describe('RFC 3261 §18.1.2: responses whose top Via is not our sent-by', () => 
         ['PBX.EXAMPLE.COM', 'upper'],
         ['pbx.example.com', 'lower'],
       ]) {
-        client.sock.send(response(host as string, callId as string), port, '127.0.0.1');
+        client.sock.send(okText(host as string, port, callId as string), port, '127.0.0.1');
       }
       assert.equal((await inbox.next()).msg.callId, 'upper');
       assert.equal((await inbox.next()).msg.callId, 'lower');
