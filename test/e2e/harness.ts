@@ -3,11 +3,9 @@
  * and an HTTPS client for the Switchvox API. Every port is taken fresh from the OS; every sipp run is bounded.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { request as httpsRequest, Agent } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,45 +14,13 @@ import BetterSqlite3 from 'better-sqlite3';
 import { buildApp } from '../../src/app.ts';
 import type { OriginationEngine } from '../../src/calls/create-originator.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
+import { freeSippMediaPort, freeTcpPort, freeUdpPort } from '../helpers/free-port.ts';
 import type { DirectoryServices } from '../../src/directory/directory-services.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const SCENARIOS = join(ROOT, 'test/scenarios/e2e');
 
-/** A UDP port nobody holds right now (the OS picks it). */
-export async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  s.bind(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address();
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-export async function freeTcpPort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
-
-/** Two adjacent free UDP ports (sipp binds its media port and the next one). */
-export async function freeUdpPair(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const port = await freeUdpPort();
-    if (port % 2 !== 0 || port > 65000) continue;
-    const probe = createSocket('udp4');
-    const ok = await new Promise<boolean>((resolve) => {
-      probe.once('error', () => resolve(false));
-      probe.bind(port + 1, '127.0.0.1', () => resolve(true));
-    });
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
-    if (ok) return port;
-  }
-  throw new Error('no free UDP port pair');
-}
+export { freeTcpPort, freeUdpPort } from '../helpers/free-port.ts';
 
 export interface E2eAccount {
   readonly id: string;
@@ -264,9 +230,7 @@ export async function sipp(opts: {
   readonly trace?: boolean;
 }): Promise<SippRun> {
   const port = opts.port ?? (await freeUdpPort());
-  let mediaPort = await freeUdpPair();
-  // A port just released can come straight back from the OS: keep the media ports off the signalling one.
-  while (Math.abs(mediaPort - port) < 4) mediaPort = await freeUdpPair();
+  const mediaPort = await freeSippMediaPort(port);
   const traceDir = mkdtempSync(join(tmpdir(), 'sipp-'));
   const traceFile = join(traceDir, `msg-${++sippSeq}.log`);
   const args = [

@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freeSippMediaPort } from '../helpers/free-port.ts';
 import { FrameScheduler } from '../../src/media/frame-scheduler.ts';
 import { recordToWav } from '../../src/media/recorder.ts';
 import { startRingback } from '../../src/media/ringback.ts';
@@ -47,7 +48,7 @@ function echoes(session: RtpSession, count: number, timeoutMs: number): Promise<
 
 test('ringback to sipp -rtp_echo comes back intact: same SSRC, continuous seq and timestamps, the tone', async () => {
   const [sipPort, controlPort] = await freePorts(2);
-  const mediaPort = await freeEchoPort();
+  const mediaPort = await freeSippMediaPort();
   const sipp = spawn(
     'sipp',
     [
@@ -109,14 +110,3 @@ test('ringback to sipp -rtp_echo comes back intact: same SSRC, continuous seq an
   }
 });
 
-/** sipp echoes on -mp and on -mp + 2: both must be free. */
-async function freeEchoPort(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const [port] = await freePorts(1);
-    if (port === undefined || port + 2 > 65535) continue;
-    const probes = await Promise.allSettled([bindLoopback(port), bindLoopback(port + 2)]);
-    await Promise.all(probes.map((p) => (p.status === 'fulfilled' ? closeSocket(p.value.socket) : undefined)));
-    if (probes.every((p) => p.status === 'fulfilled')) return port;
-  }
-  throw new Error('no free port pair for the sipp echo');
-}

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { freeSippMediaPort } from '../../helpers/free-port.ts';
 
 /** A port free on 127.0.0.1 for both UDP and TCP right now (sipp needs a number, it cannot report port 0). */
 export async function freePort(): Promise<number> {
@@ -37,7 +38,7 @@ export async function runSipp(args: string[], killAfterMs = 30_000): Promise<Sip
 /** Starts sipp (e.g. as a UAS) and returns its port and a promise of its result. */
 export async function startSipp(args: string[], killAfterMs = 30_000): Promise<{ port: number; done: Promise<SippResult> }> {
   const port = await freePort();
-  const mediaPort = await freePort();
+  const mediaPort = await freeSippMediaPort(port);
   const child = spawn('sipp', ['-i', '127.0.0.1', '-p', String(port), '-mp', String(mediaPort), '-nostdin', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });

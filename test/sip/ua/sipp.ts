@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { freeSippMediaPort } from '../../helpers/free-port.ts';
 import { freePort } from '../transaction/sipp.ts';
 import { TransportLayer } from '../../../src/sip/transport/transport-layer.ts';
 import type { Endpoint, TransportProtocol } from '../../../src/sip/transport/endpoint.ts';
@@ -55,7 +56,7 @@ async function launch(
 ): Promise<Sipp | 'ports-taken'> {
   const timeoutSeconds = opts.timeoutSeconds ?? 15;
   const port = await freePort();
-  const mediaPort = await freePort();
+  const mediaPort = await freeSippMediaPort(port);
   const args = [
     '-sf', SCENARIOS + scenario,
     '-i', '127.0.0.1',
